@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+/**
+ * argv → command → exit code. The only place that exits the process and that turns signals into
+ * an AbortSignal. Commands load lazily so `credential-process` (run once per AWS CLI call) does
+ * not pay for the agent's modules.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CommandIO } from './cli/io.js';
+import { systemClock } from './time/clock.js';
+
+type Command = (args: string[], io: CommandIO) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  'credential-process': {
+    summary: 'print one set of credentials as credential_process JSON',
+    load: async () => (await import('./cli/credential-process.js')).credentialProcessCommand,
+  },
+  emulator: {
+    summary: 'run the local CreateSession emulator (tests, demo, offline dry runs)',
+    load: async () => (await import('./cli/emulator.js')).emulatorCommand,
+  },
+};
+
+function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) return (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version;
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const lines = Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(width)}  ${v.summary}`);
+  return `Usage: rolesanywhere-agent <command> [flags]
+
+Keeps named profiles in the AWS shared credentials file filled with fresh IAM Roles Anywhere
+credentials.
+
+Commands:
+${lines.join('\n')}
+
+Run 'rolesanywhere-agent <command> --help' for a command's flags.
+Options: --help, --version`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`rolesanywhere-agent ${version()}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`rolesanywhere-agent: unknown command "${name}" — run 'rolesanywhere-agent --help' for the list\n`);
+    return 2;
+  }
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`rolesanywhere-agent: second ${sig}, exiting now\n`);
+      process.exit(130);
+    }
+    controller.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const io: CommandIO = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    clock: systemClock,
+    signal: controller.signal,
+    isTTY: !!process.stderr.isTTY,
+  };
+  const run = await command.load();
+  return run(rest, io);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // Let stdout drain before exiting so a piped reader gets every byte.
+    process.exitCode = code;
+    setImmediate(() => process.exit(code)).unref();
+  },
+  (e: unknown) => {
+    process.stderr.write(`rolesanywhere-agent: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

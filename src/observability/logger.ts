@@ -1,0 +1,67 @@
+/**
+ * The one logger: winston writing to stderr, human text on a terminal and JSON lines otherwise,
+ * every record passed through the Redactor first. Library code takes the small `Log` interface so
+ * tests can capture lines without winston.
+ */
+import winston from 'winston';
+import { Redactor } from './redact.js';
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type LogMeta = Record<string, unknown>;
+
+export interface Log {
+  error(message: string, meta?: LogMeta): void;
+  warn(message: string, meta?: LogMeta): void;
+  info(message: string, meta?: LogMeta): void;
+  debug(message: string, meta?: LogMeta): void;
+}
+
+export const silentLog: Log = { error() {}, warn() {}, info() {}, debug() {} };
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Human text when true, JSON lines otherwise. */
+  human: boolean;
+  redactor: Redactor;
+  stream: NodeJS.WritableStream;
+}
+
+export function createLogger(o: LoggerOptions): Log & { setLevel(level: LogLevel): void; close(): void } {
+  const redact = winston.format((info) => {
+    const safe = o.redactor.redactValue({ ...info }) as winston.Logform.TransformableInfo;
+    for (const k of Object.keys(info)) delete (info as Record<string, unknown>)[k];
+    return Object.assign(info, safe);
+  });
+  const human = winston.format.printf((info) => {
+    const { level, message, timestamp, ...rest } = info as Record<string, unknown>;
+    const extras = Object.entries(rest)
+      .filter(([k]) => typeof k === 'string')
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? (/\s/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v)}`)
+      .join(' ');
+    return `${String(timestamp)} ${String(level).padEnd(5)} ${String(message)}${extras ? ` ${extras}` : ''}`;
+  });
+  const logger = winston.createLogger({
+    level: o.level ?? 'info',
+    format: winston.format.combine(
+      redact(),
+      winston.format.timestamp(),
+      o.human ? human : winston.format.json(),
+    ),
+    transports: [new winston.transports.Stream({ stream: o.stream })],
+  });
+  const write = (level: LogLevel) => (message: string, meta?: LogMeta) => {
+    logger.log(level, message, meta ?? {});
+  };
+  return {
+    error: write('error'),
+    warn: write('warn'),
+    info: write('info'),
+    debug: write('debug'),
+    setLevel(level: LogLevel) {
+      logger.level = level;
+    },
+    close() {
+      logger.close();
+    },
+  };
+}
