@@ -1,0 +1,285 @@
+/**
+ * One job per profile: its state, its last good credentials, and a single coalesced refresh — a
+ * timer, a rotation and a manual trigger arriving together make one CreateSession call. After a
+ * failure it retries with backoff and jitter while the old credentials are valid, sooner as expiry
+ * nears; a failure never touches another profile's job. Expired credentials stay in the file (AWS
+ * rejects them with ExpiredToken, naming the problem) and the job keeps trying.
+ */
+import type { Credentials } from '../credentials.js';
+import { AgentError, toAgentError } from '../errors.js';
+import type { Signer } from '../keys/signer.js';
+import type { Log } from '../observability/logger.js';
+import type { CreateSessionOptions } from '../rolesanywhere/client.js';
+import type { SessionResult } from '../rolesanywhere/reply.js';
+import { backoffDelay, retryDelayWhileValid } from '../time/backoff.js';
+import type { Clock } from '../time/clock.js';
+import { nextRefreshAt, type RefreshPolicy } from '../time/refresh.js';
+
+export type JobState = 'pending' | 'fresh' | 'refreshing' | 'backing-off' | 'failing' | 'expired' | 'stopped';
+
+export type SessionSpec = Omit<CreateSessionOptions, 'signal' | 'context' | 'retry' | 'env'>;
+
+export interface JobSpec {
+  /** The section written in the credentials file. */
+  name: string;
+  session: SessionSpec;
+  refresh: RefreshPolicy;
+  /** Identity of everything that shapes this job; equal hashes keep a job across reloads. */
+  specHash: string;
+}
+
+export interface Permit {
+  release(): void;
+}
+
+export interface JobDeps {
+  clock: Clock;
+  log: Log;
+  random: () => number;
+  timers: { schedule(key: string, atMs: number, fn: () => void | Promise<void>): void; cancel(key: string): boolean };
+  /** Waits for the global quota (token bucket + concurrency). */
+  acquire(signal: AbortSignal): Promise<Permit>;
+  /** Tells the quota that the service throttled us. */
+  throttled(): void;
+  signer(): Promise<Signer>;
+  call(signer: Signer, session: SessionSpec, context: string, signal: AbortSignal): Promise<SessionResult>;
+  write(profile: string, credentials: Credentials): Promise<void>;
+  /** Called after every state change (status, metrics). */
+  changed?(job: Job): void;
+}
+
+export interface RetryTuning {
+  /** Retryable failures (throttling, network, 5xx). */
+  baseMs: number;
+  capMs: number;
+  /** Failures retrying cannot fix by itself (denied, bad certificate): slower, until the input changes. */
+  slowBaseMs: number;
+  slowCapMs: number;
+}
+
+export const DEFAULT_TUNING: RetryTuning = { baseMs: 2_000, capMs: 5 * 60_000, slowBaseMs: 60_000, slowCapMs: 30 * 60_000 };
+
+export interface JobSnapshot {
+  name: string;
+  state: JobState;
+  expiration?: string;
+  issuedAt?: string;
+  nextRefresh?: string;
+  lastSuccess?: string;
+  lastError?: { code: string; message: string; hint?: string; at: string };
+  consecutiveFailures: number;
+  refreshes: number;
+}
+
+/** Codes after which an automatic retry could lock a token or cannot help without a change. */
+const NO_AUTO_RETRY = new Set(['PKCS11_PIN']);
+
+export class Job {
+  state: JobState = 'pending';
+  private lastGood: { credentials: Credentials; issuedAt: number } | undefined;
+  private inflight: Promise<void> | undefined;
+  private again = false;
+  private failures = 0;
+  private refreshes = 0;
+  private lastError: { error: AgentError; at: number } | undefined;
+  private lastSuccess: number | undefined;
+  private nextAt: number | undefined;
+  private readonly abort = new AbortController();
+  private expiryLogged = false;
+
+  constructor(
+    public spec: JobSpec,
+    private readonly deps: JobDeps,
+    private readonly tuning: RetryTuning = DEFAULT_TUNING,
+  ) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  private get expiryKey(): string {
+    return `${this.spec.name}\0expiry`;
+  }
+
+  /** Credentials already in the file (from a previous run), adopted instead of calling at start. */
+  adopt(credentials: Credentials, issuedAt: number): void {
+    this.lastGood = { credentials, issuedAt };
+    this.state = credentials.expiration.getTime() > this.deps.clock.now() ? 'fresh' : 'expired';
+    this.scheduleNext();
+    this.deps.changed?.(this);
+  }
+
+  /** Starts a refresh at `atMs` (staggered start) unless one is due sooner. */
+  start(atMs: number): void {
+    this.schedule(atMs);
+  }
+
+  /** A valid, unexpired credential set, if any. */
+  current(): Credentials | undefined {
+    const c = this.lastGood?.credentials;
+    return c && c.expiration.getTime() > this.deps.clock.now() ? c : undefined;
+  }
+
+  /**
+   * Refreshes now; concurrent triggers share one call. A trigger that arrives while a call is in
+   * flight for an older reason (e.g. a rotation mid-call) runs one more call after it.
+   */
+  refresh(reason: string, { queueIfBusy = false } = {}): Promise<void> {
+    if (this.state === 'stopped') return Promise.resolve();
+    if (this.inflight) {
+      if (queueIfBusy) this.again = true;
+      return this.inflight;
+    }
+    this.deps.timers.cancel(this.name);
+    this.inflight = this.run(reason).finally(() => {
+      this.inflight = undefined;
+      if (this.again && this.state !== 'stopped') {
+        this.again = false;
+        void this.refresh('queued trigger');
+      }
+    });
+    return this.inflight;
+  }
+
+  stop(): void {
+    this.state = 'stopped';
+    this.abort.abort();
+    this.deps.timers.cancel(this.name);
+    this.deps.timers.cancel(this.expiryKey);
+    this.deps.changed?.(this);
+  }
+
+  /** Resolves when the in-flight call (if any) has settled. */
+  async settled(): Promise<void> {
+    await this.inflight?.catch(() => {});
+  }
+
+  snapshot(): JobSnapshot {
+    const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+    const s: JobSnapshot = { name: this.name, state: this.state, consecutiveFailures: this.failures, refreshes: this.refreshes };
+    if (this.lastGood) {
+      s.expiration = this.lastGood.credentials.expiration.toISOString();
+      s.issuedAt = iso(this.lastGood.issuedAt)!;
+    }
+    if (this.nextAt !== undefined && this.state !== 'stopped') s.nextRefresh = iso(this.nextAt)!;
+    if (this.lastSuccess !== undefined) s.lastSuccess = iso(this.lastSuccess)!;
+    if (this.lastError) {
+      s.lastError = { code: this.lastError.error.code, message: this.lastError.error.message, at: iso(this.lastError.at)! };
+      if (this.lastError.error.hint) s.lastError.hint = this.lastError.error.hint;
+    }
+    return s;
+  }
+
+  private async run(reason: string): Promise<void> {
+    const ctx = `profile "${this.name}"`;
+    const prev = this.state;
+    this.state = 'refreshing';
+    this.nextAt = undefined;
+    this.deps.changed?.(this);
+    this.deps.log.debug('refreshing', { profile: this.name, reason });
+    try {
+      const permit = await this.deps.acquire(this.abort.signal);
+      let result: SessionResult;
+      try {
+        const signer = await this.deps.signer();
+        result = await this.deps.call(signer, this.spec.session, ctx, this.abort.signal);
+      } finally {
+        permit.release();
+      }
+      if (this.abort.signal.aborted) return;
+      await this.deps.write(this.name, result.credentials);
+      const now = this.deps.clock.now();
+      this.lastGood = { credentials: result.credentials, issuedAt: now };
+      this.lastSuccess = now;
+      this.refreshes++;
+      if (this.failures > 0) this.deps.log.info('profile recovered', { profile: this.name, after_failures: this.failures });
+      this.failures = 0;
+      this.lastError = undefined;
+      this.expiryLogged = false;
+      this.state = 'fresh';
+      this.scheduleNext();
+      this.deps.log.info('credentials refreshed', {
+        profile: this.name,
+        expires: result.credentials.expiration.toISOString(),
+        next_refresh: new Date(this.nextAt!).toISOString(),
+      });
+    } catch (e) {
+      if (this.abort.signal.aborted) return;
+      this.fail(toAgentError(e, 'INTERNAL', ctx), prev);
+    } finally {
+      this.deps.changed?.(this);
+    }
+  }
+
+  private fail(error: AgentError, _prev: JobState): void {
+    const now = this.deps.clock.now();
+    this.failures++;
+    this.lastError = { error, at: now };
+    if (error.code === 'THROTTLED') this.deps.throttled();
+    const valid = this.current();
+    this.state = valid ? 'failing' : this.lastGood ? 'expired' : 'backing-off';
+    if (NO_AUTO_RETRY.has(error.code)) {
+      this.nextAt = undefined;
+      this.deps.log.error('refresh failed; not retrying automatically (fix the input: a change of the files or the schedule retries)', {
+        profile: this.name,
+        code: error.code,
+        error: error.describe(),
+      });
+      return;
+    }
+    const slow = !error.retryable;
+    const base = slow ? this.tuning.slowBaseMs : this.tuning.baseMs;
+    const cap = slow ? this.tuning.slowCapMs : this.tuning.capMs;
+    const delay = valid
+      ? retryDelayWhileValid({ attempt: this.failures, now, expiresAt: valid.expiration.getTime(), baseMs: base, capMs: cap, random: this.deps.random })
+      : Math.max(1_000, backoffDelay({ attempt: this.failures, baseMs: base, capMs: Math.min(cap, 5 * 60_000), random: this.deps.random }));
+    this.schedule(now + delay);
+    const meta = {
+      profile: this.name,
+      code: error.code,
+      error: error.describe(),
+      attempt: this.failures,
+      retry_in_s: Math.round(delay / 1000),
+      ...(valid ? { current_credentials_expire: valid.expiration.toISOString() } : {}),
+    };
+    if (valid) this.deps.log.warn('refresh failed; keeping the current credentials and retrying', meta);
+    else this.deps.log.error(this.lastGood ? 'refresh failed and the credentials in the file have expired' : 'refresh failed; the profile has no credentials yet', meta);
+  }
+
+  private scheduleNext(): void {
+    if (!this.lastGood) return;
+    const now = this.deps.clock.now();
+    const at = nextRefreshAt({
+      issuedAt: this.lastGood.issuedAt,
+      expiresAt: this.lastGood.credentials.expiration.getTime(),
+      policy: this.spec.refresh,
+      now,
+      random: this.deps.random,
+    });
+    this.schedule(at);
+    this.scheduleExpiryNotice();
+  }
+
+  private schedule(atMs: number): void {
+    this.nextAt = atMs;
+    this.deps.timers.schedule(this.name, atMs, () => this.refresh('timer'));
+  }
+
+  /** When credentials run out while refreshes fail, say so once at the moment they expire. */
+  private scheduleExpiryNotice(): void {
+    const exp = this.lastGood?.credentials.expiration.getTime();
+    if (exp === undefined) return;
+    this.deps.timers.schedule(this.expiryKey, exp, () => {
+      if (this.state === 'failing' && !this.expiryLogged) {
+        this.expiryLogged = true;
+        this.state = 'expired';
+        this.deps.log.error('credentials in the file have expired; refreshes keep failing', {
+          profile: this.name,
+          expired: new Date(exp).toISOString(),
+          ...(this.lastError ? { last_error: this.lastError.error.describe() } : {}),
+        });
+        this.deps.changed?.(this);
+      }
+    });
+  }
+}
