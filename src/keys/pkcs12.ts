@@ -73,7 +73,9 @@ export async function parsePkcs12(der: Buffer, where: string, password: Password
   const candidates = given === undefined || given === '' ? [passwordBytes(''), passwordBytes(null)] : [passwordBytes(given)];
 
   let usable = candidates;
-  if (pfx.macData) {
+  // The schema fills an absent MacData with an empty default, so look at its content.
+  const hasMac = Boolean(pfx.macData?.mac?.digestAlgorithm?.algorithm);
+  if (hasMac) {
     const match = candidates.find((c) => macMatches(pfx, authSafeBytes, c, where));
     if (!match) {
       if (given === undefined) {
@@ -96,7 +98,7 @@ export async function parsePkcs12(der: Buffer, where: string, password: Password
       if (!(e instanceof AgentError && e.code === 'KEY_PASSWORD')) throw e;
     }
   }
-  if (given === undefined && !pfx.macData) {
+  if (given === undefined && !hasMac) {
     throw new AgentError('KEY_PASSWORD', `PKCS#12 bundle ${where} is encrypted and no password was given`, {
       hint: PASSWORD_HINT,
       cause: lastError,
