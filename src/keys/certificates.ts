@@ -22,7 +22,7 @@ import { splitPem } from './pem.js';
 
 /** Parses every CERTIFICATE block of a PEM text; `where` names the file in errors. */
 export function parseCertificateBundle(pem: string, where: string): X509Certificate[] {
-  const blocks = splitPem(pem).filter((b) => b.label === 'CERTIFICATE' || b.label === 'X509 CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE');
+  const blocks = splitPem(pem).filter((b) => b.label === 'CERTIFICATE' || b.label === 'X509 CERTIFICATE');
   return blocks.map((b, i) => parseDerCertificate(b.der, blocks.length > 1 ? `${where} (certificate ${i + 1})` : where));
 }
 

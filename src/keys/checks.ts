@@ -2,12 +2,12 @@
  * The checks run on key material before any network call, so a certificate the service would reject
  * fails here with the file named and the fix spelled out instead of as a bare 403. They take any
  * Signer (files and PKCS#11 tokens alike): the key-match check signs a random probe and verifies it
- * with the certificate's public key, and compares public keys directly when the signer has one.
+ * with the certificate's public key, and compares public keys directly for keys held in memory.
  */
 import { constants, randomBytes, verify, type X509Certificate } from 'node:crypto';
 import { AgentError } from '../errors.js';
 import { certificateFacts, describeCertificate, isoSeconds, oneLineName, type SignatureHash } from './certificates.js';
-import { hasPublicKey } from './file-signer.js';
+import { FileSigner } from './file-signer.js';
 import type { Signer } from './signer.js';
 
 /** The files the material came from, for messages. For a PKCS#12 bundle `certificate` is the bundle. */
@@ -96,8 +96,8 @@ export function checkServiceRules(cert: X509Certificate, where: string): void {
 }
 
 /**
- * Compares public keys when the signer exposes one; otherwise signs 32 random bytes and verifies the
- * signature with the certificate's key, which proves the same thing for a key that never leaves a token.
+ * Compares public keys for a FileSigner; otherwise signs 32 random bytes and verifies the signature
+ * with the certificate's key, which proves the same thing for a key that never leaves a token.
  */
 export async function checkKeyMatches(signer: Signer, where: string): Promise<void> {
   const cert = signer.certificate;
@@ -106,7 +106,9 @@ export async function checkKeyMatches(signer: Signer, where: string): Promise<vo
       cause,
       hint: 'point private_key at the key this certificate was issued for, or certificate at the certificate issued for this key',
     });
-  if (hasPublicKey(signer)) {
+  // Only a FileSigner's public key is derived from the private key itself; a token's public key
+  // object could be stale, so anything else proves possession by signing.
+  if (signer instanceof FileSigner) {
     const a = signer.publicKey.export({ type: 'spki', format: 'der' });
     const b = cert.publicKey.export({ type: 'spki', format: 'der' });
     if (!a.equals(b)) throw mismatch();

@@ -7,17 +7,9 @@ import { constants, createPublicKey, sign, type KeyObject, type SignKeyObjectInp
 import { AgentError } from '../errors.js';
 import { algorithmForKeyType, type Signer, type SigningAlgorithm } from './signer.js';
 
-/** A Signer whose public key is at hand, so checks can compare keys without signing. */
-export interface KeyPairSigner extends Signer {
-  readonly publicKey: KeyObject;
-}
-
-export function hasPublicKey(signer: Signer): signer is KeyPairSigner {
-  return (signer as Partial<KeyPairSigner>).publicKey !== undefined;
-}
-
-export class FileSigner implements KeyPairSigner {
+export class FileSigner implements Signer {
   readonly algorithm: SigningAlgorithm;
+  /** Derived from the private key, so the key-match check can compare keys without signing. */
   readonly publicKey: KeyObject;
   readonly chain: readonly X509Certificate[];
   private readonly signOptions: SignKeyObjectInput;

@@ -169,6 +169,11 @@ function noCertificateError(blocks: PemBlock[], path: string): AgentError {
       hint: 'did you swap certificate and private_key?',
     });
   }
+  if (blocks.some((b) => b.label === 'PKCS7')) {
+    return new AgentError('CERTIFICATE_INVALID', `certificate file ${path} holds a PKCS#7 bundle, not a PEM certificate`, {
+      hint: `convert it with openssl pkcs7 -print_certs -in ${path} -out cert.pem and put the leaf first`,
+    });
+  }
   if (blocks.some((b) => /CERTIFICATE REQUEST/.test(b.label))) {
     return new AgentError('CERTIFICATE_INVALID', `certificate file ${path} holds a certificate signing request, not a certificate`, {
       hint: 'submit the request to your CA and point certificate: at the certificate it returns',

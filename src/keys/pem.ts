@@ -12,7 +12,9 @@ export interface PemBlock {
   der: Buffer;
 }
 
-const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g;
+// Lenient about line breaks: PEM passed through environment variables or YAML often arrives with
+// its newlines turned into spaces, and the base64 body is whitespace-insensitive anyway.
+const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 const BASE64 = /^[A-Za-z0-9+/=\s]*$/;
 
 /** True when the buffer holds text with at least one BEGIN line (binary DER never does). */
@@ -32,7 +34,7 @@ export function splitPem(text: string): PemBlock[] {
     const headers: Record<string, string> = {};
     let base64 = body;
     // Headers end at the first blank line; a body without one has no headers.
-    const split = body.match(/^((?:[A-Za-z-]+:[^\r\n]*\r?\n)+)\r?\n([\s\S]*)$/);
+    const split = body.match(/^\r?\n((?:[A-Za-z-]+:[^\r\n]*\r?\n)+)\r?\n([\s\S]*)$/);
     if (split) {
       for (const line of (split[1] ?? '').split(/\r?\n/)) {
         const colon = line.indexOf(':');

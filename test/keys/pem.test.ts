@@ -24,6 +24,11 @@ describe('PEM framing', () => {
     expect(splitPem(text)).to.deep.equal([]);
   });
 
+  it('reads a block whose line breaks were turned into spaces (PEM passed through a variable)', () => {
+    const [block] = splitPem('-----BEGIN CERTIFICATE----- AQID BA== -----END CERTIFICATE-----');
+    expect(block?.der.toString('hex')).to.equal('01020304');
+  });
+
   it('tells PEM text from binary DER', () => {
     expect(looksLikePem(Buffer.from('x\n-----BEGIN CERTIFICATE-----\n'))).to.equal(true);
     expect(looksLikePem(Buffer.from([0x30, 0x82, 0x01, 0x00]))).to.equal(false);
