@@ -43,6 +43,13 @@ function signingAlgorithm(kind: KeyKind, hash: string): Algorithm {
   return kind === 'rsa' ? ({ name: 'RSASSA-PKCS1-v1_5', hash } as Algorithm) : ({ name: 'ECDSA', hash } as Algorithm);
 }
 
+/** WebCrypto binds an RSA key to one hash: re-import it for another (e.g. a SHA-1-signed test certificate). */
+async function signingKeyFor(key: CryptoKey, kind: KeyKind, hash: string): Promise<CryptoKey> {
+  if (kind !== 'rsa' || hash === 'SHA-256') return key;
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', key);
+  return (await webcrypto.subtle.importKey('pkcs8', pkcs8, { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['sign'])) as CryptoKey;
+}
+
 let serialCounter = BigInt(Date.now()) * 1000n;
 function nextSerial(): string {
   serialCounter += 1n;
@@ -104,7 +111,7 @@ export async function issue(o: IssueOptions): Promise<Issued> {
     notAfter: o.notAfter ?? new Date(now + 30 * 24 * 60 * 60 * 1000),
     signingAlgorithm: signingAlgorithm(signerKind, o.hash ?? 'SHA-256'),
     publicKey: keys.publicKey,
-    signingKey: o.issuer ? o.issuer.keys.privateKey : keys.privateKey,
+    signingKey: await signingKeyFor(o.issuer ? o.issuer.keys.privateKey : keys.privateKey, signerKind, o.hash ?? 'SHA-256'),
     extensions,
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));

@@ -13,3 +13,17 @@ describe('test PKI helper', () => {
     });
   }
 });
+
+describe('test PKI helper: weak signatures', () => {
+  for (const kind of ['rsa', 'ec'] as const) {
+    it(`really signs a ${kind} certificate with SHA-1 when asked`, async () => {
+      const { issue } = await import('./pki.js');
+      const root = await issue({ name: 'sha1 root', kind, ca: true });
+      const leaf = await issue({ name: 'sha1 leaf', kind, issuer: root, hash: 'SHA-1' });
+      const expected = kind === 'rsa' ? 'sha1WithRSAEncryption' : 'ecdsa-with-SHA1';
+      const { execFileSync } = await import('node:child_process');
+      const text = execFileSync('openssl', ['x509', '-noout', '-text'], { input: leaf.certPem }).toString();
+      expect(text, 'openssl x509 -text').to.include(`Signature Algorithm: ${expected}`);
+    });
+  }
+});
