@@ -47,7 +47,7 @@ export const readString: Reader<string> = (node, path, ctx) => {
 export const readBoolean: Reader<boolean> = (node, path, ctx) => {
   if (node.kind === 'scalar') {
     if (typeof node.value === 'boolean') return node.value;
-    if (node.interpolated && typeof node.value === 'string' && /^(true|false)$/.test(node.value)) return node.value === 'true';
+    if (node.coercible && typeof node.value === 'string' && /^(true|false)$/.test(node.value)) return node.value === 'true';
   }
   const word = node.kind === 'scalar' && typeof node.value === 'string' && /^(y|yes|n|no|on|off)$/i.test(node.value);
   return fail(ctx, path, node, `expected true or false, got ${describe(node)}`, word ? 'YAML 1.2 reads yes/no/on/off as text: write true or false' : undefined);
@@ -56,7 +56,7 @@ export const readBoolean: Reader<boolean> = (node, path, ctx) => {
 function readNumberish(node: RawNode): number | undefined {
   if (node.kind !== 'scalar') return undefined;
   if (typeof node.value === 'number') return node.value;
-  if (node.interpolated && typeof node.value === 'string' && /^\d+(\.\d+)?$/.test(node.value)) return Number(node.value);
+  if (node.coercible && typeof node.value === 'string' && /^\d+(\.\d+)?$/.test(node.value)) return Number(node.value);
   return undefined;
 }
 

@@ -40,7 +40,7 @@ import {
   type Reader,
 } from './fields.js';
 import { ConfigError, issue, type ConfigIssue, type Position } from './issues.js';
-import { EXTENSION_PREFIX, PROFILE_KEYS, unknownKeyHint, type KeySetName, type ProfileKey } from './keys.js';
+import { EXTENSION_PREFIX, KEY_SETS, PROFILE_KEYS, unknownKeyHint, type KeySetName, type ProfileKey } from './keys.js';
 import { childPath, jsToTree, yamlToTree, type RawEntry, type RawNode } from './tree.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -108,8 +108,8 @@ export interface Schedule {
 
 /**
  * What the command line may override. Profile keys are the schedule's own snake_case keys with raw
- * values (strings, numbers, booleans), validated exactly as if written in the file, and applied on
- * top of every profile. Paths here are taken as given (the CLI resolves them against its working
+ * values — flag text ("true", "3600", "1h") or typed values — validated as if written in the file,
+ * and applied on top of every profile. Paths here are taken as given (the CLI resolves them against its working
  * directory); the file's paths are relative to the file.
  */
 export interface ScheduleOverrides {
@@ -176,7 +176,6 @@ function walkMap(
   node: RawNode,
   path: string,
   set: KeySetName,
-  known: readonly string[],
   ctx: FieldContext,
   visit: (entry: RawEntry, path: string) => void,
   options: { extensions?: boolean; what?: string } = {},
@@ -194,7 +193,7 @@ function walkMap(
       continue;
     }
     seen.set(entry.key, entry.keyPos);
-    if (!known.includes(entry.key)) {
+    if (!(KEY_SETS[set] as readonly string[]).includes(entry.key)) {
       ctx.issues.push(issue(p, entry.keyPos, `unknown key "${entry.key}"`, unknownKeyHint(entry.key, set)));
       continue;
     }
@@ -220,7 +219,7 @@ const readRefresh: Reader<RefreshInput> = (node, path, ctx) => {
   let timeZone: string | undefined;
   let broken = false;
   const present: string[] = [];
-  const ok = walkMap(node, path, 'refresh', ['before_expiry', 'cron', 'jitter', 'time_zone'], ctx, (entry, p) => {
+  const ok = walkMap(node, path, 'refresh', ctx, (entry, p) => {
     present.push(entry.key);
     const v = entry.value;
     let result: unknown;
@@ -300,7 +299,7 @@ const PROFILE_READERS: Record<ProfileKey, Reader<unknown>> = {
 function readProfileLayer(node: RawNode, path: string, layer: Layer, ctx: FieldContext): ProfileLayer | undefined {
   const out: ProfileLayer = {};
   if (isNull(node)) return out;
-  const isMap = walkMap(node, path, 'profile', PROFILE_KEYS, ctx, (entry, p) => {
+  const isMap = walkMap(node, path, 'profile', ctx, (entry, p) => {
     const key = entry.key as ProfileKey;
     const pos = entry.value.pos ?? entry.keyPos;
     if (isNull(entry.value)) {
@@ -556,7 +555,7 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
   let defaultsLayer: ProfileLayer = {};
   let profilesNode: RawEntry | undefined;
 
-  const rootIsMap = walkMap(root, '', 'top', ['credentials_file', 'defaults', 'profiles', 'rate_limit', 'log_level', 'http'], ctx, (entry, p) => {
+  const rootIsMap = walkMap(root, '', 'top', ctx, (entry, p) => {
     const v = entry.value;
     switch (entry.key) {
       case 'credentials_file':
@@ -567,7 +566,7 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
         break;
       case 'rate_limit':
         if (isNull(v)) break;
-        walkMap(v, p, 'rate_limit', ['per_second', 'burst', 'concurrency'], ctx, (e, q) => {
+        walkMap(v, p, 'rate_limit', ctx, (e, q) => {
           if (e.key === 'per_second') rateLimit.perSecond = readNumber({ min: 0, exclusiveMin: true, max: 1000, integer: false })(e.value, q, ctx) ?? rateLimit.perSecond;
           if (e.key === 'burst') rateLimit.burst = readNumber({ min: 1, max: 1000, integer: true })(e.value, q, ctx) ?? rateLimit.burst;
           if (e.key === 'concurrency') rateLimit.concurrency = readNumber({ min: 1, max: 64, integer: true })(e.value, q, ctx) ?? rateLimit.concurrency;
@@ -575,7 +574,7 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
         break;
       case 'http':
         if (isNull(v)) break;
-        walkMap(v, p, 'http', ['listen'], ctx, (e, q) => {
+        walkMap(v, p, 'http', ctx, (e, q) => {
           const listen = readListen(e.value, q, ctx);
           if (listen) http = { listen: `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`, ...listen };
         });

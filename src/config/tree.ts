@@ -13,8 +13,11 @@ export interface RawScalar {
   kind: 'scalar';
   value: unknown;
   pos?: Position;
-  /** The value had `${…}` replaced: a text "true" or "3600" may then stand for a boolean or number. */
-  interpolated: boolean;
+  /**
+   * The value is text from a `${…}` replacement or a command-line flag, so "true" or "3600" may
+   * stand for a boolean or a number. Text written in the file as such ("true" in quotes) may not.
+   */
+  coercible: boolean;
   /** Interpolation failed and was reported; readers skip the value rather than report it again. */
   failed?: boolean;
 }
@@ -62,13 +65,13 @@ export function yamlToTree(text: string, env: Readonly<Record<string, string | u
     const pos = at((node as Node | null)?.range?.[0]) ?? fallback;
     if (depth > MAX_DEPTH) {
       issues.push(issue(path, pos, 'nested too deeply (or an alias refers to its own parent)'));
-      return { kind: 'scalar', value: null, pos, interpolated: false };
+      return { kind: 'scalar', value: null, pos, coercible: false };
     }
     if (isAlias(node)) {
       const target = node.resolve(doc as Document);
       if (!target) {
         issues.push(issue(path, pos, `the alias *${node.source} refers to no anchor`));
-        return { kind: 'scalar', value: null, pos, interpolated: false };
+        return { kind: 'scalar', value: null, pos, coercible: false };
       }
       return convert(target, path, depth + 1);
     }
@@ -91,7 +94,7 @@ export function yamlToTree(text: string, env: Readonly<Record<string, string | u
     }
     if (isSeq(node)) return { kind: 'seq', items: node.items.map((item, i) => convert(item, `${path}[${i}]`, depth + 1)), pos };
     if (isScalar(node)) {
-      if (typeof node.value !== 'string') return { kind: 'scalar', value: node.value, pos, interpolated: false };
+      if (typeof node.value !== 'string') return { kind: 'scalar', value: node.value, pos, coercible: false };
       const result = interpolate(node.value, env);
       for (const err of result.errors) issues.push(issue(path, pos, err));
       if (result.missing.length > 0) {
@@ -106,20 +109,20 @@ export function yamlToTree(text: string, env: Readonly<Record<string, string | u
         );
       }
       const failed = result.errors.length > 0 || result.missing.length > 0;
-      return { kind: 'scalar', value: result.value, pos, interpolated: result.replaced, ...(failed && { failed }) };
+      return { kind: 'scalar', value: result.value, pos, coercible: result.replaced, ...(failed && { failed }) };
     }
     // an empty value (`key:`) parses as null
-    return { kind: 'scalar', value: null, pos, interpolated: false };
+    return { kind: 'scalar', value: null, pos, coercible: false };
   };
 
   return convert(doc.contents, '', 0);
 }
 
-/** Plain JS values (the caller's overrides) as a tree without positions; no interpolation. */
+/** Plain JS values (the caller's overrides, flag text or typed) as a tree without positions; no interpolation. */
 export function jsToTree(value: unknown): RawNode {
   if (Array.isArray(value)) return { kind: 'seq', items: value.map(jsToTree) };
   if (value !== null && typeof value === 'object') {
     return { kind: 'map', entries: Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).map(([key, v]) => ({ key, value: jsToTree(v) })) };
   }
-  return { kind: 'scalar', value: value ?? null, interpolated: false };
+  return { kind: 'scalar', value: value ?? null, coercible: typeof value === 'string' };
 }

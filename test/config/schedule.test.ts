@@ -156,7 +156,7 @@ describe('parseSchedule: good schedules', () => {
           a: { role_arn: "${ROLE}", session_duration: 2h }
           b: { role_arn: "${ROLE}" }
       `,
-      { overrides: { profile: { session_duration: '30m', with_proxy: true }, logLevel: 'debug', credentialsFile: '/tmp/creds' } },
+      { overrides: { profile: { session_duration: '30m', with_proxy: 'true', fips: false }, logLevel: 'debug', credentialsFile: '/tmp/creds' } },
     );
     expect(s.profiles.map((p) => [p.sessionDurationSeconds, p.withProxy])).to.deep.equal([
       [1800, true],
