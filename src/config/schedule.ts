@@ -206,7 +206,8 @@ function at(pos: Position | undefined): string {
   return pos ? ` (first at line ${pos.line}:${pos.column})` : '';
 }
 
-const isNull = (node: RawNode) => node.kind === 'scalar' && node.value === null;
+/** An explicit null (`key:` or `key: null`), not the remains of a value that failed to resolve. */
+const isNull = (node: RawNode) => node.kind === 'scalar' && node.value === null && !node.failed;
 
 // ---------------------------------------------------------------------------------------------
 // profile layers

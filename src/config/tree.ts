@@ -18,7 +18,7 @@ export interface RawScalar {
    * stand for a boolean or a number. Text written in the file as such ("true" in quotes) may not.
    */
   coercible: boolean;
-  /** Interpolation failed and was reported; readers skip the value rather than report it again. */
+  /** Interpolation or an alias failed and was reported; readers skip the value rather than report it again. */
   failed?: boolean;
 }
 export interface RawEntry {
@@ -65,13 +65,13 @@ export function yamlToTree(text: string, env: Readonly<Record<string, string | u
     const pos = at((node as Node | null)?.range?.[0]) ?? fallback;
     if (depth > MAX_DEPTH) {
       issues.push(issue(path, pos, 'nested too deeply (or an alias refers to its own parent)'));
-      return { kind: 'scalar', value: null, pos, coercible: false };
+      return { kind: 'scalar', value: null, pos, coercible: false, failed: true };
     }
     if (isAlias(node)) {
       const target = node.resolve(doc as Document);
       if (!target) {
-        issues.push(issue(path, pos, `the alias *${node.source} refers to no anchor`));
-        return { kind: 'scalar', value: null, pos, coercible: false };
+        issues.push(issue(path, pos, `the alias *${node.source} refers to no anchor`, 'define the anchor (&name) before the alias, e.g. under an x- key'));
+        return { kind: 'scalar', value: null, pos, coercible: false, failed: true };
       }
       return convert(target, path, depth + 1);
     }

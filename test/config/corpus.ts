@@ -275,6 +275,21 @@ export const corpus: BadCase[] = [
     ],
   },
   {
+    name: 'merge keys are refused with a pointer to defaults, and an alias without an anchor is reported once',
+    text: keys + yaml`
+      x-common: &common
+        fips: false
+      profiles:
+        app:
+          <<: *common
+          role_arn: *missing
+    `,
+    expected: [
+      "profiles.app[\"<<\"] (line 10:5): unknown key \"<<\" — YAML merge keys are not supported: put shared settings in defaults:",
+      "profiles.app.role_arn (line 11:15): the alias *missing refers to no anchor — define the anchor (&name) before the alias, e.g. under an x- key",
+    ],
+  },
+  {
     name: 'a malformed pkcs11: URI is rejected with its expected form',
     text: profile('private_key: "pkcs11:object"\n'),
     expected: [
