@@ -1,0 +1,239 @@
+/**
+ * Readers for single schedule values: each takes a tree node and its path, returns the typed value,
+ * or records an issue (with the value, what was expected and a hint) and returns undefined. No
+ * filesystem, no clock: whether a file exists is checked elsewhere (checkScheduleFiles).
+ */
+import { validateCronExpression } from 'cron';
+import { parseArn, validateArns, validRoleSessionName, type ArnField, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from '../rolesanywhere/arn.js';
+import { formatDuration, parseDuration } from '../time/duration.js';
+import { nextCronFire } from '../time/refresh.js';
+import { issue, type ConfigIssue } from './issues.js';
+import { expandPath } from './paths.js';
+import type { RawNode, RawScalar } from './tree.js';
+
+export interface FieldContext {
+  issues: ConfigIssue[];
+  home: string;
+  baseDir?: string | undefined;
+}
+
+export type Reader<T> = (node: RawNode, path: string, ctx: FieldContext) => T | undefined;
+
+export function describe(node: RawNode): string {
+  if (node.kind === 'map') return 'a map';
+  if (node.kind === 'seq') return 'a list';
+  const v = node.value;
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return `the number ${v}`;
+  if (v === null) return 'nothing';
+  return String(v);
+}
+
+function fail(ctx: FieldContext, path: string, node: RawNode, message: string, hint?: string): undefined {
+  // a value whose ${…} could not be replaced was reported already; its remains prove nothing
+  if (!(node.kind === 'scalar' && node.failed)) ctx.issues.push(issue(path, node.pos, message, hint));
+  return undefined;
+}
+
+export const readString: Reader<string> = (node, path, ctx) => {
+  if (node.kind === 'scalar' && typeof node.value === 'string') {
+    if (node.value.trim() === '') return fail(ctx, path, node, 'the value is empty', 'give a value, or write null to unset an inherited one');
+    return node.value;
+  }
+  const quote = node.kind === 'scalar' && (typeof node.value === 'number' || typeof node.value === 'boolean') ? `: quote it ("${String(node.value)}")` : '';
+  return fail(ctx, path, node, `expected text, got ${describe(node)}`, quote ? `YAML read it as a ${typeof (node as RawScalar).value}${quote}` : undefined);
+};
+
+export const readBoolean: Reader<boolean> = (node, path, ctx) => {
+  if (node.kind === 'scalar') {
+    if (typeof node.value === 'boolean') return node.value;
+    if (node.coercible && typeof node.value === 'string' && /^(true|false)$/.test(node.value)) return node.value === 'true';
+  }
+  const word = node.kind === 'scalar' && typeof node.value === 'string' && /^(y|yes|n|no|on|off)$/i.test(node.value);
+  return fail(ctx, path, node, `expected true or false, got ${describe(node)}`, word ? 'YAML 1.2 reads yes/no/on/off as text: write true or false' : undefined);
+};
+
+function readNumberish(node: RawNode): number | undefined {
+  if (node.kind !== 'scalar') return undefined;
+  if (typeof node.value === 'number') return node.value;
+  if (node.coercible && typeof node.value === 'string' && /^\d+(\.\d+)?$/.test(node.value)) return Number(node.value);
+  return undefined;
+}
+
+export function readNumber(opts: { min: number; max: number; integer: boolean; exclusiveMin?: boolean }): Reader<number> {
+  return (node, path, ctx) => {
+    const n = readNumberish(node);
+    const range = `${opts.exclusiveMin ? `more than ${opts.min}` : `${opts.min}`} to ${opts.max}`;
+    const what = opts.integer ? 'a whole number' : 'a number';
+    if (n === undefined || !Number.isFinite(n)) return fail(ctx, path, node, `expected ${what} (${range}), got ${describe(node)}`);
+    if (opts.integer && !Number.isInteger(n)) return fail(ctx, path, node, `expected ${what} (${range}), got ${n}`);
+    if (n < opts.min || (opts.exclusiveMin && n === opts.min) || n > opts.max) return fail(ctx, path, node, `${n} is out of range: expected ${range}`);
+    return n;
+  };
+}
+
+export function readEnum<T extends string>(values: readonly T[]): Reader<T> {
+  return (node, path, ctx) => {
+    if (node.kind === 'scalar' && typeof node.value === 'string' && (values as readonly string[]).includes(node.value)) return node.value as T;
+    return fail(ctx, path, node, `expected one of ${values.join(', ')}, got ${describe(node)}`);
+  };
+}
+
+const DURATION_HINT = 'write seconds (3600) or a duration such as 15m, 1h, 1h30m';
+
+/** A duration in whole seconds within [min, max]. */
+export function readDuration(opts: { min: number; max: number; what: string; rangeHint?: string }): Reader<number> {
+  return (node, path, ctx) => {
+    const raw = node.kind === 'scalar' && (typeof node.value === 'string' || typeof node.value === 'number') ? node.value : undefined;
+    const seconds = raw === undefined ? undefined : parseDuration(raw);
+    if (seconds === undefined) return fail(ctx, path, node, `${describe(node)} is not a duration`, DURATION_HINT);
+    if (seconds < opts.min || seconds > opts.max) {
+      return fail(
+        ctx,
+        path,
+        node,
+        `${formatDuration(seconds)} is outside the ${formatDuration(opts.min)}..${formatDuration(opts.max)} ${opts.what}`,
+        opts.rangeHint,
+      );
+    }
+    return seconds;
+  };
+}
+
+export const readSessionDuration = readDuration({
+  min: MIN_DURATION_SECONDS,
+  max: MAX_DURATION_SECONDS,
+  what: 'CreateSession accepts',
+  rangeHint: 'use 15m to 12h (the Roles Anywhere profile may cap it lower)',
+});
+
+export const readPath: Reader<string> = (node, path, ctx) => {
+  const text = readString(node, path, ctx);
+  if (text === undefined) return undefined;
+  const expanded = expandPath(text, ctx);
+  if ('error' in expanded) return fail(ctx, path, node, expanded.error, expanded.hint);
+  return expanded.path;
+};
+
+/** RFC 7512 shape, loosely: `pkcs11:` then `attr=value` pairs separated by `;`, then an optional query. */
+const PKCS11_URI = /^pkcs11:(?:[a-z][a-z0-9-]*=[^;?]*(?:;[a-z][a-z0-9-]*=[^;?]*)*)?(?:\?.*)?$/;
+
+export function isPkcs11Uri(value: string | undefined): boolean {
+  return value !== undefined && value.startsWith('pkcs11:');
+}
+
+/** A file path, or a pkcs11: URI (left as written). */
+export const readKeySource: Reader<string> = (node, path, ctx) => {
+  if (node.kind === 'scalar' && typeof node.value === 'string' && isPkcs11Uri(node.value)) {
+    if (!PKCS11_URI.test(node.value)) {
+      return fail(ctx, path, node, `${describe(node)} is not a valid pkcs11: URI`, 'RFC 7512 form: pkcs11:token=NAME;object=LABEL (percent-encode ; ? and spaces in values)');
+    }
+    return node.value;
+  }
+  return readPath(node, path, ctx);
+};
+
+export const readEnvName: Reader<string> = (node, path, ctx) => {
+  const text = readString(node, path, ctx);
+  if (text === undefined) return undefined;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(text)) return fail(ctx, path, node, `"${text}" is not an environment variable name`, 'letters, digits and _, not starting with a digit; give the name, not ${NAME}');
+  return text;
+};
+
+const SAMPLE_UUID = '00000000-0000-4000-8000-000000000000';
+
+/** One ARN's shape, through validateArns with companions built to agree with it on partition and region. */
+export function arnShapeProblem(field: ArnField, value: string): string | undefined {
+  const parsed = parseArn(value);
+  const partition = parsed?.partition ?? 'aws';
+  const region = parsed?.region || 'us-east-1';
+  const arns: Record<ArnField, string> = {
+    trust_anchor_arn: `arn:${partition}:rolesanywhere:${region}:111122223333:trust-anchor/${SAMPLE_UUID}`,
+    profile_arn: `arn:${partition}:rolesanywhere:${region}:111122223333:profile/${SAMPLE_UUID}`,
+    role_arn: `arn:${partition}:iam::111122223333:role/sample`,
+  };
+  arns[field] = value;
+  return validateArns(arns.trust_anchor_arn, arns.profile_arn, arns.role_arn).issues.find((i) => i.field === field)?.message;
+}
+
+export function readArn(field: ArnField): Reader<string> {
+  return (node, path, ctx) => {
+    const text = readString(node, path, ctx);
+    if (text === undefined) return undefined;
+    const problem = arnShapeProblem(field, text);
+    if (problem) return fail(ctx, path, node, problem);
+    return text;
+  };
+}
+
+export const readRoleSessionName: Reader<string> = (node, path, ctx) => {
+  const text = readString(node, path, ctx);
+  if (text === undefined) return undefined;
+  if (!validRoleSessionName(text)) return fail(ctx, path, node, `"${text}" is not a valid role_session_name`, '2 to 64 characters of letters, digits and + = , . @ _ -');
+  return text;
+};
+
+export const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+export const readRegion: Reader<string> = (node, path, ctx) => {
+  const text = readString(node, path, ctx);
+  if (text === undefined) return undefined;
+  if (!REGION.test(text)) return fail(ctx, path, node, `"${text}" is not an AWS region name`, 'e.g. eu-west-1; or leave region out to use the trust anchor\'s');
+  return text;
+};
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export const readEndpoint: Reader<string> = (node, path, ctx) => {
+  const text = readString(node, path, ctx);
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return fail(ctx, path, node, `"${text}" is not a URL`, 'e.g. https://rolesanywhere.eu-west-1.amazonaws.com');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
+    return fail(ctx, path, node, `"${text}" must use https`, 'plain http is accepted only on loopback (127.0.0.1, [::1], localhost), e.g. for the local emulator');
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    return fail(ctx, path, node, `"${text}" must not contain credentials, a query or a fragment`, 'give scheme, host, optional port and path only');
+  }
+  return text.replace(/\/+$/, '');
+};
+
+export const readCron: Reader<string> = (node, path, ctx) => {
+  const text = readString(node, path, ctx);
+  if (text === undefined) return undefined;
+  const hint = 'five fields (minute hour day-of-month month day-of-week), e.g. "*/20 * * * *"';
+  const { valid, error } = validateCronExpression(text);
+  if (!valid) return fail(ctx, path, node, `"${text}" is not a valid cron expression: ${error?.message ?? 'rejected'}`, hint);
+  try {
+    // a fixed reference date keeps this pure; it only asks whether the expression can ever fire
+    nextCronFire(text, Date.UTC(2024, 0, 1), 'UTC');
+  } catch {
+    return fail(ctx, path, node, `"${text}" never fires`, hint);
+  }
+  return text;
+};
+
+export const readTimeZone: Reader<string> = (node, path, ctx) => {
+  const text = readString(node, path, ctx);
+  if (text === undefined) return undefined;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: text });
+  } catch {
+    return fail(ctx, path, node, `"${text}" is not a time zone`, 'an IANA name such as UTC or Europe/Paris');
+  }
+  return text;
+};
+
+/** `host:port`, `[v6]:port`; port 1..65535. */
+export const readListen: Reader<{ host: string; port: number }> = (node, path, ctx) => {
+  const text = readString(node, path, ctx);
+  if (text === undefined) return undefined;
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 1 || port > 65535) return fail(ctx, path, node, `"${text}" is not host:port`, 'e.g. "127.0.0.1:9464" or "[::1]:9464"');
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+};

@@ -1,0 +1,81 @@
+/**
+ * The checks that need the outside world, kept apart from parseSchedule so that stays pure: do the
+ * files a schedule names exist and are they readable, and are the environment variables it names
+ * set. Used by `validate` and at start-up; returns issues, never throws. Key files are not parsed
+ * here — that is the key sources' job.
+ */
+import { access, constants, stat } from 'node:fs/promises';
+import { isPkcs11Uri } from './fields.js';
+import type { ConfigIssue } from './issues.js';
+import type { ProfileKey } from './keys.js';
+import type { Origin, ResolvedProfile, Schedule } from './schedule.js';
+
+export interface InputCheckDeps {
+  env: Readonly<Record<string, string | undefined>>;
+  /** Resolves when `path` is a readable regular file; rejects with an errno error otherwise. */
+  readableFile?: (path: string) => Promise<void>;
+}
+
+async function defaultReadableFile(path: string): Promise<void> {
+  const s = await stat(path);
+  if (!s.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: 'ENOTFILE' });
+  await access(path, constants.R_OK);
+}
+
+const FILE_KEYS: [ProfileKey, (p: ResolvedProfile) => string | undefined, string][] = [
+  ['certificate', (p) => (isPkcs11Uri(p.certificate) ? undefined : p.certificate), 'certificate'],
+  ['private_key', (p) => (isPkcs11Uri(p.privateKey) ? undefined : p.privateKey), 'private key'],
+  ['intermediates', (p) => p.intermediates, 'intermediate bundle'],
+  ['private_key_password_file', (p) => p.privateKeyPasswordFile, 'key password file'],
+  ['pkcs11_lib', (p) => p.pkcs11Lib, 'PKCS#11 module'],
+  ['pkcs11_pin_file', (p) => p.pkcs11PinFile, 'PIN file'],
+  ['ca_bundle', (p) => p.caBundle, 'CA bundle'],
+];
+
+const ENV_KEYS: [ProfileKey, (p: ResolvedProfile) => string | undefined, string][] = [
+  ['private_key_password_env', (p) => p.privateKeyPasswordEnv, 'key password'],
+  ['pkcs11_pin_env', (p) => p.pkcs11PinEnv, 'PIN'],
+];
+
+function located(origin: Origin | undefined, fallback: string, message: string, hint: string): ConfigIssue {
+  const out: ConfigIssue = { path: origin?.path ?? fallback, message, hint };
+  if (origin?.line !== undefined) {
+    out.line = origin.line;
+    out.column = origin.column ?? 1;
+  }
+  return out;
+}
+
+/** One issue per missing or unreadable file and per unset variable (a file shared by profiles is reported once). */
+export async function checkScheduleInputs(schedule: Schedule, deps: InputCheckDeps): Promise<ConfigIssue[]> {
+  const readable = deps.readableFile ?? defaultReadableFile;
+  const issues: ConfigIssue[] = [];
+  const seen = new Set<string>();
+  for (const profile of schedule.profiles) {
+    for (const [key, pick, what] of FILE_KEYS) {
+      const file = pick(profile);
+      if (file === undefined) continue;
+      const origin = profile.origins[key];
+      const id = `${origin?.path}|${file}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      try {
+        await readable(file);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable by the agent user' : code === 'ENOTFILE' ? 'is not a regular file' : `cannot be read (${code ?? (e as Error).message})`;
+        issues.push(located(origin, `profiles.${profile.name}.${key}`, `the ${what} ${file} ${why}`, `fix the path in ${key}:, or create the file`));
+      }
+    }
+    for (const [key, pick, what] of ENV_KEYS) {
+      const name = pick(profile);
+      if (name === undefined || deps.env[name] !== undefined) continue;
+      const origin = profile.origins[key];
+      const id = `${origin?.path}|$${name}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      issues.push(located(origin, `profiles.${profile.name}.${key}`, `the ${what} variable ${name} is not set`, `set ${name} in the agent's environment (e.g. the systemd unit's EnvironmentFile)`));
+    }
+  }
+  return issues;
+}

@@ -1,0 +1,128 @@
+/**
+ * The schedule as a small tree of maps, sequences and scalars, each with its line:column, whether
+ * it came from the YAML file or from the caller's overrides. `${ENV}` interpolation happens here,
+ * on string values only, so the validator sees final values and still knows where they were
+ * written. Duplicate keys are kept (the YAML parser's own duplicate check is off) so the validator
+ * can say which section of the credentials file two entries would both write.
+ */
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { interpolate } from './interpolate.js';
+import { issue, type ConfigIssue, type Position } from './issues.js';
+
+export interface RawScalar {
+  kind: 'scalar';
+  value: unknown;
+  pos?: Position;
+  /**
+   * The value is text from a `${…}` replacement or a command-line flag, so "true" or "3600" may
+   * stand for a boolean or a number. Text written in the file as such ("true" in quotes) may not.
+   */
+  coercible: boolean;
+  /** Interpolation or an alias failed and was reported; readers skip the value rather than report it again. */
+  failed?: boolean;
+}
+export interface RawEntry {
+  key: string;
+  keyPos?: Position;
+  value: RawNode;
+}
+export interface RawMap {
+  kind: 'map';
+  entries: RawEntry[];
+  pos?: Position;
+}
+export interface RawSeq {
+  kind: 'seq';
+  items: RawNode[];
+  pos?: Position;
+}
+export type RawNode = RawScalar | RawMap | RawSeq;
+
+/** `parent.key`, or `parent["odd key"]` when the key would not read back as one path segment. */
+export function childPath(parent: string, key: string): string {
+  if (/^[A-Za-z0-9_@+-]+$/.test(key)) return parent ? `${parent}.${key}` : key;
+  return `${parent}[${JSON.stringify(key)}]`;
+}
+
+const MAX_DEPTH = 32;
+
+/** Parses YAML text; syntax errors go to `issues` and yield undefined. */
+export function yamlToTree(text: string, env: Readonly<Record<string, string | undefined>>, issues: ConfigIssue[]): RawNode | undefined {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
+  const at = (offset: number | undefined): Position | undefined => {
+    if (offset === undefined) return undefined;
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  for (const e of doc.errors) {
+    if (e.code === 'MULTIPLE_DOCS') issues.push(issue('', at(e.pos[0]), 'the schedule must be a single YAML document', 'remove the --- separator and what follows, or merge the documents'));
+    else issues.push(issue('', at(e.pos[0]), `YAML syntax: ${e.message.replace(/\s+/g, ' ').trim()}`));
+  }
+  if (doc.errors.length > 0) return undefined;
+
+  const convert = (node: unknown, path: string, depth: number, fallback?: Position): RawNode => {
+    const pos = at((node as Node | null)?.range?.[0]) ?? fallback;
+    if (depth > MAX_DEPTH) {
+      issues.push(issue(path, pos, 'nested too deeply (or an alias refers to its own parent)'));
+      return { kind: 'scalar', value: null, pos, coercible: false, failed: true };
+    }
+    if (isAlias(node)) {
+      const target = node.resolve(doc as Document);
+      if (!target) {
+        issues.push(issue(path, pos, `the alias *${node.source} refers to no anchor`, 'define the anchor (&name) before the alias, e.g. under an x- key'));
+        return { kind: 'scalar', value: null, pos, coercible: false, failed: true };
+      }
+      return convert(target, path, depth + 1);
+    }
+    if (isMap(node)) {
+      const entries: RawEntry[] = [];
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const keyNode = pair.key as Node | null;
+        const keyPos = at(keyNode?.range?.[0]) ?? pos;
+        let key: string;
+        if (keyNode === null || keyNode === undefined) key = '';
+        else if (isScalar(keyNode)) key = keyNode.value === null ? '' : String(keyNode.value);
+        else {
+          issues.push(issue(path, keyPos, 'a key must be plain text, not a list or a map'));
+          continue;
+        }
+        entries.push({ key, keyPos, value: convert(pair.value, childPath(path, key), depth + 1, keyPos) });
+      }
+      return { kind: 'map', entries, pos };
+    }
+    if (isSeq(node)) return { kind: 'seq', items: node.items.map((item, i) => convert(item, `${path}[${i}]`, depth + 1)), pos };
+    if (isScalar(node)) {
+      if (typeof node.value !== 'string') return { kind: 'scalar', value: node.value, pos, coercible: false };
+      const result = interpolate(node.value, env);
+      for (const err of result.errors) issues.push(issue(path, pos, err));
+      if (result.missing.length > 0) {
+        const names = result.missing.map((n) => `\${${n}}`).join(', ');
+        issues.push(
+          issue(
+            path,
+            pos,
+            `${names} ${result.missing.length === 1 ? 'is' : 'are'} not set in the environment`,
+            `set ${result.missing.join(', ')} for the agent, or give a default: \${${result.missing[0]}:-value}`,
+          ),
+        );
+      }
+      const failed = result.errors.length > 0 || result.missing.length > 0;
+      return { kind: 'scalar', value: result.value, pos, coercible: result.replaced, ...(failed && { failed }) };
+    }
+    // an empty value (`key:`) parses as null
+    return { kind: 'scalar', value: null, pos, coercible: false };
+  };
+
+  return convert(doc.contents, '', 0);
+}
+
+/** Plain JS values (the caller's overrides, flag text or typed) as a tree without positions; no interpolation. */
+export function jsToTree(value: unknown): RawNode {
+  if (Array.isArray(value)) return { kind: 'seq', items: value.map(jsToTree) };
+  if (value !== null && typeof value === 'object') {
+    return { kind: 'map', entries: Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).map(([key, v]) => ({ key, value: jsToTree(v) })) };
+  }
+  return { kind: 'scalar', value: value ?? null, coercible: typeof value === 'string' };
+}
