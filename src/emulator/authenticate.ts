@@ -132,6 +132,7 @@ export function authenticate(req: ReceivedForSigning, now: number): Authenticate
   if (dateMs === undefined) {
     return accessDenied('DATE_MALFORMED', `X-Amz-Date "${amzDate}" must be in the ISO 8601 basic format YYYYMMDDTHHMMSSZ`);
   }
+  now = Math.floor(now / 1000) * 1000; // X-Amz-Date has whole seconds; compare like with like
   if (dateMs < now - MAX_SKEW_MS) {
     return accessDenied(
       'SIGNATURE_EXPIRED',
