@@ -177,7 +177,7 @@ export async function loadEmulatorConfig(file: string): Promise<EmulatorConfig> 
     });
   }
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: counter });
   if (doc.errors.length) {
     throw fileIssue(
       doc.errors.map((e) => ({ path: '(syntax)', line: e.linePos?.[0]?.line, message: e.message.split('\n')[0]! })),
