@@ -189,7 +189,8 @@ export function authenticate(req: ReceivedForSigning, now: number): Authenticate
   } catch {
     return accessDenied('CERT_MALFORMED', 'Invalid X-Amz-X509: expected the base64 DER of an X.509 certificate');
   }
-  if (!/^\d+$/.test(auth.serial) || BigInt(auth.serial).toString(10) !== leaf.serialDecimal) {
+  // Compared as text: a serial with leading zeros or in hex is a client bug the service would refuse.
+  if (auth.serial !== leaf.serialDecimal) {
     return accessDenied(
       'SERIAL_MISMATCH',
       `Credential serial ${auth.serial} does not match the X-Amz-X509 certificate's serial number ${leaf.serialDecimal} (decimal)`,

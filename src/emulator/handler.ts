@@ -8,7 +8,7 @@ import type { Arn } from '../rolesanywhere/arn.js';
 import { authenticate, type Authenticated } from './authenticate.js';
 import { authorize, findTrustAnchor } from './authorize.js';
 import { splitUrl, headerValues, type ReceivedForSigning } from './canonical.js';
-import { parsePemBundle, type ParsedCert } from './certificate.js';
+import { parseCertificate, parsePemBundle, strictBase64, type ParsedCert } from './certificate.js';
 import { buildChain, checkEndEntity } from './chain.js';
 import type { EmulatorConfig, TrustAnchorConfig } from './config.js';
 import { issueCredentials, type CreateSessionResponse, type IssuedCredentials, type RandomSource } from './credentials.js';
@@ -58,6 +58,24 @@ function anchorCertificates(ta: TrustAnchorConfig, cache: Map<string, ParsedCert
 
 function isJsonContentType(values: string[]): boolean {
   return values.length === 1 && /^application\/json\s*(;.*)?$/i.test(values[0]!.trim());
+}
+
+/**
+ * Best-effort facts for a request that is not verified (a fault took it first): the ARNs as sent
+ * and the serial of the X-Amz-X509 certificate if it parses. Nothing here is trusted.
+ */
+export function peekFacts(req: ReceivedRequest): RequestFacts {
+  const facts: RequestFacts = peekArns(req.rawUrl, req.body);
+  const x509 = headerValues(req.rawHeaders, 'x-amz-x509');
+  const der = x509.length === 1 ? strictBase64(x509[0]!) : undefined;
+  if (der) {
+    try {
+      facts.serial = parseCertificate(der).serialDecimal;
+    } catch {
+      // not a certificate: no serial to record
+    }
+  }
+  return facts;
 }
 
 export function handleCreateSession(req: ReceivedRequest, ctx: HandlerContext): Outcome {

@@ -13,7 +13,7 @@ import { systemClock, type Clock } from '../time/clock.js';
 import { validateConfig, type EmulatorConfig } from './config.js';
 import type { IssuedCredentials, RandomSource } from './credentials.js';
 import { Faults, type FaultControl } from './faults.js';
-import { handleCreateSession, type RequestFacts } from './handler.js';
+import { handleCreateSession, peekFacts, type RequestFacts } from './handler.js';
 import type { ParsedCert } from './certificate.js';
 import { errorBody, validation, type RejectReason, type ServiceError } from './service-error.js';
 import { generateTlsIdentity } from './tls.js';
@@ -128,16 +128,17 @@ export async function startEmulator(config: EmulatorConfig, opts: EmulatorOption
   const requests: RecordedRequest[] = [];
   const issued: IssuedCredentials[] = [];
   const anchorCache = new Map<string, ParsedCert[]>();
-  const timers = new Set<NodeJS.Timeout>();
+  // Pending latency delays, so stop() can end them instead of leaving handlers waiting forever.
+  const delays = new Map<NodeJS.Timeout, () => void>();
   let stopping = false;
 
   const delay = (ms: number): Promise<void> =>
     new Promise((resolve) => {
       const t = setTimeout(() => {
-        timers.delete(t);
+        delays.delete(t);
         resolve();
       }, ms);
-      timers.add(t);
+      delays.set(t, resolve);
     });
 
   const record = (r: RecordedRequest): void => {
@@ -157,7 +158,7 @@ export async function startEmulator(config: EmulatorConfig, opts: EmulatorOption
     res.end(body);
   };
 
-  const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
     const rawUrl = req.url ?? '/';
     const base = { time: new Date(clock.now()), requestId, method: req.method ?? '', path: rawUrl.split('?')[0]! };
@@ -171,8 +172,9 @@ export async function startEmulator(config: EmulatorConfig, opts: EmulatorOption
     const decision = faults.decide();
     if (faults.latencyMs > 0) await delay(faults.latencyMs);
     if (stopping) return;
+    const received = { method: req.method ?? '', rawUrl, rawHeaders: req.rawHeaders, body: body === 'too-large' ? Buffer.alloc(0) : body };
     if (decision.kind === 'drop') {
-      record({ ...base, ok: false, status: 0, reason: 'CONNECTION_DROPPED' });
+      record({ ...base, ...peekFacts(received), ok: false, status: 0, reason: 'CONNECTION_DROPPED' });
       req.socket.destroy();
       return;
     }
@@ -180,11 +182,11 @@ export async function startEmulator(config: EmulatorConfig, opts: EmulatorOption
       record({ ...base, ...facts, ok: false, status: e.status, errorType: e.errorType, reason: e.reason, message: e.message });
       sendError(res, requestId, e);
     };
-    if (decision.kind === 'fail') return reject(decision.error);
+    if (decision.kind === 'fail') return reject(decision.error, peekFacts(received));
     if (body === 'too-large') return reject(validation('BODY_TOO_LARGE', `The request body exceeds ${MAX_BODY_BYTES} bytes`));
 
     const outcome = handleCreateSession(
-      { method: req.method ?? '', rawUrl, rawHeaders: req.rawHeaders, body },
+      received,
       { config, now, shortLivedSeconds: faults.shortLivedSeconds, random: opts.random, anchorCache },
     );
     if (!outcome.ok) return reject(outcome.error, outcome.facts);
@@ -195,7 +197,7 @@ export async function startEmulator(config: EmulatorConfig, opts: EmulatorOption
     res.end(json);
   };
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    onRequest(req, res).catch(() => {
+    serve(req, res).catch(() => {
       // A bug in the emulator must still answer, like the service's 500, and never crash the host.
       if (!res.headersSent) sendError(res, 'internal', { status: 500, errorType: 'InternalServerException', message: 'Internal failure', reason: 'INTERNAL' });
       else res.destroy();
@@ -211,8 +213,11 @@ export async function startEmulator(config: EmulatorConfig, opts: EmulatorOption
     config,
     async stop() {
       stopping = true;
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
+      for (const [t, resolve] of delays) {
+        clearTimeout(t);
+        resolve();
+      }
+      delays.clear();
       await Promise.all(servers.map(close));
     },
   };

@@ -199,6 +199,11 @@ describe('emulator: CreateSession over HTTP and HTTPS', function () {
       expectRefused(await call(leafOf(rsa), { serial: (BigInt(serialOf(rsa.leaf)) + 1n).toString() }), 403, 'AccessDeniedException', 'SERIAL_MISMATCH');
     });
 
+    it('refuses the serial written with a leading zero or in hex', async () => {
+      expectRefused(await call(leafOf(rsa), { serial: '0' + serialOf(rsa.leaf) }), 403, 'AccessDeniedException', 'SERIAL_MISMATCH');
+      expectRefused(await call(leafOf(rsa), { serial: rsa.leaf.nodeCert.serialNumber }), 403, 'AccessDeniedException', 'SERIAL_MISMATCH');
+    });
+
     it('refuses the ECDSA algorithm name with an RSA key and the RSA name with an EC key', async () => {
       expectRefused(await call(leafOf(rsa), { algorithm: 'AWS4-X509-ECDSA-SHA256' }), 403, 'AccessDeniedException', 'ALGORITHM_MISMATCH');
       expectRefused(await call(leafOf(ec), { algorithm: 'AWS4-X509-RSA-SHA256' }), 403, 'AccessDeniedException', 'ALGORITHM_MISMATCH');
@@ -269,6 +274,16 @@ describe('emulator: CreateSession over HTTP and HTTPS', function () {
     it('refuses a leaf from a CA that is not in the trust anchor', async () => {
       const stranger = await issue({ name: 'stranger', kind: 'ec', issuer: otherRoot });
       expectRefused(await call({ leaf: stranger }), 403, 'AccessDeniedException', 'CHAIN_UNTRUSTED');
+    });
+
+    it('refuses a leaf from an impostor CA with the same name as the trusted root (signatures, not names, decide)', async () => {
+      const impostor = await issue({ name: 'Test Root ec', kind: 'ec', ca: true });
+      expect(impostor.nodeCert.subject, 'same subject as the trusted root').to.equal(ec.root.nodeCert.subject);
+      const leaf = await issue({ name: 'impostor-leaf', kind: 'ec', issuer: impostor });
+      expectRefused(await call({ leaf }), 403, 'AccessDeniedException', 'CHAIN_UNTRUSTED');
+      const forgedInt = await issue({ name: 'Test Intermediate ec', kind: 'ec', ca: true, issuer: impostor });
+      const leaf2 = await issue({ name: 'forged-int-leaf', kind: 'ec', issuer: forgedInt });
+      expectRefused(await call({ leaf: leaf2, chain: [forgedInt] }), 403, 'AccessDeniedException', 'CHAIN_UNTRUSTED');
     });
 
     it('refuses a leaf whose intermediate is not given', async () => {

@@ -5,7 +5,7 @@ import { ManualClock } from '../../src/time/clock.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { Faults } from '../../src/emulator/faults.js';
 import { makePki, type TestPki } from '../helpers/pki.js';
-import { TA, baseConfig, hostOf, send, signRequest, type Reply } from './support.js';
+import { PROFILE, TA, baseConfig, hostOf, send, signRequest, type Reply } from './support.js';
 
 describe('emulator faults', () => {
   describe('the fault state machine', () => {
@@ -86,6 +86,12 @@ describe('emulator faults', () => {
       expect(replies.map(statusOf)).to.deep.equal(['503 ServiceUnavailableException', '503 ServiceUnavailableException', '201']);
       expect(replies[0]!.json).to.have.property('message').that.is.a('string');
       expect(emu.requests.map((r) => r.reason ?? 'ok')).to.deep.equal(['FAULT_INJECTED', 'FAULT_INJECTED', 'ok']);
+      const serial = BigInt('0x' + pki.directLeaf.nodeCert.serialNumber).toString();
+      expect(emu.requests.map((r) => [r.serial, r.profileArn]), 'faulted requests still record who asked').to.deep.equal([
+        [serial, PROFILE],
+        [serial, PROFILE],
+        [serial, PROFILE],
+      ]);
     });
 
     it('injects any status with its AWS error type (500, 404, or a custom type)', async () => {
