@@ -214,11 +214,13 @@ export async function loadEmulatorConfig(file: string): Promise<EmulatorConfig> 
     if (ta?.enabled !== undefined) entry.enabled = ta.enabled;
     trustAnchors.push(entry);
   }
-  const profiles = Array.isArray(raw.profiles) ? raw.profiles : raw.profiles;
-  const roles = Array.isArray(raw.roles) ? raw.roles : raw.roles;
-  (Array.isArray(profiles) ? profiles : []).forEach((x: unknown, i: number) => unknownKeys(x, FILE_KEYS.profile, `profiles[${i}]`));
-  (Array.isArray(roles) ? roles : []).forEach((x: unknown, i: number) => unknownKeys(x, FILE_KEYS.role, `roles[${i}]`));
-  const config: EmulatorConfig = { trustAnchors, profiles: profiles ?? [], roles: roles ?? [] };
+  // Anything but a list stays as it is, so validateConfig reports it at its own path.
+  const profiles = raw.profiles ?? [];
+  const roles = raw.roles ?? [];
+  if (Array.isArray(profiles)) profiles.forEach((x: unknown, i: number) => unknownKeys(x, FILE_KEYS.profile, `profiles[${i}]`));
+  if (Array.isArray(roles)) roles.forEach((x: unknown, i: number) => unknownKeys(x, FILE_KEYS.role, `roles[${i}]`));
+  if (raw.trustAnchors !== undefined && !Array.isArray(raw.trustAnchors)) issues.push({ path: 'trustAnchors', message: 'must be a list' });
+  const config: EmulatorConfig = { trustAnchors, profiles, roles };
   if (raw.faults !== undefined) {
     unknownKeys(raw.faults, FILE_KEYS.faults, 'faults');
     config.faults = raw.faults;
