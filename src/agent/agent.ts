@@ -249,6 +249,21 @@ export class Agent {
     this.transports.clear();
   }
 
+  /** The client's in-call retry wait, on the agent's scheduler (a fake one in tests). */
+  private readonly sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(new AgentError('ABORTED', 'cancelled'));
+      const onAbort = () => {
+        this.deps.scheduler.clearTimeout(handle);
+        reject(new AgentError('ABORTED', 'cancelled'));
+      };
+      const handle = this.deps.scheduler.setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+
   private setQuota(r: RateLimit): void {
     this.bucket = new TokenBucket({
       ratePerSecond: r.perSecond,
@@ -325,7 +340,7 @@ export class Agent {
         throttled: () => this.bucket.slowDown(),
         signer: () => source.get(),
         call: (signer: Signer, session: SessionSpec, context: string, signal: AbortSignal): Promise<SessionResult> =>
-          createSession(signer, { ...session, context, signal, env: deps.env }, { transport, clock: deps.clock, random: this.random }),
+          createSession(signer, { ...session, context, signal, env: deps.env }, { transport, clock: deps.clock, random: this.random, sleep: this.sleep }),
         write: async (profile, credentials) => {
           deps.redactor?.add(credentials.secretAccessKey);
           deps.redactor?.add(credentials.sessionToken);

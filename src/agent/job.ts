@@ -69,6 +69,8 @@ export interface JobSnapshot {
   lastError?: { code: string; message: string; hint?: string; at: string };
   consecutiveFailures: number;
   refreshes: number;
+  /** A CreateSession call is in flight. */
+  inFlight: boolean;
 }
 
 /** Codes after which an automatic retry could lock a token or cannot help without a change. */
@@ -86,6 +88,7 @@ export class Job {
   private nextAt: number | undefined;
   private readonly abort = new AbortController();
   private expiryLogged = false;
+  private busy = false;
 
   constructor(
     public spec: JobSpec,
@@ -156,7 +159,13 @@ export class Job {
 
   snapshot(): JobSnapshot {
     const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
-    const s: JobSnapshot = { name: this.name, state: this.state, consecutiveFailures: this.failures, refreshes: this.refreshes };
+    const s: JobSnapshot = {
+      name: this.name,
+      state: this.state,
+      consecutiveFailures: this.failures,
+      refreshes: this.refreshes,
+      inFlight: this.busy,
+    };
     if (this.lastGood) {
       s.expiration = this.lastGood.credentials.expiration.toISOString();
       s.issuedAt = iso(this.lastGood.issuedAt)!;
@@ -173,7 +182,9 @@ export class Job {
   private async run(reason: string): Promise<void> {
     const ctx = `profile "${this.name}"`;
     const prev = this.state;
-    this.state = 'refreshing';
+    // A retry of a failing profile keeps showing the failure (status and health stay truthful).
+    if (prev === 'pending' || prev === 'fresh') this.state = 'refreshing';
+    this.busy = true;
     this.nextAt = undefined;
     this.deps.changed?.(this);
     this.deps.log.debug('refreshing', { profile: this.name, reason });
@@ -205,13 +216,14 @@ export class Job {
       });
     } catch (e) {
       if (this.abort.signal.aborted) return;
-      this.fail(toAgentError(e, 'INTERNAL', ctx), prev);
+      this.fail(toAgentError(e, 'INTERNAL', ctx));
     } finally {
+      this.busy = false;
       this.deps.changed?.(this);
     }
   }
 
-  private fail(error: AgentError, _prev: JobState): void {
+  private fail(error: AgentError): void {
     const now = this.deps.clock.now();
     this.failures++;
     this.lastError = { error, at: now };
@@ -230,9 +242,12 @@ export class Job {
     const slow = !error.retryable;
     const base = slow ? this.tuning.slowBaseMs : this.tuning.baseMs;
     const cap = slow ? this.tuning.slowCapMs : this.tuning.capMs;
+    // A failure retrying cannot fix (denied, bad certificate) waits at least slowBaseMs, so a
+    // misconfigured profile costs one call a minute or less, not a tight loop.
+    const floor = slow ? base : 1_000;
     const delay = valid
-      ? retryDelayWhileValid({ attempt: this.failures, now, expiresAt: valid.expiration.getTime(), baseMs: base, capMs: cap, random: this.deps.random })
-      : Math.max(1_000, backoffDelay({ attempt: this.failures, baseMs: base, capMs: Math.min(cap, 5 * 60_000), random: this.deps.random }));
+      ? Math.max(Math.min(floor, (valid.expiration.getTime() - now) / 4), retryDelayWhileValid({ attempt: this.failures, now, expiresAt: valid.expiration.getTime(), baseMs: base, capMs: cap, random: this.deps.random }))
+      : Math.max(floor, backoffDelay({ attempt: this.failures, baseMs: base, capMs: slow ? cap : Math.min(cap, 5 * 60_000), random: this.deps.random }));
     this.schedule(now + delay);
     const meta = {
       profile: this.name,

@@ -1,0 +1,32 @@
+/** Turns a validated schedule into the agent's own configuration (one place knows both shapes). */
+import { createHash } from 'node:crypto';
+import type { ResolvedProfile, Schedule } from '../config/index.js';
+import type { TransportOptions } from '../rolesanywhere/transport.js';
+import type { AgentConfig, AgentProfile } from './agent.js';
+import type { SessionSpec } from './job.js';
+
+export function agentProfile(p: ResolvedProfile): AgentProfile {
+  const session: SessionSpec = {
+    trustAnchorArn: p.trustAnchorArn,
+    profileArn: p.profileArn,
+    roleArn: p.roleArn,
+    durationSeconds: p.sessionDurationSeconds,
+    region: p.region,
+    fips: p.fips,
+  };
+  if (p.roleSessionName !== undefined) session.roleSessionName = p.roleSessionName;
+  if (p.endpoint !== undefined) session.endpoint = p.endpoint;
+  const transport: TransportOptions = {};
+  if (p.caBundle) transport.caBundle = p.caBundle;
+  if (p.noVerifySsl) transport.noVerifySsl = true;
+  const key = p.keyMaterial;
+  const specHash = createHash('sha256')
+    .update(JSON.stringify({ session, transport, key, refresh: p.refresh }))
+    .digest('hex')
+    .slice(0, 16);
+  return { name: p.name, session, refresh: p.refresh, key, transport, specHash };
+}
+
+export function agentConfig(s: Schedule): AgentConfig {
+  return { credentialsFile: s.credentialsFile, profiles: s.profiles.map(agentProfile), rateLimit: s.rateLimit };
+}

@@ -1,0 +1,250 @@
+import { expect } from 'chai';
+import type { Credentials } from '../../src/credentials.js';
+import { Agent, type AgentConfig, type AgentProfile, type CredentialsSink } from '../../src/agent/agent.js';
+import { AgentError } from '../../src/errors.js';
+import type { Signer } from '../../src/keys/signer.js';
+import type { Log } from '../../src/observability/logger.js';
+import type { HttpReply, Transport } from '../../src/rolesanywhere/transport.js';
+import { ManualClock } from '../../src/time/clock.js';
+import { ManualScheduler } from '../../src/time/manual-scheduler.js';
+import { memorySigner } from '../helpers/signer.js';
+import { KAT_EC_CERT, KAT_EC_KEY } from '../rolesanywhere/fixtures/kat-material.js';
+
+const T0 = Date.UTC(2026, 10, 22, 0, 0, 0);
+const TA = 'arn:aws:rolesanywhere:eu-west-1:111122223333:trust-anchor/2b7f1a3c-4d5e-4f60-8a9b-0c1d2e3f4a5b';
+const PR = 'arn:aws:rolesanywhere:eu-west-1:111122223333:profile/6c7d8e9f-0a1b-4c2d-9e3f-4a5b6c7d8e9f';
+
+function profile(name: string, extra: Partial<AgentProfile> = {}): AgentProfile {
+  return {
+    name,
+    specHash: `hash-${name}`,
+    session: { trustAnchorArn: TA, profileArn: PR, roleArn: `arn:aws:iam::111122223333:role/${name}`, durationSeconds: 3600 },
+    refresh: { kind: 'before_expiry', marginSeconds: 900, jitterSeconds: 0 },
+    key: { certificate: `/certs/${name}.pem`, privateKey: `/certs/${name}.key` },
+    transport: {},
+    ...extra,
+  };
+}
+
+/** The service: replies per role, scripted failures per role, and a log of calls. */
+class FakeService implements Transport {
+  calls: string[] = [];
+  failures = new Map<string, Array<HttpReply | Error>>();
+  counter = 0;
+  constructor(private readonly clock: ManualClock, public lifetimeS = 3600) {}
+  async post(url: string): Promise<HttpReply> {
+    const role = new URL(url).searchParams.get('roleArn')!.split('/').pop()!;
+    this.calls.push(role);
+    const f = this.failures.get(role)?.shift();
+    if (f instanceof Error) throw f;
+    if (f) return f;
+    const n = ++this.counter;
+    return {
+      status: 201,
+      headers: {},
+      body: JSON.stringify({
+        credentialSet: [
+          {
+            credentials: {
+              accessKeyId: `ASIA${role.toUpperCase()}${n}`,
+              secretAccessKey: `secret-${role}-${n}`,
+              sessionToken: `token-${role}-${n}`,
+              expiration: new Date(this.clock.now() + this.lifetimeS * 1000).toISOString(),
+            },
+          },
+        ],
+      }),
+    };
+  }
+  async close() {}
+}
+
+class MemorySink implements CredentialsSink {
+  writes: Array<{ profile: string; credentials: Credentials }> = [];
+  replaceCount = 0;
+  async write(profile: string, credentials: Credentials) {
+    this.writes.push({ profile, credentials });
+    this.replaceCount++;
+  }
+  async flush() {}
+  async close() {}
+  last(profile: string) {
+    return [...this.writes].reverse().find((w) => w.profile === profile)?.credentials;
+  }
+}
+
+function captureLog(): Log & { lines: string[] } {
+  const lines: string[] = [];
+  const at = (level: string) => (m: string, meta?: Record<string, unknown>) => void lines.push(`${level} ${m} ${JSON.stringify(meta ?? {})}`);
+  return { lines, error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
+}
+
+const flush = async (n = 20) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+
+function setup(profiles: AgentProfile[], opts: { loadSigner?: () => Promise<Signer> } = {}) {
+  const clock = new ManualClock(T0);
+  const scheduler = new ManualScheduler(clock);
+  const service = new FakeService(clock);
+  const sink = new MemorySink();
+  const log = captureLog();
+  let loads = 0;
+  const agent = new Agent({
+    clock,
+    scheduler,
+    log,
+    env: {},
+    random: () => 0,
+    loadSigner: opts.loadSigner ?? (async () => (loads++, memorySigner(KAT_EC_CERT, KAT_EC_KEY))),
+    makeWriter: () => sink,
+    makeTransport: () => service,
+    watch: false,
+    tuning: { baseMs: 2_000, capMs: 60_000, slowBaseMs: 60_000, slowCapMs: 600_000 },
+  });
+  const config: AgentConfig = { credentialsFile: '/tmp/x', profiles, rateLimit: { perSecond: 100, burst: 100, concurrency: 4 } };
+  const advance = async (ms: number) => {
+    // Step in small increments so promise chains between timers settle.
+    const step = 1000;
+    for (let done = 0; done < ms; done += step) {
+      scheduler.advance(Math.min(step, ms - done));
+      await flush(30);
+    }
+  };
+  return { clock, scheduler, service, sink, log, agent, config, advance, loads: () => loads };
+}
+
+const state = (agent: Agent, name: string) => agent.status().find((s) => s.name === name)!;
+
+describe('the agent (jobs on a manual clock)', () => {
+  it('fills every profile at start and refreshes each one margin before expiry', async () => {
+    const t = setup([profile('a'), profile('b')]);
+    await t.agent.start(t.config);
+    await t.advance(1000);
+    expect(t.sink.writes.map((w) => w.profile).sort()).to.deep.equal(['a', 'b']);
+    expect(state(t.agent, 'a').state).to.equal('fresh');
+    const expires = t.sink.last('a')!.expiration.getTime();
+    expect(state(t.agent, 'a').nextRefresh).to.equal(new Date(expires - 900_000).toISOString());
+    await t.advance(2700_000 - 1000 - 2000);
+    expect(t.service.calls.length, 'no refresh before the margin').to.equal(2);
+    await t.advance(5_000);
+    expect(t.service.calls.length, 'one more call per profile at the margin').to.equal(4);
+    await t.agent.stop();
+  });
+
+  it('coalesces a timer, a rotation and a manual trigger arriving together into one call', async () => {
+    const t = setup([profile('a')]);
+    await t.agent.start(t.config);
+    await t.advance(1000);
+    const before = t.service.calls.length;
+    await Promise.all([t.agent.refreshNow(['a']), t.agent.refreshNow(['a']), t.agent.refreshNow()]);
+    expect(t.service.calls.length - before).to.equal(1);
+    await t.agent.stop();
+  });
+
+  it('keeps the last good credentials while refreshes fail, retries sooner as expiry nears, and recovers', async () => {
+    const t = setup([profile('a')]);
+    await t.agent.start(t.config);
+    await t.advance(1000);
+    const good = t.sink.last('a')!;
+    const outage = Array.from({ length: 40 }, () => ({ status: 503, headers: {}, body: '{"message":"down"}' }));
+    t.service.failures.set('a', outage);
+    await t.advance(2700_000 + 10_000); // the refresh comes due and fails
+    const s = state(t.agent, 'a');
+    expect(s.state).to.equal('failing');
+    expect(s.expiration).to.equal(good.expiration.toISOString());
+    expect(s.lastError?.code).to.equal('SERVICE_UNAVAILABLE');
+    expect(t.sink.last('a')).to.equal(good);
+    const warn = t.log.lines.find((l) => l.startsWith('warn refresh failed; keeping the current credentials'));
+    expect(warn, 'a warning that names the current expiry').to.include(`"current_credentials_expire":"${good.expiration.toISOString()}"`);
+    const retryIn = Number(/"retry_in_s":(\d+)/.exec(warn!)![1]) * 1000;
+    expect(retryIn, 'retry well before expiry').to.be.at.most((good.expiration.getTime() - t.clock.now()) / 4);
+    t.service.failures.set('a', []);
+    await t.advance(retryIn + 60_000);
+    expect(state(t.agent, 'a').state).to.equal('fresh');
+    expect(t.sink.last('a')).to.not.equal(good);
+    expect(t.log.lines.some((l) => l.startsWith('info profile recovered'))).to.equal(true);
+    await t.agent.stop();
+  });
+
+  it('marks a profile expired when its credentials run out during an outage, and says so once', async () => {
+    const t = setup([profile('a')]);
+    await t.agent.start(t.config);
+    await t.advance(1000);
+    t.service.failures.set('a', Array.from({ length: 10_000 }, () => new AgentError('NETWORK', 'down', { retryable: true })));
+    await t.advance(3700_000);
+    expect(state(t.agent, 'a').state).to.equal('expired');
+    expect(t.log.lines.filter((l) => l.includes('credentials in the file have expired; refreshes keep failing')).length).to.equal(1);
+    await t.agent.stop();
+  });
+
+  it('does not let one failing profile delay another', async () => {
+    const t = setup([profile('bad'), profile('good')]);
+    t.service.failures.set('bad', Array.from({ length: 1000 }, () => ({ status: 403, headers: { 'x-amzn-errortype': 'AccessDeniedException' }, body: '{"message":"no"}' })));
+    await t.agent.start(t.config);
+    await t.advance(1000);
+    expect(state(t.agent, 'good').state).to.equal('fresh');
+    expect(state(t.agent, 'bad').state).to.equal('backing-off');
+    expect(state(t.agent, 'bad').lastError?.code).to.equal('ACCESS_DENIED');
+    const denied = t.service.calls.filter((c) => c === 'bad').length;
+    await t.advance(30_000);
+    expect(t.service.calls.filter((c) => c === 'bad').length, 'a denial is not retried in a tight loop').to.equal(denied);
+    await t.agent.stop();
+  });
+
+  it('never retries a wrong PIN on its own', async () => {
+    const t = setup([profile('a')], {
+      loadSigner: async () => {
+        throw new AgentError('PKCS11_PIN', 'token "t": the PIN is incorrect');
+      },
+    });
+    await t.agent.start(t.config);
+    await t.advance(1000);
+    await t.advance(3600_000);
+    expect(t.service.calls).to.deep.equal([]);
+    expect(state(t.agent, 'a').nextRefresh).to.equal(undefined);
+    expect(state(t.agent, 'a').lastError?.code).to.equal('PKCS11_PIN');
+    await t.agent.stop();
+  });
+
+  it('reloads: unchanged profiles keep their timers and credentials, changed ones refresh, removed ones stop', async () => {
+    const t = setup([profile('keep'), profile('change'), profile('drop')]);
+    await t.agent.start(t.config);
+    await t.advance(1000);
+    const calls = t.service.calls.length;
+    const keepNext = state(t.agent, 'keep').nextRefresh;
+    const r = await t.agent.reload({
+      ...t.config,
+      profiles: [profile('keep'), profile('change', { specHash: 'new' }), profile('added')],
+    });
+    expect(r).to.deep.equal({ added: ['added'], changed: ['change'], removed: ['drop'], unchanged: ['keep'] });
+    await t.advance(1000);
+    expect(t.service.calls.slice(calls).sort()).to.deep.equal(['added', 'change']);
+    expect(state(t.agent, 'keep').nextRefresh).to.equal(keepNext);
+    expect(t.agent.status().map((s) => s.name).sort()).to.deep.equal(['added', 'change', 'keep']);
+    await t.agent.stop();
+  });
+
+  it('adopts credentials already in the file instead of calling at start', async () => {
+    const t = setup([profile('a')]);
+    const existing: Credentials = { accessKeyId: 'ASIAOLD', secretAccessKey: 's', sessionToken: 't', expiration: new Date(T0 + 1800_000) };
+    const agent = new Agent({
+      clock: t.clock,
+      scheduler: t.scheduler,
+      log: t.log,
+      env: {},
+      random: () => 0,
+      loadSigner: async () => memorySigner(KAT_EC_CERT, KAT_EC_KEY),
+      makeWriter: () => t.sink,
+      makeTransport: () => t.service,
+      existing: async () => new Map([['a', { credentials: existing, issuedAt: T0 - 1800_000 }]]),
+    });
+    await agent.start(t.config);
+    await t.advance(1000);
+    expect(t.service.calls).to.deep.equal([]);
+    expect(state(agent, 'a').state).to.equal('fresh');
+    await t.advance(900_000);
+    expect(t.service.calls).to.deep.equal(['a']);
+    await agent.stop();
+  });
+});
