@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** Temporary AWS credentials as the agent carries them between the client and the file writer. */
 export interface Credentials {
   accessKeyId: string;
@@ -11,4 +13,9 @@ export interface Credentials {
 export function mask(secret: string | undefined): string {
   if (!secret) return '(none)';
   return secret.length <= 8 ? '****' : `****${secret.slice(-4)}`;
+}
+
+/** A short one-way fingerprint of an access key id: lets state files match keys without holding them. */
+export function accessKeyHash(accessKeyId: string): string {
+  return createHash('sha256').update(accessKeyId).digest('hex').slice(0, 16);
 }

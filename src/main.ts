@@ -17,6 +17,22 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'print one set of credentials as credential_process JSON',
     load: async () => (await import('./cli/credential-process.js')).credentialProcessCommand,
   },
+  run: {
+    summary: 'run the agent: keep every profile of a schedule fresh (foreground)',
+    load: async () => (await import('./cli/run.js')).runCommand,
+  },
+  once: {
+    summary: 'refresh the profiles of a schedule that are missing or due, then exit',
+    load: async () => (await import('./cli/once.js')).onceCommand,
+  },
+  validate: {
+    summary: 'check a schedule, its key material and ARNs without calling AWS',
+    load: async () => (await import('./cli/validate.js')).validateCommand,
+  },
+  status: {
+    summary: 'show each profile: expiry, next refresh, last error, certificate days left',
+    load: async () => (await import('./cli/status.js')).statusCommand,
+  },
   emulator: {
     summary: 'run the local CreateSession emulator (tests, demo, offline dry runs)',
     load: async () => (await import('./cli/emulator.js')).emulatorCommand,
@@ -82,6 +98,10 @@ async function main(argv: string[]): Promise<number> {
     clock: systemClock,
     signal: controller.signal,
     isTTY: !!process.stderr.isTTY,
+    onHangup: (fn) => {
+      process.on('SIGHUP', fn);
+      return () => process.off('SIGHUP', fn);
+    },
   };
   const run = await command.load();
   return run(rest, io);

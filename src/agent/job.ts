@@ -5,7 +5,7 @@
  * nears; a failure never touches another profile's job. Expired credentials stay in the file (AWS
  * rejects them with ExpiredToken, naming the problem) and the job keeps trying.
  */
-import type { Credentials } from '../credentials.js';
+import { accessKeyHash, type Credentials } from '../credentials.js';
 import { AgentError, toAgentError } from '../errors.js';
 import type { Signer } from '../keys/signer.js';
 import type { Log } from '../observability/logger.js';
@@ -71,6 +71,9 @@ export interface JobSnapshot {
   refreshes: number;
   /** A CreateSession call is in flight. */
   inFlight: boolean;
+  /** Fingerprint of the access key id last written (see accessKeyHash). */
+  accessKeyHash?: string;
+  specHash: string;
 }
 
 /** Codes after which an automatic retry could lock a token or cannot help without a change. */
@@ -165,10 +168,12 @@ export class Job {
       consecutiveFailures: this.failures,
       refreshes: this.refreshes,
       inFlight: this.busy,
+      specHash: this.spec.specHash,
     };
     if (this.lastGood) {
       s.expiration = this.lastGood.credentials.expiration.toISOString();
       s.issuedAt = iso(this.lastGood.issuedAt)!;
+      s.accessKeyHash = accessKeyHash(this.lastGood.credentials.accessKeyId);
     }
     if (this.nextAt !== undefined && this.state !== 'stopped') s.nextRefresh = iso(this.nextAt)!;
     if (this.lastSuccess !== undefined) s.lastSuccess = iso(this.lastSuccess)!;

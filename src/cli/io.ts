@@ -14,6 +14,8 @@ export interface CommandIO {
   signal: AbortSignal;
   /** True when stderr is a terminal (human output) rather than a pipe or a journal. */
   isTTY: boolean;
+  /** Subscribes to SIGHUP (reload); returns the unsubscribe function. */
+  onHangup?: (fn: () => void) => () => void;
 }
 
 /** Documented exit codes, one per class of failure. */

@@ -1,0 +1,72 @@
+/**
+ * What `run`, `once`, `validate` and `status` share: loading the schedule (every problem reported
+ * at once, with its line), the logger with its redactor, and the agent's real dependencies.
+ */
+import { homedir } from 'node:os';
+import { AgentError } from '../errors.js';
+import { Agent, type AgentConfig } from '../agent/agent.js';
+import { adoptableCredentials } from '../agent/state-file.js';
+import { ConfigError, formatIssues, loadSchedule, type Schedule, type ScheduleOverrides } from '../config/index.js';
+import { CredentialsWriter } from '../credentials-file/index.js';
+import { loadSigner } from '../keys/load.js';
+import { createLogger, type Log, type LogLevel } from '../observability/logger.js';
+import { Redactor } from '../observability/redact.js';
+import { systemScheduler } from '../time/scheduler.js';
+import { EXIT, type CommandIO } from './io.js';
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+
+/** Loads and validates the schedule; prints every issue and returns an exit code on failure. */
+export async function loadScheduleOrReport(
+  path: string | undefined,
+  io: CommandIO,
+  command: string,
+  overrides: ScheduleOverrides = {},
+): Promise<Schedule | number> {
+  if (!path) {
+    io.stderr.write(`rolesanywhere-agent ${command}: --config FILE is required (a YAML schedule; see config/agent.example.yaml)\n`);
+    return EXIT.BAD_INPUT;
+  }
+  try {
+    return await loadSchedule(path, { env: io.env, home: io.env['HOME'] ?? homedir(), overrides });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.stderr.write(`rolesanywhere-agent ${command}: ${e.message}\n${formatIssues(e.issues)}\n`);
+      return EXIT.BAD_INPUT;
+    }
+    if (e instanceof AgentError) {
+      io.stderr.write(`rolesanywhere-agent ${command}: ${e.describe()}\n`);
+      return EXIT.BAD_INPUT;
+    }
+    throw e;
+  }
+}
+
+export function makeLog(io: CommandIO, level: LogLevel, redactor: Redactor, json?: boolean) {
+  return createLogger({ level, human: json === undefined ? io.isTTY : !json, redactor, stream: io.stderr });
+}
+
+export interface AgentOptions {
+  watch: boolean;
+  unrefTimers: boolean;
+  onChange?: () => void;
+}
+
+export function makeAgent(io: CommandIO, log: Log, redactor: Redactor, o: AgentOptions): Agent {
+  return new Agent({
+    clock: io.clock,
+    scheduler: systemScheduler,
+    log,
+    env: io.env,
+    redactor,
+    loadSigner: (key) => {
+      if (key.password?.value) redactor.add(key.password.value);
+      return loadSigner(key, { env: io.env, clock: io.clock });
+    },
+    makeWriter: (path) => new CredentialsWriter(path, { clock: io.clock, onWarning: (m) => log.warn(m) }),
+    watch: o.watch,
+    unrefTimers: o.unrefTimers,
+    existing: (config: AgentConfig) => adoptableCredentials(config),
+    ...(o.onChange ? { onChange: o.onChange } : {}),
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * `once --config FILE [--profile NAME…]`: for cron and provisioning. Refreshes what is missing or
+ * due (credentials this schedule already wrote and that are still good are kept), prints a
+ * per-profile summary, and exits 0 when every selected profile is fresh, 6 otherwise.
+ */
+import { parseArgs } from 'node:util';
+import { agentConfig } from '../agent/from-schedule.js';
+import { writeState } from '../agent/state-file.js';
+import type { ProfileStatus } from '../agent/agent.js';
+import type { LogLevel } from '../observability/logger.js';
+import { Redactor } from '../observability/redact.js';
+import { LOG_LEVELS, loadScheduleOrReport, makeAgent, makeLog } from './agent-setup.js';
+import { EXIT, type CommandIO } from './io.js';
+
+export const ONCE_HELP = `Usage: rolesanywhere-agent once --config FILE [--profile NAME]... [--json] [--log-level LEVEL]
+
+Fills the credentials file once and exits: refreshes every selected profile that is missing or
+due, keeps the ones that are still fresh, and prints one line per profile.
+Exit codes: 0 all fresh, 6 some profile failed (see the summary), 2 bad schedule or flags.`;
+
+export function summaryLine(s: ProfileStatus): string {
+  if (s.state === 'fresh') return `${s.name}\tok\texpires ${s.expiration}`;
+  const err = s.lastError ? `${s.lastError.code}: ${s.lastError.message}${s.lastError.hint ? ` — ${s.lastError.hint}` : ''}` : s.state;
+  return `${s.name}\tFAILED\t${err}`;
+}
+
+export async function onceCommand(args: string[], io: CommandIO): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        config: { type: 'string', short: 'c' },
+        profile: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    io.stderr.write(`rolesanywhere-agent once: ${(e as Error).message} — see --help\n`);
+    return EXIT.BAD_INPUT;
+  }
+  if (values.help) {
+    io.stdout.write(ONCE_HELP + '\n');
+    return EXIT.OK;
+  }
+  const level = values['log-level'] ?? 'warn';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    io.stderr.write(`rolesanywhere-agent once: --log-level must be one of ${LOG_LEVELS.join(', ')}\n`);
+    return EXIT.BAD_INPUT;
+  }
+  const only = values.profile;
+  const schedule = await loadScheduleOrReport(values.config, io, 'once', only?.length ? { onlyProfiles: only } : {});
+  if (typeof schedule === 'number') return schedule;
+  const redactor = new Redactor();
+  const log = makeLog(io, level as LogLevel, redactor);
+  const agent = makeAgent(io, log, redactor, { watch: false, unrefTimers: true });
+  let results: ProfileStatus[];
+  try {
+    await agent.start(agentConfig(schedule));
+    results = await agent.runOnce();
+  } finally {
+    await agent.stop();
+  }
+  await writeState(schedule.credentialsFile, {
+    version: 1,
+    pid: process.pid,
+    command: 'once',
+    schedule: schedule.source.path,
+    updatedAt: new Date(io.clock.now()).toISOString(),
+    // Nothing refreshes these later: a next-refresh time would be a promise nobody keeps.
+    profiles: results.map(({ nextRefresh: _unused, ...r }) => r),
+  }).catch((e: unknown) => log.warn('could not write the state file', { error: String(e) }));
+  if (values.json) io.stdout.write(JSON.stringify(results, null, 2) + '\n');
+  else for (const r of results) io.stdout.write(summaryLine(r) + '\n');
+  const failed = results.filter((r) => r.state !== 'fresh');
+  if (failed.length) io.stderr.write(`rolesanywhere-agent once: ${failed.length} of ${results.length} profile(s) failed\n`);
+  return failed.length ? EXIT.PARTIAL : EXIT.OK;
+}

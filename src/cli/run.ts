@@ -1,0 +1,128 @@
+/**
+ * `run --config FILE`: the agent in the foreground (systemd and launchd run it). SIGHUP or a change
+ * of the schedule file reloads it; a schedule that fails validation is rejected with its errors
+ * logged while the old one keeps running. SIGTERM/SIGINT abort in-flight calls, finish the pending
+ * write, release the lock and return 0 within 5 s.
+ */
+import { parseArgs } from 'node:util';
+import { homedir } from 'node:os';
+import { agentConfig } from '../agent/from-schedule.js';
+import { writeState, type StateFile } from '../agent/state-file.js';
+import { ConfigError, formatIssues, loadSchedule, type Schedule } from '../config/index.js';
+import { AgentError } from '../errors.js';
+import type { LogLevel } from '../observability/logger.js';
+import { Redactor } from '../observability/redact.js';
+import { watchFiles } from '../watch/watcher.js';
+import { LOG_LEVELS, loadScheduleOrReport, makeAgent, makeLog } from './agent-setup.js';
+import { EXIT, type CommandIO } from './io.js';
+
+export const RUN_HELP = `Usage: rolesanywhere-agent run --config FILE [--log-level LEVEL] [--log-format text|json]
+
+Runs the agent in the foreground: fills every profile of the schedule, refreshes each before it
+expires, picks up rotated certificates at once, reloads on SIGHUP or when the schedule changes,
+and stops cleanly on SIGTERM/SIGINT. Logs go to stderr: text on a terminal, JSON otherwise.`;
+
+const STOP_BUDGET_MS = 4_500;
+
+export async function runCommand(args: string[], io: CommandIO): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        config: { type: 'string', short: 'c' },
+        'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    io.stderr.write(`rolesanywhere-agent run: ${(e as Error).message} — see --help\n`);
+    return EXIT.BAD_INPUT;
+  }
+  if (values.help) {
+    io.stdout.write(RUN_HELP + '\n');
+    return EXIT.OK;
+  }
+  const level = values['log-level'];
+  if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
+    io.stderr.write(`rolesanywhere-agent run: --log-level must be one of ${LOG_LEVELS.join(', ')}\n`);
+    return EXIT.BAD_INPUT;
+  }
+  const format = values['log-format'];
+  if (format !== undefined && format !== 'text' && format !== 'json') {
+    io.stderr.write('rolesanywhere-agent run: --log-format must be text or json\n');
+    return EXIT.BAD_INPUT;
+  }
+  const loaded = await loadScheduleOrReport(values.config, io, 'run', level ? { logLevel: level } : {});
+  if (typeof loaded === 'number') return loaded;
+  let schedule: Schedule = loaded;
+  const redactor = new Redactor();
+  const log = makeLog(io, (level ?? schedule.logLevel) as LogLevel, redactor, format === undefined ? undefined : format === 'json');
+
+  let stateTimer: NodeJS.Timeout | undefined;
+  let stateWrite: Promise<void> = Promise.resolve();
+  const saveState = () => {
+    const snapshot: StateFile = {
+      version: 1,
+      pid: process.pid,
+      command: 'run',
+      schedule: schedule.source.path,
+      updatedAt: new Date(io.clock.now()).toISOString(),
+      profiles: agent.status(),
+    };
+    stateWrite = stateWrite
+      .then(() => writeState(schedule.credentialsFile, snapshot))
+      .catch((e: unknown) => log.warn('could not write the state file', { error: String(e) }));
+    return stateWrite;
+  };
+  const onChange = () => {
+    if (!stateTimer) stateTimer = setTimeout(() => ((stateTimer = undefined), void saveState()), 250);
+  };
+  const agent = makeAgent(io, log, redactor, { watch: true, unrefTimers: false, onChange });
+
+  try {
+    await agent.start(agentConfig(schedule));
+  } catch (e) {
+    log.error('agent could not start', { error: e instanceof AgentError ? e.describe() : String(e) });
+    await agent.stop();
+    return EXIT.BAD_INPUT;
+  }
+
+  let reloading: Promise<void> = Promise.resolve();
+  const reload = (why: string) => {
+    reloading = reloading.then(async () => {
+      if (io.signal.aborted) return;
+      try {
+        const next = await loadSchedule(schedule.source.path, { env: io.env, home: io.env['HOME'] ?? homedir(), overrides: level ? { logLevel: level } : {} });
+        if (next.source.hash === schedule.source.hash && why !== 'SIGHUP') return;
+        const result = await agent.reload(agentConfig(next));
+        schedule = next;
+        log.info('schedule reloaded', { reason: why, ...result });
+        onChange();
+      } catch (e) {
+        const detail = e instanceof ConfigError ? formatIssues(e.issues) : e instanceof AgentError ? e.describe() : String(e);
+        log.error('new schedule rejected; the previous one keeps running', { reason: why, errors: detail });
+      }
+    });
+  };
+  const scheduleWatch = watchFiles([schedule.source.path], () => reload('schedule file changed'), {
+    onError: (e) => log.warn('cannot watch the schedule file', { error: String(e) }),
+  });
+  const offHangup = io.onHangup?.(() => reload('SIGHUP'));
+
+  await new Promise<void>((resolve) => {
+    if (io.signal.aborted) return resolve();
+    io.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  log.info('stopping', { signal: String(io.signal.reason ?? 'abort') });
+  offHangup?.();
+  const stopped = Promise.all([scheduleWatch.close(), reloading, agent.stop()]).then(() => true);
+  const inTime = await Promise.race([stopped, new Promise<boolean>((r) => setTimeout(() => r(false), STOP_BUDGET_MS).unref())]);
+  if (stateTimer) clearTimeout(stateTimer);
+  await saveState();
+  if (!inTime) log.warn('shutdown took longer than expected; exiting anyway');
+  log.info('stopped');
+  return EXIT.OK;
+}

@@ -1,0 +1,87 @@
+/**
+ * `validate --config FILE`: checks the schedule, every file it names, the key material (key matches
+ * certificate, dates, service rules, chain) and the ARNs — without calling AWS. Prints a table and
+ * exits 0 when everything would work, 2 otherwise.
+ */
+import { parseArgs } from 'node:util';
+import { checkScheduleInputs, formatIssues } from '../config/index.js';
+import { AgentError } from '../errors.js';
+import { describeCertificate, loadSigner } from '../keys/load.js';
+import { keyId } from '../agent/signer-source.js';
+import { loadScheduleOrReport } from './agent-setup.js';
+import { EXIT, type CommandIO } from './io.js';
+
+export const VALIDATE_HELP = `Usage: rolesanywhere-agent validate --config FILE [--json]
+
+Checks the schedule and everything it points at without calling AWS: YAML and keys, ARNs,
+durations, files, certificate and key (match, dates, X.509 v3, not a CA, digitalSignature, no
+SHA-1/MD5), intermediates. Exit codes: 0 valid, 2 problems found (all listed).`;
+
+interface Row {
+  profile: string;
+  role: string;
+  certificate: string;
+  serial?: string;
+  notAfter?: string;
+  daysLeft?: number;
+  result: string;
+}
+
+export async function validateCommand(args: string[], io: CommandIO): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+  } catch (e) {
+    io.stderr.write(`rolesanywhere-agent validate: ${(e as Error).message} — see --help\n`);
+    return EXIT.BAD_INPUT;
+  }
+  if (values.help) {
+    io.stdout.write(VALIDATE_HELP + '\n');
+    return EXIT.OK;
+  }
+  const schedule = await loadScheduleOrReport(values.config, io, 'validate');
+  if (typeof schedule === 'number') return schedule;
+  let problems = 0;
+  const inputIssues = await checkScheduleInputs(schedule, { env: io.env });
+  if (inputIssues.length) {
+    problems += inputIssues.length;
+    io.stderr.write(`${formatIssues(inputIssues)}\n`);
+  }
+  const signers = new Map<string, Promise<{ ok: true; desc: ReturnType<typeof describeCertificate> } | { ok: false; error: string }>>();
+  const rows: Row[] = [];
+  for (const p of schedule.profiles) {
+    const id = keyId(p.keyMaterial);
+    if (!signers.has(id)) {
+      signers.set(
+        id,
+        loadSigner(p.keyMaterial, { env: io.env, clock: io.clock }).then(
+          async (s) => {
+            const desc = describeCertificate(s.certificate);
+            await s.close();
+            return { ok: true as const, desc };
+          },
+          (e: unknown) => ({ ok: false as const, error: e instanceof AgentError ? e.describe() : String(e) }),
+        ),
+      );
+    }
+    const r = await signers.get(id)!;
+    const row: Row = { profile: p.name, role: p.roleArn, certificate: p.certificate, result: r.ok ? 'ok' : r.error };
+    if (r.ok) {
+      row.serial = r.desc.serialDecimal;
+      row.notAfter = r.desc.notAfter.toISOString();
+      row.daysLeft = Math.floor((r.desc.notAfter.getTime() - io.clock.now()) / 86_400_000);
+    } else problems++;
+    rows.push(row);
+  }
+  if (values.json) {
+    io.stdout.write(JSON.stringify({ valid: problems === 0, credentialsFile: schedule.credentialsFile, profiles: rows }, null, 2) + '\n');
+  } else {
+    io.stdout.write(`schedule ${schedule.source.path}: ${schedule.profiles.length} profile(s) → ${schedule.credentialsFile}\n`);
+    for (const r of rows) {
+      const cert = r.serial ? `serial ${r.serial}, not after ${r.notAfter} (${r.daysLeft} days)` : r.certificate;
+      io.stdout.write(`${r.profile}\t${r.result === 'ok' ? 'ok' : 'PROBLEM'}\t${r.role}\t${cert}${r.result === 'ok' ? '' : `\n  ${r.result}`}\n`);
+    }
+    io.stdout.write(problems ? `${problems} problem(s) found\n` : 'valid: every profile can sign a CreateSession request\n');
+  }
+  return problems ? EXIT.BAD_INPUT : EXIT.OK;
+}
