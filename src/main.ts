@@ -33,6 +33,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'show each profile: expiry, next refresh, last error, certificate days left',
     load: async () => (await import('./cli/status.js')).statusCommand,
   },
+  demo: {
+    summary: 'the whole loop on this machine: demo PKI, local emulator, agent (no AWS account)',
+    load: async () => (await import('./cli/demo.js')).demoCommand,
+  },
   emulator: {
     summary: 'run the local CreateSession emulator (tests, demo, offline dry runs)',
     load: async () => (await import('./cli/emulator.js')).emulatorCommand,

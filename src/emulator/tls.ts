@@ -4,30 +4,14 @@
  * Clients trust `caPem` (the agent's --ca-bundle), exactly as they would a private CA in front of a
  * proxy; nothing is written to disk unless the CLI is asked to. EC P-256 keeps start-up fast.
  */
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import { isIP } from 'node:net';
-import { webcrypto } from 'node:crypto';
+import { issue } from '../pki/issue.js';
 import { systemClock, type Clock } from '../time/clock.js';
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 export interface TlsIdentity {
   caPem: string;
   certPem: string;
   keyPem: string;
-}
-
-const ALG: EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
-const SIGN: EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
-
-function toPem(der: ArrayBuffer, label: string): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
-}
-
-function serial(): string {
-  return '01' + Buffer.from(webcrypto.getRandomValues(new Uint8Array(15))).toString('hex');
 }
 
 /**
@@ -38,49 +22,12 @@ export async function generateTlsIdentity(extraHost?: string, clock: Clock = sys
   const now = clock.now();
   const notBefore = new Date(now - 24 * 3600 * 1000);
   const notAfter = new Date(now + 30 * 24 * 3600 * 1000);
-  const caKeys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
-    name: 'CN=rolesanywhere-agent emulator CA',
-    notBefore,
-    notAfter,
-    signingAlgorithm: SIGN,
-    keys: caKeys,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
-    ],
-  });
-  const names: x509.JsonGeneralNames = [
-    { type: 'ip', value: '127.0.0.1' },
-    { type: 'ip', value: '::1' },
-    { type: 'dns', value: 'localhost' },
-  ];
+  const ca = await issue({ name: 'rolesanywhere-agent emulator CA', kind: 'ec', ca: true, notBefore, notAfter });
+  const dnsNames = ['localhost'];
+  const ipAddresses = ['127.0.0.1', '::1'];
   if (extraHost && !['127.0.0.1', '::1', 'localhost'].includes(extraHost)) {
-    names.push({ type: isIP(extraHost) ? 'ip' : 'dns', value: extraHost });
+    (isIP(extraHost) ? ipAddresses : dnsNames).push(extraHost);
   }
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
-    subject: 'CN=localhost',
-    issuer: ca.subject,
-    notBefore,
-    notAfter,
-    signingAlgorithm: SIGN,
-    publicKey: keys.publicKey,
-    signingKey: caKeys.privateKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(names),
-      await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
-    ],
-  });
-  return {
-    caPem: ca.toString('pem') + '\n',
-    certPem: cert.toString('pem') + '\n',
-    keyPem: toPem(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'),
-  };
+  const server = await issue({ name: 'localhost', kind: 'ec', issuer: ca, notBefore, notAfter, dnsNames, ipAddresses, serverAuth: true });
+  return { caPem: ca.certPem, certPem: server.certPem, keyPem: server.keyPem };
 }
