@@ -201,7 +201,12 @@ export function verifyCandidate(original: string, candidate: string, updates: Re
   const ma = strictMaps(after);
   const jb = readLikeJsSdk(original);
   const ja = readLikeJsSdk(candidate);
-  const ours = (k: string): boolean => OWN.has(k.toLowerCase()) || STALE.has(k.toLowerCase());
+  // A key is ours when botocore would name it so (up to the first '=' or ':'): the JavaScript SDK
+  // reads `aws_access_key_id: x = y` as a key "aws_access_key_id: x", which our rewrite replaces.
+  const ours = (k: string): boolean => {
+    const name = k.split(/[=:]/)[0]!.trim().toLowerCase();
+    return OWN.has(name) || STALE.has(name);
+  };
   const none = (): boolean => false;
   for (const [profile, want] of wanted) {
     const s = ma.get(profile);

@@ -84,7 +84,8 @@ export interface ClassifiedLine extends Line {
 // Python's str.strip() and JavaScript's trim() agree on ASCII whitespace; anything else below 0x20
 // (and DEL) is read differently by the readers, so such a line is malformed.
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
-const HEADER = /^\[([^\]]+)\]\s*(?:[#;][^\]]*)?$/;
+// A trailing comment needs a space before it: the JavaScript SDK only sees ' #' and ' ;' as comments.
+const HEADER = /^\[([^\]]+)\](?:\s+[#;][^\]]*)?\s*$/;
 // configparser's OPTCRE: the shortest name, then the first '=' or ':', spaces around it.
 const KEY = /^(.*?)\s*([=:])\s*(.*)$/;
 
@@ -128,7 +129,7 @@ export function classify(lines: readonly Line[]): ClassifiedLine[] {
     indentLevel = indent.length;
     if (trimmed.startsWith('[')) {
       const m = HEADER.exec(trimmed);
-      if (m) {
+      if (m && !/\s[#;]/.test(m[1]!)) {
         inSection = true;
         currentKey = undefined;
         out.push({ ...line, kind: 'header', indent, section: m[1]! });
