@@ -1,0 +1,236 @@
+/**
+ * The pure profile edit: given the text of a credentials file and a batch of (profile, credentials),
+ * returns the new text in which only those profiles' credential keys changed. Every other byte —
+ * comments, blank lines, order, other profiles, unknown keys, line endings, a missing final newline,
+ * a byte order mark — is put back as it was. The result is checked before it is returned: it must
+ * read back, under botocore's rules and under the JavaScript SDK's, to exactly the new values, with
+ * every other section and key unchanged; otherwise the edit throws and nothing is written.
+ *
+ * Profile names are limited to PROFILE_NAME (letters, digits and `_ . @ + -`, at most 64): every
+ * reader handles those the same way. `[profile x]` is the ~/.aws/config convention; the credentials
+ * file uses bare names, `[default]` included.
+ */
+import type { Credentials } from '../credentials.js';
+import { AgentError } from '../errors.js';
+import { analyse, issuesError, keyValue, quoteName, readLikeJsSdk, type Analysis } from './parse.js';
+import { joinLines } from './syntax.js';
+
+export interface ProfileUpdate {
+  readonly profile: string;
+  readonly credentials: Credentials;
+}
+
+export const PROFILE_NAME = /^[A-Za-z0-9_.@+-]{1,64}$/;
+
+/** The keys the agent owns in its profiles, in the order they are added. */
+export const OWN_KEYS = ['aws_access_key_id', 'aws_secret_access_key', 'aws_session_token', 'x_security_token_expires'] as const;
+export type OwnKey = (typeof OWN_KEYS)[number];
+/** Removed from our profiles: botocore reads it before aws_session_token, so a stale one would win. */
+export const STALE_KEYS = ['aws_security_token'] as const;
+
+/** Longest credential value accepted (session tokens are a few KiB). */
+export const MAX_VALUE_LENGTH = 16 * 1024;
+
+export function validateProfileName(profile: string): void {
+  if (!PROFILE_NAME.test(profile) || profile === '__proto__') {
+    throw new AgentError(
+      'ARGUMENT_INVALID',
+      `${quoteName(profile, 'profile name')} cannot be written to the credentials file: names are 1–64 letters, digits, "_", ".", "@", "+" or "-"`,
+      { hint: 'choose a profile name without spaces, brackets, quotes or comment characters' },
+    );
+  }
+}
+
+/** Printable ASCII except the characters some reader cuts at, unquotes or unescapes. */
+function validValue(v: string): boolean {
+  if (v.length === 0 || v.length > MAX_VALUE_LENGTH) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+    if (c === 0x23 /* # */ || c === 0x3b /* ; */ || c === 0x22 /* " */ || c === 0x27 /* ' */ || c === 0x5c /* \ */) return false;
+  }
+  return true;
+}
+
+/** `2026-11-22T01:00:00Z`: ISO-8601 UTC to the second. */
+export function formatExpiration(expiration: Date): string {
+  return expiration.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The four values written for one profile; throws ARGUMENT_INVALID (never quoting a secret). */
+export function ownValues(update: ProfileUpdate): Record<OwnKey, string> {
+  validateProfileName(update.profile);
+  const c = update.credentials;
+  const who = `profile "${update.profile}"`;
+  const fields: [string, unknown][] = [
+    ['access key id', c?.accessKeyId],
+    ['secret access key', c?.secretAccessKey],
+    ['session token', c?.sessionToken],
+  ];
+  for (const [what, v] of fields) {
+    if (typeof v !== 'string' || !validValue(v)) {
+      throw new AgentError(
+        'ARGUMENT_INVALID',
+        `${who}: the ${what} is empty, longer than ${MAX_VALUE_LENGTH} characters, or holds whitespace, a non-ASCII character, "#", ";", a quote or a backslash`,
+        { hint: 'the credentials did not come from AWS as expected; nothing was written' },
+      );
+    }
+  }
+  const t = c.expiration instanceof Date ? c.expiration.getTime() : NaN;
+  if (!Number.isFinite(t) || t < 0 || t >= Date.UTC(10000, 0, 1)) {
+    throw new AgentError('ARGUMENT_INVALID', `${who}: the expiration is not a valid date between 1970 and 9999`, {
+      hint: 'the credentials did not come from AWS as expected; nothing was written',
+    });
+  }
+  return {
+    aws_access_key_id: c.accessKeyId,
+    aws_secret_access_key: c.secretAccessKey,
+    aws_session_token: c.sessionToken,
+    x_security_token_expires: formatExpiration(c.expiration),
+  };
+}
+
+/** Validated updates, one per profile (a later update of the same profile wins), in first-seen order. */
+function normalise(updates: ReadonlyArray<ProfileUpdate>): Map<string, Record<OwnKey, string>> {
+  const wanted = new Map<string, Record<OwnKey, string>>();
+  for (const u of updates) wanted.set(u.profile, ownValues(u));
+  return wanted;
+}
+
+const OWN = new Set<string>(OWN_KEYS);
+const STALE = new Set<string>(STALE_KEYS);
+
+export function editProfiles(text: string, updates: ReadonlyArray<ProfileUpdate>): string {
+  const wanted = normalise(updates);
+  const a = analyse(text);
+  if (a.issues.length) throw issuesError(a.issues);
+  const { lines, split } = a;
+
+  const replace = new Map<number, string>();
+  const drop = new Set<number>();
+  const insertAfter = new Map<number, string[]>();
+  const present = new Set<string>();
+  for (const span of a.spans) {
+    const want = wanted.get(span.name);
+    if (!want) continue;
+    present.add(span.name);
+    let anchor = span.header;
+    let indent = lines[span.header]!.indent;
+    const found = new Set<string>();
+    for (let i = span.header + 1; i < span.end; i++) {
+      const l = lines[i]!;
+      if (l.kind === 'key') {
+        anchor = i;
+        indent = l.indent;
+        // The indentation stays: botocore decides by it whether the following lines continue a value.
+        if (OWN.has(l.key!)) {
+          replace.set(i, `${l.indent}${l.key} = ${want[l.key as OwnKey]}`);
+          found.add(l.key!);
+        } else if (STALE.has(l.key!)) {
+          drop.add(i);
+        }
+      } else if (l.kind === 'continuation') {
+        anchor = i;
+        // Continuation lines belong to the old value of a key we rewrite or remove.
+        if (replace.has(l.continues!) || drop.has(l.continues!)) drop.add(i);
+      }
+    }
+    const missing = OWN_KEYS.filter((k) => !found.has(k));
+    if (missing.length) insertAfter.set(anchor, missing.map((k) => `${indent}${k} = ${want[k]}`));
+  }
+
+  const out: { text: string; eol: string }[] = [];
+  lines.forEach((l, i) => {
+    if (!drop.has(i)) out.push({ text: replace.get(i) ?? l.text, eol: l.eol });
+    for (const t of insertAfter.get(i) ?? []) out.push({ text: t, eol: split.eol });
+  });
+  for (let j = 0; j < out.length - 1; j++) if (out[j]!.eol === '') out[j]!.eol = split.eol;
+  const last = out[out.length - 1];
+  if (last) last.eol = split.finalNewline ? last.eol || split.eol : '';
+
+  for (const [profile, want] of wanted) {
+    if (present.has(profile)) continue;
+    const tail = out[out.length - 1];
+    if (tail && tail.eol === '') tail.eol = split.eol;
+    out.push({ text: `[${profile}]`, eol: split.eol });
+    for (const k of OWN_KEYS) out.push({ text: `${k} = ${want[k]}`, eol: split.eol });
+  }
+
+  const candidate = joinLines(split, out);
+  verifyCandidate(text, candidate, updates);
+  return candidate;
+}
+
+function fail(message: string): never {
+  throw new AgentError('CREDENTIALS_FILE', message, {
+    hint: 'the file was left as it was; simplify the indentation or layout around the named profile and try again',
+  });
+}
+
+function sameMap(a: ReadonlyMap<string, string> | undefined, b: ReadonlyMap<string, string> | undefined, skip: (k: string) => boolean): boolean {
+  const ka = [...(a ?? new Map<string, string>()).entries()].filter(([k]) => !skip(k));
+  const kb = [...(b ?? new Map<string, string>()).entries()].filter(([k]) => !skip(k));
+  return ka.length === kb.length && ka.every(([k, v]) => b?.get(k) === v);
+}
+
+function strictMaps(a: Analysis): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const span of a.spans) {
+    const keys = new Map<string, string>();
+    for (let i = span.header + 1; i < span.end; i++) {
+      const l = a.lines[i]!;
+      if (l.kind === 'key') keys.set(l.key!, keyValue(a.lines, i));
+    }
+    out.set(span.name, keys);
+  }
+  return out;
+}
+
+/**
+ * The check run on every candidate before it may replace the file: it parses strictly; each updated
+ * profile holds exactly the new values (under botocore's reading and the JavaScript SDK's) and no
+ * stale session token; every other section and every other key reads as before. Throws
+ * CREDENTIALS_FILE (path-less) otherwise.
+ */
+export function verifyCandidate(original: string, candidate: string, updates: ReadonlyArray<ProfileUpdate>): void {
+  const wanted = normalise(updates);
+  const before = analyse(original);
+  const after = analyse(candidate);
+  if (after.issues.length) fail(`the edited file would not parse: ${issuesError(after.issues).message}`);
+  const mb = strictMaps(before);
+  const ma = strictMaps(after);
+  const jb = readLikeJsSdk(original);
+  const ja = readLikeJsSdk(candidate);
+  // A key is ours when botocore would name it so (up to the first '=' or ':'): the JavaScript SDK
+  // reads `aws_access_key_id: x = y` as a key "aws_access_key_id: x", which our rewrite replaces.
+  const ours = (k: string): boolean => {
+    const name = k.split(/[=:]/)[0]!.trim().toLowerCase();
+    return OWN.has(name) || STALE.has(name);
+  };
+  const none = (): boolean => false;
+  for (const [profile, want] of wanted) {
+    const s = ma.get(profile);
+    const j = ja.get(profile);
+    for (const k of OWN_KEYS) {
+      if (s?.get(k) !== want[k]) fail(`profile "${profile}": ${k} would not read back as written (botocore's reading)`);
+      if (j?.get(k) !== want[k]) fail(`profile "${profile}": ${k} would not read back as written (the JavaScript SDK's reading)`);
+    }
+    for (const k of STALE_KEYS) if (s?.has(k)) fail(`profile "${profile}": a stale ${k} would remain`);
+    if (!sameMap(mb.get(profile), s, ours)) fail(`profile "${profile}": another key of the profile would read differently (botocore's reading)`);
+    if (!sameMap(jb.get(profile), j, ours)) fail(`profile "${profile}": another key of the profile would read differently (the JavaScript SDK's reading)`);
+  }
+  const sectionsBefore = [...mb.keys()].filter((n) => !wanted.has(n));
+  const sectionsAfter = [...ma.keys()].filter((n) => !wanted.has(n));
+  if (sectionsBefore.length !== sectionsAfter.length || sectionsBefore.some((n, i) => sectionsAfter[i] !== n)) {
+    fail('the other sections of the file would change (botocore\'s reading)');
+  }
+  for (const n of sectionsBefore) {
+    if (!sameMap(mb.get(n), ma.get(n), none)) fail(`${quoteName(n, 'section')} would read differently (botocore's reading)`);
+  }
+  for (const [n, keys] of jb) {
+    if (!wanted.has(n) && !sameMap(keys, ja.get(n), none)) fail(`${quoteName(n, 'section')} would read differently (the JavaScript SDK's reading)`);
+  }
+  for (const n of ja.keys()) {
+    if (!wanted.has(n) && !jb.has(n)) fail(`a new ${quoteName(n, 'section')} would appear (the JavaScript SDK's reading)`);
+  }
+}

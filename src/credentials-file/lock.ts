@@ -1,0 +1,211 @@
+/**
+ * The advisory lock the agent's writers take around a replace: a sibling file `<credentials>.lock`
+ * created with O_EXCL, holding {pid, host, time}. A lock whose owner is a dead process on this host,
+ * or that is older than `staleMs`, is broken by renaming it aside and checking that what was moved is
+ * the very file judged stale (if a live lock slipped in meanwhile, it is put back). Waiting uses a
+ * capped exponential backoff with jitter until `timeoutMs`, then fails with CREDENTIALS_FILE_LOCKED
+ * (retryable). Only writers of this project take the lock; other tools are handled by the
+ * re-read-before-rename check in replace.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname as osHostname } from 'node:os';
+import { AgentError } from '../errors.js';
+import { systemClock, type Clock } from '../time/clock.js';
+import { errnoCode, nodeFs, O, type FileStat, type Fs } from './fs.js';
+
+export interface LockOptions {
+  /** How long to wait for a held lock (default 10 s). */
+  timeoutMs?: number;
+  /** A lock older than this is stale even if its owner seems alive (default 60 s; a replace takes milliseconds). */
+  staleMs?: number;
+  clock?: Clock;
+  /** Waits between attempts; tests pass one that moves a ManualClock. */
+  sleep?: (ms: number) => Promise<void>;
+  fs?: Fs;
+  pid?: number;
+  hostname?: string;
+  /** Whether a process on this host is alive (default: signal 0). */
+  isAlive?: (pid: number) => boolean;
+  random?: () => number;
+}
+
+export interface LockOwner {
+  pid: number;
+  host: string;
+  /** ISO-8601, from the owner's clock. */
+  time: string;
+}
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+export const DEFAULT_LOCK_STALE_MS = 60_000;
+
+export function lockPathFor(file: string): string {
+  return `${file}.lock`;
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return errnoCode(e) === 'EPERM';
+  }
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function parseOwner(text: string): LockOwner | undefined {
+  try {
+    const o = JSON.parse(text) as Partial<LockOwner>;
+    if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.time === 'string' && Number.isFinite(Date.parse(o.time))) {
+      return { pid: o.pid, host: o.host, time: o.time };
+    }
+  } catch {
+    // a lock being written, or not ours: judged by its age alone
+  }
+  return undefined;
+}
+
+function lockIoError(lockPath: string, e: unknown): AgentError {
+  const code = errnoCode(e);
+  const why =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'permission denied'
+      : code === 'EROFS'
+        ? 'read-only file system'
+        : code === 'ENOSPC' || code === 'EDQUOT'
+          ? 'no space left on the device'
+          : (code ?? 'unexpected error');
+  return new AgentError('CREDENTIALS_FILE', `cannot create the lock file ${lockPath} (${why})`, {
+    cause: e,
+    hint: 'the directory of the credentials file must be writable by the agent\'s user; fix its permissions or choose another credentials_file',
+  });
+}
+
+export class FileLock {
+  private released = false;
+
+  constructor(
+    readonly path: string,
+    private readonly identity: { dev: number; ino: number },
+    private readonly fs: Fs,
+  ) {}
+
+  /** True while the lock file on disk is still the one this lock created (checked synchronously). */
+  held(): boolean {
+    if (this.released) return false;
+    try {
+      const st = this.fs.statSync(this.path);
+      return st.ino === this.identity.ino && st.dev === this.identity.dev;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Removes the lock file if it is still ours; never throws. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    try {
+      const st = await this.fs.lstat(this.path);
+      if (st.ino === this.identity.ino && st.dev === this.identity.dev) await this.fs.unlink(this.path);
+    } catch {
+      // gone already, or the directory vanished: nothing of ours is left to remove
+    }
+  }
+}
+
+export async function acquireLock(lockPath: string, options: LockOptions = {}): Promise<FileLock> {
+  const fs = options.fs ?? nodeFs;
+  const clock = options.clock ?? systemClock;
+  const sleep = options.sleep ?? realSleep;
+  const random = options.random ?? Math.random;
+  const isAlive = options.isAlive ?? processAlive;
+  const pid = options.pid ?? process.pid;
+  const host = options.hostname ?? osHostname();
+  const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const staleMs = options.staleMs ?? DEFAULT_LOCK_STALE_MS;
+  const started = clock.now();
+  let delay = 2;
+  let lastOwner: LockOwner | undefined;
+
+  for (;;) {
+    let created;
+    try {
+      created = await fs.open(lockPath, O.O_CREAT | O.O_EXCL | O.O_WRONLY, 0o600);
+    } catch (e) {
+      if (errnoCode(e) !== 'EEXIST') throw lockIoError(lockPath, e);
+    }
+    if (created) {
+      try {
+        const owner: LockOwner = { pid, host, time: new Date(clock.now()).toISOString() };
+        await created.writeFile(Buffer.from(`${JSON.stringify(owner)}\n`));
+        const st = await created.stat();
+        await created.close();
+        return new FileLock(lockPath, { dev: st.dev, ino: st.ino }, fs);
+      } catch (e) {
+        await created.close().catch(() => undefined);
+        await fs.unlink(lockPath).catch(() => undefined);
+        throw lockIoError(lockPath, e);
+      }
+    }
+
+    const held = await inspect(fs, lockPath);
+    if (held) {
+      lastOwner = held.owner;
+      const since = held.owner ? Date.parse(held.owner.time) : held.stat.mtimeMs;
+      const ownerGone = held.owner !== undefined && held.owner.host === host && held.owner.pid !== pid && !isAlive(held.owner.pid);
+      if (ownerGone || clock.now() - since > staleMs) {
+        await breakStale(fs, lockPath, held.stat);
+        continue;
+      }
+    } else {
+      continue; // released between our attempt and our look: try again at once
+    }
+
+    const waited = clock.now() - started;
+    if (waited >= timeoutMs) {
+      const by = lastOwner ? `pid ${lastOwner.pid} on ${lastOwner.host} since ${lastOwner.time}` : 'an unknown writer';
+      throw new AgentError('CREDENTIALS_FILE_LOCKED', `the credentials file lock ${lockPath} is held by ${by}; gave up after ${Math.round(waited)} ms`, {
+        retryable: true,
+        hint: `another rolesanywhere-agent is writing the file; if none is running, delete ${lockPath}`,
+      });
+    }
+    const wait = Math.min(delay * (0.5 + random()), timeoutMs - waited);
+    await sleep(Math.max(1, wait));
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+async function inspect(fs: Fs, lockPath: string): Promise<{ stat: FileStat; owner: LockOwner | undefined } | undefined> {
+  try {
+    const stat = await fs.lstat(lockPath);
+    const text = (await fs.readFile(lockPath)).toString('utf8');
+    return { stat, owner: parseOwner(text) };
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw lockIoError(lockPath, e);
+  }
+}
+
+/** Rename-steal: only the file judged stale is removed; a live lock moved by mistake goes back. */
+async function breakStale(fs: Fs, lockPath: string, stale: FileStat): Promise<void> {
+  const aside = `${lockPath}.stale.${randomBytes(6).toString('hex')}`;
+  try {
+    await fs.rename(lockPath, aside);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return; // another writer broke it first
+    throw lockIoError(lockPath, e);
+  }
+  try {
+    const moved = await fs.lstat(aside);
+    if (moved.ino !== stale.ino || moved.dev !== stale.dev) {
+      // A fresh lock replaced the stale one between our look and our rename: restore it unless
+      // someone already holds the name again.
+      await fs.link(aside, lockPath).catch(() => undefined);
+    }
+  } finally {
+    await fs.unlink(aside).catch(() => undefined);
+  }
+}

@@ -1,0 +1,342 @@
+/**
+ * The atomic replace of the credentials file: under the writers' lock, read the file, edit our
+ * profiles (edit.ts), write the result to a temp file created exclusively (mode 0600) in the same
+ * directory, fsync it, check that the file was not changed meanwhile by someone who does not take our
+ * lock (else read and edit again), rename the temp file over it and fsync the directory. Whatever
+ * fails before the rename, the old file is left byte-identical and the temp file is removed.
+ *
+ * Contract when only the directory fsync fails (after the rename): the new file is complete and in
+ * place — every reader sees it — so the replace succeeds, with `durable: false` and a warning; after
+ * a power loss at that moment the old file may come back whole, never a mix.
+ *
+ * A symlinked credentials file stays a symlink: its final target is replaced, in its own directory.
+ * A file owned by someone else (root writing a user's file) keeps its owner and group. A mode looser
+ * than 0600 is tightened, with a warning.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { AgentError } from '../errors.js';
+import { systemClock, type Clock } from '../time/clock.js';
+import { editProfiles, ownValues, verifyCandidate, type ProfileUpdate } from './edit.js';
+import { errnoCode, nodeFs, O, type FileStat, type Fs, type FsFile } from './fs.js';
+import { acquireLock, lockPathFor, type FileLock, type LockOptions } from './lock.js';
+
+export { resolveCredentialsPath } from './path.js';
+
+/** Larger than any real credentials file by far; bigger files are refused as "probably not one". */
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+/** Read-edit rounds when the file keeps changing under us. */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+export interface ReplaceOptions {
+  fs?: Fs;
+  /** Called once per warning (mode tightened, directory not fsynced, byte order mark); also in the result. */
+  onWarning?: (message: string) => void;
+  /** Lock options, or false to skip the lock (only for a caller that holds it already, or tests). */
+  lock?: LockOptions | false;
+  maxAttempts?: number;
+  maxBytes?: number;
+  clock?: Clock;
+}
+
+export interface ReplaceResult {
+  /** The file replaced: the path itself, or its final target when it is a symlink. */
+  readonly path: string;
+  /** Read-edit rounds taken: more than 1 when another writer changed the file meanwhile. */
+  readonly attempts: number;
+  /** False when the directory fsync failed (see the header for the contract). */
+  readonly durable: boolean;
+  readonly warnings: readonly string[];
+}
+
+interface Current {
+  readonly text: string;
+  readonly stat: FileStat | undefined;
+  readonly hash: string;
+}
+
+function hint(e: unknown, step: string): string {
+  switch (errnoCode(e)) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'free some space on that file system (or raise the quota); the old file was left as it was';
+    case 'EACCES':
+    case 'EPERM':
+      return "the directory and the file must be writable by the agent's user: fix their ownership or permissions, or run the agent as their owner";
+    case 'EROFS':
+      return 'the file system is mounted read-only: point credentials_file (or AWS_SHARED_CREDENTIALS_FILE) at a writable place';
+    default:
+      return `${step} failed; the old file was left as it was — check the disk and the directory, then retry`;
+  }
+}
+
+function describeErrno(e: unknown): string {
+  const code = errnoCode(e);
+  switch (code) {
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'read-only file system';
+    default:
+      return code ?? (e instanceof Error ? e.message : String(e));
+  }
+}
+
+function ioError(e: unknown, step: string, path: string): AgentError {
+  if (e instanceof AgentError) return e;
+  return new AgentError('CREDENTIALS_FILE', `credentials file ${path}: ${step} failed (${describeErrno(e)})`, {
+    cause: e,
+    hint: hint(e, step),
+    retryable: errnoCode(e) === 'EIO' || errnoCode(e) === 'EAGAIN',
+  });
+}
+
+function withPath(e: unknown, path: string): AgentError {
+  if (!(e instanceof AgentError)) return ioError(e, 'editing', path);
+  return new AgentError(e.code, `credentials file ${path}: ${e.message}`, { hint: e.hint, cause: e, retryable: e.retryable });
+}
+
+function refuse(path: string, what: string, fix: string): AgentError {
+  return new AgentError('CREDENTIALS_FILE', `credentials file ${path} ${what}`, {
+    hint: `${fix}; the agent left it as it was`,
+  });
+}
+
+/** Follows symlinks to the file that is really replaced (which may not exist yet). */
+async function resolveTarget(fs: Fs, path: string): Promise<string> {
+  let p = path;
+  for (let hops = 0; hops < 40; hops++) {
+    let st: FileStat;
+    try {
+      st = await fs.lstat(p);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return p;
+      throw ioError(e, 'looking up', p);
+    }
+    if (!st.isSymbolicLink()) return p;
+    const link = await fs.readlink(p).catch((e: unknown) => {
+      throw ioError(e, 'reading the symbolic link', p);
+    });
+    p = isAbsolute(link) ? link : resolve(dirname(p), link);
+  }
+  throw refuse(path, 'is a chain of more than 40 symbolic links', 'point it (or credentials_file) at the real file');
+}
+
+async function ensureDirectory(fs: Fs, dir: string, path: string): Promise<void> {
+  try {
+    const st = await fs.stat(dir);
+    if (!st.isDirectory()) throw refuse(path, `cannot be created: ${dir} is not a directory`, `remove or rename ${dir}`);
+    return;
+  } catch (e) {
+    if (e instanceof AgentError) throw e;
+    if (errnoCode(e) !== 'ENOENT') throw ioError(e, `looking up the directory ${dir}`, path);
+  }
+  try {
+    // 0700 like the AWS CLI's ~/.aws; chmod again because the umask applies to mkdir.
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await fs.chmod(dir, 0o700);
+  } catch (e) {
+    throw ioError(e, `creating the directory ${dir}`, path);
+  }
+}
+
+function decode(buf: Buffer, path: string): string {
+  if (buf.includes(0)) {
+    throw refuse(path, 'holds NUL bytes: it is a binary file, not a credentials file', 'move it away or point credentials_file at the right file');
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf);
+  } catch {
+    throw refuse(path, 'is not valid UTF-8 text', 'convert it to UTF-8 or point credentials_file at the right file');
+  }
+}
+
+async function readCurrent(fs: Fs, path: string, maxBytes: number): Promise<Current> {
+  let fh: FsFile;
+  try {
+    // O_NONBLOCK: a FIFO at the path must not hang the agent; it is refused below.
+    fh = await fs.open(path, O.O_RDONLY | O.O_NONBLOCK);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return { text: '', stat: undefined, hash: '' };
+    throw ioError(e, 'reading', path);
+  }
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw refuse(path, 'is a directory, not a file', 'remove the directory or point credentials_file at a file');
+    if (!st.isFile()) throw refuse(path, 'is not a regular file', 'point credentials_file at a regular file');
+    const tooBig = () => refuse(path, `is larger than ${maxBytes / (1024 * 1024)} MiB, far more than a credentials file holds`, 'check that credentials_file names the right file');
+    if (st.size > maxBytes) throw tooBig();
+    const buf = await fh.readFile();
+    if (buf.length > maxBytes) throw tooBig();
+    return { text: decode(buf, path), stat: st, hash: createHash('sha256').update(buf).digest('hex') };
+  } catch (e) {
+    throw ioError(e, 'reading', path);
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+function sameIdentity(a: FileStat | undefined, b: FileStat | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
+
+function statOrUndefined(fs: Fs, path: string): FileStat | undefined {
+  try {
+    return fs.statSync(path);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+const TEMP_SUFFIX = /^[0-9a-f]{12}\.tmp$/;
+
+function tempName(dir: string, base: string): string {
+  return resolve(dir, `.${base}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Under the lock, a temp file of ours can only be a crashed writer's: remove it. */
+async function removeLeftovers(fs: Fs, dir: string, base: string): Promise<void> {
+  const prefix = `.${base}.`;
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (n.startsWith(prefix) && TEMP_SUFFIX.test(n.slice(prefix.length))) await fs.unlink(resolve(dir, n)).catch(() => undefined);
+  }
+}
+
+type Swap = { kind: 'done'; durable: boolean } | { kind: 'changed' };
+
+async function writeAndSwap(fs: Fs, target: string, bytes: Buffer, current: Current, lock: FileLock | undefined, maxBytes: number, warn: (m: string) => void): Promise<Swap> {
+  const dir = dirname(target);
+  let tmp: string | undefined;
+  let fh: FsFile | undefined;
+  let renamed = false;
+  let step = 'creating a temp file';
+  try {
+    for (let i = 0; fh === undefined; i++) {
+      const name = tempName(dir, basename(target));
+      try {
+        fh = await fs.open(name, O.O_CREAT | O.O_EXCL | O.O_WRONLY, 0o600);
+        tmp = name;
+      } catch (e) {
+        if (errnoCode(e) !== 'EEXIST' || i >= 4) throw e;
+      }
+    }
+    step = 'setting the temp file mode';
+    await fh.chmod(0o600);
+    if (current.stat) {
+      step = 'reading the temp file owner';
+      const mine = await fh.stat();
+      if (mine.uid !== current.stat.uid || mine.gid !== current.stat.gid) {
+        step = `giving the temp file the old owner ${current.stat.uid}:${current.stat.gid}`;
+        await fh.chown(current.stat.uid, current.stat.gid);
+      }
+    }
+    step = 'writing the temp file';
+    await fh.writeFile(bytes);
+    step = 'flushing the temp file to disk';
+    await fh.sync();
+    step = 'closing the temp file';
+    await fh.close();
+    fh = undefined;
+
+    step = 'checking for changes by other writers';
+    const again = await readCurrent(fs, target, maxBytes);
+    if (again.hash !== current.hash || !sameIdentity(again.stat, current.stat)) return { kind: 'changed' };
+    if (lock && !lock.held()) {
+      throw new AgentError('CREDENTIALS_FILE_LOCKED', `the lock ${lock.path} was broken by another writer while this one held it`, {
+        retryable: true,
+        hint: 'another writer judged the lock stale; retry — if it repeats, check for a hung rolesanywhere-agent',
+      });
+    }
+    // The last check and the rename, back to back (see fs.ts).
+    step = 'replacing the file';
+    if (!sameIdentity(statOrUndefined(fs, target), current.stat)) return { kind: 'changed' };
+    fs.renameSync(tmp!, target);
+    renamed = true;
+  } catch (e) {
+    throw ioError(e, step, target);
+  } finally {
+    if (fh) await fh.close().catch(() => undefined);
+    if (tmp && !renamed) await fs.unlink(tmp).catch(() => undefined);
+  }
+
+  try {
+    const d = await fs.open(dir, O.O_RDONLY | O.O_DIRECTORY);
+    try {
+      await d.sync();
+    } finally {
+      await d.close().catch(() => undefined);
+    }
+    return { kind: 'done', durable: true };
+  } catch (e) {
+    warn(`credentials file ${target} was replaced, but flushing its directory ${dir} to disk failed (${describeErrno(e)}): a power loss now could bring back the previous version`);
+    return { kind: 'done', durable: false };
+  }
+}
+
+/** Writes the given profiles into the credentials file at `path`, atomically (see the header). */
+export async function replaceProfiles(path: string, updates: ReadonlyArray<ProfileUpdate>, options: ReplaceOptions = {}): Promise<ReplaceResult> {
+  const fs = options.fs ?? nodeFs;
+  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const maxBytes = options.maxBytes ?? MAX_FILE_BYTES;
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    options.onWarning?.(m);
+  };
+  for (const u of updates) ownValues(u); // bad input fails before the disk is touched
+
+  const target = await resolveTarget(fs, path);
+  const dir = dirname(target);
+  await ensureDirectory(fs, dir, target);
+  const lock = options.lock === false ? undefined : await acquireLock(lockPathFor(target), { fs, clock: options.clock ?? systemClock, ...options.lock });
+  try {
+    if (lock) await removeLeftovers(fs, dir, basename(target));
+    for (let attempt = 1; ; attempt++) {
+      const current = await readCurrent(fs, target, maxBytes);
+      let candidate: string;
+      try {
+        candidate = editProfiles(current.text, updates);
+      } catch (e) {
+        throw withPath(e, target);
+      }
+      const bytes = Buffer.from(candidate, 'utf8');
+      try {
+        // The safety net, on the very bytes about to be written.
+        verifyCandidate(current.text, bytes.toString('utf8'), updates);
+      } catch (e) {
+        throw withPath(e, target);
+      }
+      const swap = await writeAndSwap(fs, target, bytes, current, lock, maxBytes, warn);
+      if (swap.kind === 'done') {
+        if (current.stat && (current.stat.mode & 0o077) !== 0) {
+          warn(`credentials file ${target} had mode ${(current.stat.mode & 0o777).toString(8).padStart(4, '0')}, readable by others; it is now 0600`);
+        }
+        if (current.text.startsWith('\uFEFF')) {
+          warn(`credentials file ${target} starts with a UTF-8 byte order mark, which botocore and the AWS CLI cannot read: remove it`);
+        }
+        return { path: target, attempts: attempt, durable: swap.durable, warnings };
+      }
+      if (attempt >= maxAttempts) {
+        throw new AgentError('CREDENTIALS_FILE', `credentials file ${target} kept changing while the agent was writing it (${attempt} attempts)`, {
+          retryable: true,
+          hint: 'another program rewrites the file continuously; stop it or give the agent its own credentials_file',
+        });
+      }
+    }
+  } finally {
+    await lock?.release();
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The grammar of the shared credentials file as this project reads it: splitting text into lines that
+ * keep their own terminators (so an edit can put every untouched byte back), and classifying each
+ * line the way botocore's RawConfigParser does — the strictest of the real readers, and the one that
+ * rejects the whole file when it dislikes one line. Constructs on which the readers disagree (a
+ * stray carriage return, control characters, a `[` line that is not a clean header) are marked
+ * malformed rather than guessed at.
+ */
+
+/** One physical line, terminator kept apart so the file can be rebuilt byte for byte. */
+export interface Line {
+  /** 1-based, counted after the byte order mark. */
+  readonly number: number;
+  /** The text without its terminator. */
+  readonly text: string;
+  /** '\n', '\r\n', or '' for a last line without a terminator. */
+  readonly eol: string;
+}
+
+export interface SplitText {
+  /** The file started with U+FEFF (kept on rebuild). */
+  readonly bom: boolean;
+  readonly lines: readonly Line[];
+  /** The file's own line ending (its first terminator), used for lines we add; LF when it has none. */
+  readonly eol: '\n' | '\r\n';
+  /** The last line ends with a terminator (or the file is empty). */
+  readonly finalNewline: boolean;
+}
+
+/** A line longer than this is refused: no real credentials file has one, and it bounds the work. */
+export const MAX_LINE_LENGTH = 64 * 1024;
+
+const BOM = '\uFEFF';
+
+export function splitLines(text: string): SplitText {
+  const bom = text.startsWith(BOM);
+  const body = bom ? text.slice(1) : text;
+  const lines: Line[] = [];
+  let eol: '\n' | '\r\n' | undefined;
+  let start = 0;
+  while (start < body.length) {
+    const nl = body.indexOf('\n', start);
+    if (nl === -1) {
+      lines.push({ number: lines.length + 1, text: body.slice(start), eol: '' });
+      break;
+    }
+    const crlf = nl > start && body.charCodeAt(nl - 1) === 13;
+    const end = crlf ? nl - 1 : nl;
+    const terminator = crlf ? '\r\n' : '\n';
+    eol ??= terminator;
+    lines.push({ number: lines.length + 1, text: body.slice(start, end), eol: terminator });
+    start = nl + 1;
+  }
+  const last = lines[lines.length - 1];
+  return { bom, lines, eol: eol ?? '\n', finalNewline: last === undefined || last.eol !== '' };
+}
+
+export function joinLines(split: Pick<SplitText, 'bom'>, lines: readonly Pick<Line, 'text' | 'eol'>[]): string {
+  let out = split.bom ? BOM : '';
+  for (const l of lines) out += l.text + l.eol;
+  return out;
+}
+
+export type LineKind = 'blank' | 'comment' | 'header' | 'key' | 'continuation' | 'malformed';
+
+export interface ClassifiedLine extends Line {
+  readonly kind: LineKind;
+  /** Leading whitespace (kept when a key line is rewritten, since botocore reads indentation). */
+  readonly indent: string;
+  /** header: the section name exactly as between the brackets (botocore does not trim it). */
+  readonly section?: string;
+  /** key: the name lower-cased (botocore's optionxform). */
+  readonly key?: string;
+  /** key: the value, trimmed. */
+  readonly value?: string;
+  /** continuation: index (0-based, in the classified array) of the key line this line continues. */
+  readonly continues?: number;
+  /** malformed: why, in words that never quote the line (it may hold a secret). */
+  readonly problem?: string;
+  /** key or malformed line met before any section header. */
+  readonly beforeHeader?: boolean;
+}
+
+// Python's str.strip() and JavaScript's trim() agree on ASCII whitespace; anything else below 0x20
+// (and DEL) is read differently by the readers, so such a line is malformed.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+// A trailing comment needs a space before it: the JavaScript SDK only sees ' #' and ' ;' as comments.
+const HEADER = /^\[([^\]]+)\](?:\s+[#;][^\]]*)?\s*$/;
+// configparser's OPTCRE: the shortest name, then the first '=' or ':', spaces around it.
+const KEY = /^(.*?)\s*([=:])\s*(.*)$/;
+
+/**
+ * Classifies every line as botocore does: comments and blank lines first, then an indented line
+ * right after a key (deeper than that key) continues its value — blank and comment lines between do
+ * not end a value — otherwise a header or a `key = value` line.
+ */
+export function classify(lines: readonly Line[]): ClassifiedLine[] {
+  const out: ClassifiedLine[] = [];
+  let inSection = false;
+  let currentKey: number | undefined;
+  let indentLevel = 0;
+  for (const line of lines) {
+    const text = line.text;
+    const indent = /^\s*/.exec(text)![0];
+    const trimmed = text.trim();
+    if (text.length > MAX_LINE_LENGTH) {
+      out.push({ ...line, kind: 'malformed', indent, problem: `is longer than ${MAX_LINE_LENGTH / 1024} KiB`, beforeHeader: !inSection });
+      continue;
+    }
+    if (CONTROL.test(text) || text.includes('\r')) {
+      const problem = text.includes('\r')
+        ? 'holds a carriage return that does not end the line (botocore splits the line there, other readers do not)'
+        : 'holds a control character';
+      out.push({ ...line, kind: 'malformed', indent, problem, beforeHeader: !inSection });
+      continue;
+    }
+    if (trimmed === '') {
+      out.push({ ...line, kind: 'blank', indent });
+      continue;
+    }
+    if (trimmed.startsWith('#') || trimmed.startsWith(';')) {
+      out.push({ ...line, kind: 'comment', indent });
+      continue;
+    }
+    if (inSection && currentKey !== undefined && indent.length > indentLevel) {
+      out.push({ ...line, kind: 'continuation', indent, continues: currentKey });
+      continue;
+    }
+    indentLevel = indent.length;
+    if (trimmed.startsWith('[')) {
+      const m = HEADER.exec(trimmed);
+      if (m && !/\s[#;]/.test(m[1]!)) {
+        inSection = true;
+        currentKey = undefined;
+        out.push({ ...line, kind: 'header', indent, section: m[1]! });
+      } else {
+        out.push({
+          ...line,
+          kind: 'malformed',
+          indent,
+          problem: 'starts with "[" but is not a plain [name] header (readers disagree on what it means)',
+          beforeHeader: !inSection,
+        });
+      }
+      continue;
+    }
+    const m = KEY.exec(trimmed);
+    if (!m || m[1] === '') {
+      out.push({
+        ...line,
+        kind: 'malformed',
+        indent,
+        problem: m ? 'has no key name before "=" or ":"' : 'is neither a [section] header, a "key = value" line nor a comment',
+        beforeHeader: !inSection,
+      });
+      continue;
+    }
+    if (!inSection) {
+      out.push({ ...line, kind: 'key', indent, key: m[1]!.toLowerCase(), value: m[3]!, beforeHeader: true });
+      continue;
+    }
+    currentKey = out.length;
+    out.push({ ...line, kind: 'key', indent, key: m[1]!.toLowerCase(), value: m[3]! });
+  }
+  return out;
+}

@@ -1,0 +1,141 @@
+/**
+ * The one writer of a credentials file inside the agent. Jobs call `write(profile, credentials)`;
+ * updates that arrive together — within `batchWindowMs`, or while a replace is in flight — go into a
+ * single atomic replace, the latest value of a profile winning. Each `write` resolves once its
+ * profile is on disk (the replace fsynced the file and renamed it into place; see replace.ts for the
+ * directory-fsync contract) or rejects with that replace's error.
+ */
+import type { Credentials } from '../credentials.js';
+import { AgentError } from '../errors.js';
+import { systemClock, type Clock } from '../time/clock.js';
+import { ownValues } from './edit.js';
+import type { Fs } from './fs.js';
+import type { LockOptions } from './lock.js';
+import { replaceProfiles } from './replace.js';
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface CredentialsWriterOptions {
+  clock?: Clock;
+  /** How long to gather updates before writing (default 50 ms). */
+  batchWindowMs?: number;
+  onWarning?: (message: string) => void;
+  fs?: Fs;
+  lock?: LockOptions;
+  /** For tests: timers that fire when told to. */
+  timers?: Timers;
+}
+
+export const DEFAULT_BATCH_WINDOW_MS = 50;
+
+const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+interface Waiter {
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+interface Pending {
+  credentials: Credentials;
+  waiters: Waiter[];
+}
+
+export class CredentialsWriter {
+  private pending = new Map<string, Pending>();
+  private timer: unknown;
+  private inFlight: Promise<void> | undefined;
+  private closed = false;
+  private replaces = 0;
+  private readonly timers: Timers;
+  private readonly batchWindowMs: number;
+
+  constructor(
+    readonly path: string,
+    private readonly options: CredentialsWriterOptions = {},
+  ) {
+    this.timers = options.timers ?? realTimers;
+    this.batchWindowMs = options.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS;
+  }
+
+  /** Replaces started so far (one per batch). */
+  get replaceCount(): number {
+    return this.replaces;
+  }
+
+  write(profile: string, credentials: Credentials): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(new AgentError('ABORTED', `the credentials writer for ${this.path} is closed; profile "${profile}" was not written`));
+    }
+    try {
+      // A bad update is refused alone, so it cannot fail the batch it would have joined.
+      ownValues({ profile, credentials });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise<void>((resolve, reject) => {
+      const entry = this.pending.get(profile);
+      if (entry) {
+        entry.credentials = credentials;
+        entry.waiters.push({ resolve, reject });
+      } else {
+        this.pending.set(profile, { credentials, waiters: [{ resolve, reject }] });
+      }
+      this.schedule();
+    });
+  }
+
+  /** Writes whatever is pending now and waits for every replace to settle (errors go to the writes). */
+  async flush(): Promise<void> {
+    if (this.timer !== undefined) {
+      this.timers.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    while (this.inFlight || this.pending.size) {
+      this.run();
+      await this.inFlight;
+    }
+  }
+
+  /** Refuses new writes, then flushes. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  private schedule(): void {
+    // While a replace is in flight, its completion picks up what is pending.
+    if (this.inFlight || this.timer !== undefined) return;
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = undefined;
+      this.run();
+    }, this.batchWindowMs);
+  }
+
+  private run(): void {
+    if (this.inFlight || this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    const updates = [...batch].map(([profile, p]) => ({ profile, credentials: p.credentials }));
+    this.replaces++;
+    const { fs, onWarning, lock, clock } = this.options;
+    this.inFlight = replaceProfiles(this.path, updates, { fs, onWarning, lock, clock: clock ?? systemClock })
+      .then(
+        () => {
+          for (const p of batch.values()) for (const w of p.waiters) w.resolve();
+        },
+        (e: unknown) => {
+          for (const p of batch.values()) for (const w of p.waiters) w.reject(e);
+        },
+      )
+      .finally(() => {
+        this.inFlight = undefined;
+        if (this.pending.size && this.timer === undefined) this.run();
+      });
+  }
+}

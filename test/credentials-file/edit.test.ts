@@ -1,0 +1,266 @@
+import { expect } from 'chai';
+import { editProfiles, formatExpiration, ownValues, verifyCandidate, type ProfileUpdate } from '../../src/credentials-file/edit.js';
+import { catchError, creds, expectAgentError, ownLines } from './helpers.js';
+
+const up = (profile: string, gen: number): ProfileUpdate => ({ profile, credentials: creds(profile, gen) });
+
+interface Case {
+  name: string;
+  input: string;
+  updates: ProfileUpdate[];
+  expected: string;
+}
+
+const cases: Case[] = [
+  {
+    name: 'appends a profile to an empty file as a bare section',
+    input: '',
+    updates: [up('dev', 1)],
+    expected: '[dev]\n' + ownLines('dev', 1),
+  },
+  {
+    name: 'appends a missing profile after the other profiles, keeping them as they were',
+    input: '# mine\n[default]\naws_access_key_id = AKIASTATIC\naws_secret_access_key = static\n\n',
+    updates: [up('dev', 1)],
+    expected: '# mine\n[default]\naws_access_key_id = AKIASTATIC\naws_secret_access_key = static\n\n[dev]\n' + ownLines('dev', 1),
+  },
+  {
+    name: 'separates an appended profile with a newline when the file does not end with one',
+    input: '[other]\nregion = eu-west-1',
+    updates: [up('dev', 1)],
+    expected: '[other]\nregion = eu-west-1\n[dev]\n' + ownLines('dev', 1),
+  },
+  {
+    name: 'replaces existing keys in place and keeps region, comments and unknown keys where they were',
+    input:
+      '[dev]\n# comment about dev\naws_access_key_id = OLD\nregion = eu-west-1\naws_secret_access_key = OLD\n; another\n' +
+      'aws_session_token = OLD\ncustom_key = 7\nx_security_token_expires = 2020-01-01T00:00:00Z\n',
+    updates: [up('dev', 2)],
+    expected:
+      `[dev]\n# comment about dev\naws_access_key_id = ${creds('dev', 2).accessKeyId}\nregion = eu-west-1\n` +
+      `aws_secret_access_key = ${creds('dev', 2).secretAccessKey}\n; another\naws_session_token = ${creds('dev', 2).sessionToken}\n` +
+      `custom_key = 7\nx_security_token_expires = ${formatExpiration(creds('dev', 2).expiration)}\n`,
+  },
+  {
+    name: 'appends missing keys after the last key line, before the blank lines and comments that lead to the next section',
+    input: '[dev]\nregion = eu-west-1\n\n# the next one is static\n[static]\naws_access_key_id = S\n',
+    updates: [up('dev', 1)],
+    expected: '[dev]\nregion = eu-west-1\n' + ownLines('dev', 1) + '\n# the next one is static\n[static]\naws_access_key_id = S\n',
+  },
+  {
+    name: 'appends keys right after the header of a section that holds none',
+    input: '[dev]\n\n# nothing yet\n[z]\nk = v\n',
+    updates: [up('dev', 1)],
+    expected: '[dev]\n' + ownLines('dev', 1) + '\n# nothing yet\n[z]\nk = v\n',
+  },
+  {
+    name: 'removes a stale aws_security_token, which botocore would read before aws_session_token',
+    input: '[dev]\naws_security_token = STALE\nregion = x\n',
+    updates: [up('dev', 1)],
+    expected: '[dev]\nregion = x\n' + ownLines('dev', 1),
+  },
+  {
+    name: 'removes the continuation lines of a value it replaces',
+    input: '[dev]\naws_session_token = OLD\n  more-of-old\nregion = x\n',
+    updates: [up('dev', 1)],
+    expected: `[dev]\naws_session_token = ${creds('dev', 1).sessionToken}\nregion = x\n` + ownLines('dev', 1).split('\n').filter((l) => l && !l.startsWith('aws_session_token')).map((l) => l + '\n').join(''),
+  },
+  {
+    name: 'keeps CRLF line ends and writes its own lines with CRLF',
+    input: '[a]\r\nk = v\r\n\r\n[dev]\r\nregion = x\r\n',
+    updates: [up('dev', 1), up('new', 1)],
+    expected: '[a]\r\nk = v\r\n\r\n[dev]\r\nregion = x\r\n' + ownLines('dev', 1, '\r\n') + '[new]\r\n' + ownLines('new', 1, '\r\n'),
+  },
+  {
+    name: 'uses the first line ending of a mixed file for new lines and keeps every existing one',
+    input: '[a]\r\nk = v\n[dev]\nregion = x\r\n',
+    updates: [up('dev', 1)],
+    expected: '[a]\r\nk = v\n[dev]\nregion = x\r\n' + ownLines('dev', 1, '\r\n'),
+  },
+  {
+    name: 'keeps a missing final newline when the edited profile is the last section',
+    input: '[a]\nk = v\n[dev]\naws_access_key_id = OLD\nregion = x',
+    updates: [up('dev', 1)],
+    expected: `[a]\nk = v\n[dev]\naws_access_key_id = ${creds('dev', 1).accessKeyId}\nregion = x\n` + ownLines('dev', 1).replace(/^aws_access_key_id.*\n/, '').replace(/\n$/, ''),
+  },
+  {
+    name: 'keeps a missing final newline when the replaced key is the very last line',
+    input: '[dev]\nregion = x\naws_access_key_id = OLD\naws_secret_access_key = OLD\naws_session_token = OLD\nx_security_token_expires = OLD',
+    updates: [up('dev', 1)],
+    expected: '[dev]\nregion = x\n' + ownLines('dev', 1).replace(/\n$/, ''),
+  },
+  {
+    name: 'keeps a UTF-8 byte order mark',
+    input: '\uFEFF[default]\nregion = x\n',
+    updates: [up('dev', 1)],
+    expected: '\uFEFF[default]\nregion = x\n[dev]\n' + ownLines('dev', 1),
+  },
+  {
+    name: 'recognises a header with surrounding spaces and a trailing comment',
+    input: '  [dev]   # managed by the agent\nregion = x\n',
+    updates: [up('dev', 1)],
+    expected: '  [dev]   # managed by the agent\nregion = x\n' + ownLines('dev', 1),
+  },
+  {
+    name: 'recognises keys in any case, with ":" or "=" and spaces around, and rewrites them in lower case',
+    input: '[dev]\n\taws_session_token=OLD\nAWS_ACCESS_KEY_ID:OLD\nAws_Secret_Access_Key   =   OLD\n',
+    updates: [up('dev', 1)],
+    expected:
+      `[dev]\n\taws_session_token = ${creds('dev', 1).sessionToken}\naws_access_key_id = ${creds('dev', 1).accessKeyId}\n` +
+      `aws_secret_access_key = ${creds('dev', 1).secretAccessKey}\nx_security_token_expires = ${formatExpiration(creds('dev', 1).expiration)}\n`,
+  },
+  {
+    name: 'reads an indented line after a key as part of that value, as botocore does, and drops it with the old value',
+    input: '[dev]\naws_secret_access_key = OLD\n\taws_session_token = LOOKS-LIKE-A-KEY\n',
+    updates: [up('dev', 1)],
+    expected:
+      `[dev]\naws_secret_access_key = ${creds('dev', 1).secretAccessKey}\naws_access_key_id = ${creds('dev', 1).accessKeyId}\n` +
+      `aws_session_token = ${creds('dev', 1).sessionToken}\nx_security_token_expires = ${formatExpiration(creds('dev', 1).expiration)}\n`,
+  },
+  {
+    name: 'leaves another profile holding the same key names untouched',
+    input: '[prod]\naws_access_key_id = PROD\naws_session_token = PRODTOKEN\n[dev]\n',
+    updates: [up('dev', 1)],
+    expected: '[prod]\naws_access_key_id = PROD\naws_session_token = PRODTOKEN\n[dev]\n' + ownLines('dev', 1),
+  },
+  {
+    name: 'treats [profile dev] as a different section from [dev] (that form belongs to ~/.aws/config)',
+    input: '[profile dev]\nregion = x\n',
+    updates: [up('dev', 1)],
+    expected: '[profile dev]\nregion = x\n[dev]\n' + ownLines('dev', 1),
+  },
+  {
+    name: 'edits [default] as a plain section, even when it comes last',
+    input: '[a]\nk = v\n\n[default]\nregion = us-east-1\n',
+    updates: [up('default', 3)],
+    expected: '[a]\nk = v\n\n[default]\nregion = us-east-1\n' + ownLines('default', 3),
+  },
+  {
+    name: 'edits several profiles in one batch, and a later update of the same profile wins',
+    input: '[b]\n[a]\n',
+    updates: [up('a', 1), up('b', 1), up('a', 2)],
+    expected: '[b]\n' + ownLines('b', 1) + '[a]\n' + ownLines('a', 2),
+  },
+  {
+    name: 'keeps the indentation of the section when appending, so botocore reads the layout as before',
+    input: '[dev]\n  region = x\n    continued\n[z]\n',
+    updates: [up('dev', 1)],
+    expected: '[dev]\n  region = x\n    continued\n' + ownLines('dev', 1).replace(/^/gm, '  ').replace(/  $/, '') + '[z]\n',
+  },
+  {
+    name: 'keeps a file whose target profile already holds the same values byte-identical',
+    input: '[dev]\n' + ownLines('dev', 4),
+    updates: [up('dev', 4)],
+    expected: '[dev]\n' + ownLines('dev', 4),
+  },
+];
+
+describe('editProfiles', () => {
+  for (const c of cases) {
+    it(c.name, () => {
+      const got = editProfiles(c.input, c.updates);
+      expect(JSON.stringify(got), 'edited text').to.equal(JSON.stringify(c.expected));
+    });
+  }
+
+  it('refuses a file that repeats a target section, naming both lines', () => {
+    const e = catchError(() => editProfiles('[dev]\nregion = x\n\n[dev]\nk = v\n', [up('dev', 1)]));
+    expectAgentError(e, 'CREDENTIALS_FILE_DUPLICATE', 'line 4', 'first on line 1', 'section "dev"');
+  });
+
+  it('refuses a target section that repeats a key in another case, naming both lines', () => {
+    const e = catchError(() => editProfiles('[dev]\naws_access_key_id = A\nAWS_ACCESS_KEY_ID = B\n', [up('dev', 1)]));
+    expectAgentError(e, 'CREDENTIALS_FILE_DUPLICATE', 'line 3', 'first on line 2', 'key "aws_access_key_id"');
+  });
+
+  it('refuses a repeated foreign section too, since botocore and the AWS CLI refuse the whole file', () => {
+    const e = catchError(() => editProfiles('[x]\n[y]\n[x]\n', [up('dev', 1)]));
+    expectAgentError(e, 'CREDENTIALS_FILE_DUPLICATE', 'line 3');
+  });
+
+  it('refuses a key before the first header', () => {
+    const e = catchError(() => editProfiles('region = x\n[dev]\n', [up('dev', 1)]));
+    expectAgentError(e, 'CREDENTIALS_FILE', 'line 1', 'before the first');
+  });
+
+  it('refuses a malformed line without quoting it, since it may be a pasted secret', () => {
+    const e = catchError(() => editProfiles('[dev]\nwJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n', [up('dev', 1)]));
+    const err = expectAgentError(e, 'CREDENTIALS_FILE', 'line 2');
+    expect(err.message).not.to.include('wJalr');
+    expect(err.hint, 'hint').to.be.a('string').and.not.to.equal('');
+  });
+
+  it('refuses a carriage return that does not end a line (botocore would split the line there)', () => {
+    const e = catchError(() => editProfiles('[dev]\nk = a\rb\n', [up('dev', 1)]));
+    expectAgentError(e, 'CREDENTIALS_FILE', 'line 2', 'carriage return');
+  });
+
+  it('refuses a line longer than 64 KiB', () => {
+    const e = catchError(() => editProfiles(`[dev]\nk = ${'x'.repeat(64 * 1024)}\n`, [up('dev', 1)]));
+    expectAgentError(e, 'CREDENTIALS_FILE', 'line 2', '64 KiB');
+  });
+
+  it('refuses, rather than writes, an edit that would turn an indented header into a continuation for botocore', () => {
+    // After a keyless [dev], botocore reads "  [z]" as a header; once dev has keys it would continue the last value.
+    const e = catchError(() => editProfiles('[dev]\n  [z]\nk = v\n', [up('dev', 1)]));
+    expectAgentError(e, 'CREDENTIALS_FILE', 'profile "dev"', 'would not read back');
+  });
+
+  for (const name of ['', 'a b', '[x]', 'x]', 'a#b', 'a;b', 'profile dev', 'tab\there', 'é', 'x'.repeat(65), '__proto__', 'a=b']) {
+    it(`rejects the profile name ${JSON.stringify(name)}`, () => {
+      expectAgentError(catchError(() => editProfiles('', [{ profile: name, credentials: creds('x', 1) }])), 'ARGUMENT_INVALID');
+    });
+  }
+
+  it('rejects an empty access key id', () => {
+    const c = { ...creds('dev', 1), accessKeyId: '' };
+    expectAgentError(catchError(() => editProfiles('', [{ profile: 'dev', credentials: c }])), 'ARGUMENT_INVALID', 'access key id');
+  });
+
+  for (const [what, bad] of [
+    ['holding a space', 'abc def'],
+    ['holding a newline', 'abc\ndef'],
+    ['holding "#"', 'abc#def'],
+    ['holding ";"', 'abc;def'],
+    ['holding a quote', '"abcdef"'],
+    ['non-ASCII', 'abcdéf'],
+  ] as const) {
+    it(`rejects a session token ${what} without quoting it`, () => {
+      const c = { ...creds('dev', 1), sessionToken: `SECRETPART${bad}` };
+      const e = expectAgentError(catchError(() => editProfiles('', [{ profile: 'dev', credentials: c }])), 'ARGUMENT_INVALID', 'session token');
+      expect(e.message).not.to.include('SECRETPART');
+    });
+  }
+
+  it('rejects an invalid expiration date', () => {
+    const c = { ...creds('dev', 1), expiration: new Date(NaN) };
+    expectAgentError(catchError(() => ownValues({ profile: 'dev', credentials: c })), 'ARGUMENT_INVALID', 'expiration');
+  });
+
+  it('writes the expiry as ISO-8601 UTC to the second', () => {
+    expect(formatExpiration(new Date(Date.UTC(2026, 10, 22, 1, 0, 0, 999)))).to.equal('2026-11-22T01:00:00Z');
+  });
+});
+
+describe('verifyCandidate', () => {
+  const original = '[a]\nk = v\n[dev]\n';
+  const good = '[a]\nk = v\n[dev]\n' + ownLines('dev', 1);
+
+  it('accepts a candidate that holds exactly the new values and changes nothing else', () => {
+    expect(() => verifyCandidate(original, good, [up('dev', 1)])).not.to.throw();
+  });
+
+  for (const [name, bad] of [
+    ['a foreign value changed', good.replace('k = v', 'k = w')],
+    ['a foreign section removed', '[dev]\n' + ownLines('dev', 1)],
+    ['a target value from another generation', '[a]\nk = v\n[dev]\n' + ownLines('dev', 2)],
+    ['a duplicated key', good + 'aws_access_key_id = X\n'],
+    ['a key missing', good.replace(/aws_session_token.*\n/, '')],
+    ['a stale aws_security_token', good + 'aws_security_token = OLD\n'],
+    ['an inline comment the JavaScript SDK would cut', good.replace(/(aws_access_key_id = \S+)/, '$1 #x')],
+  ] as const) {
+    it(`refuses a candidate with ${name}`, () => {
+      expectAgentError(catchError(() => verifyCandidate(original, bad, [up('dev', 1)])), 'CREDENTIALS_FILE');
+    });
+  }
+});

@@ -1,0 +1,157 @@
+import { expect } from 'chai';
+import { existsSync, linkSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { acquireLock, processAlive, type LockOptions } from '../../src/credentials-file/lock.js';
+import { nodeFs } from '../../src/credentials-file/fs.js';
+import { ManualClock } from '../../src/time/clock.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { errno, faultyFs } from './faulty-fs.js';
+import { catchAsync, expectAgentError } from './helpers.js';
+
+const T0 = Date.UTC(2026, 10, 22, 0, 0, 0);
+
+describe('acquireLock', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let lockPath: string;
+  let clock: ManualClock;
+  let slept: number[];
+  let opts: LockOptions;
+  beforeEach(() => {
+    ({ dir, cleanup } = makeTempDir('ra-cf-lock-'));
+    lockPath = join(dir, 'credentials.lock');
+    clock = new ManualClock(T0);
+    slept = [];
+    opts = {
+      clock,
+      timeoutMs: 1000,
+      staleMs: 60_000,
+      random: () => 0.5,
+      sleep: async (ms) => {
+        slept.push(ms);
+        clock.advance(ms);
+      },
+    };
+  });
+  afterEach(() => cleanup());
+
+  const foreignLock = (owner: { pid: number; host: string; time: number }) =>
+    writeFileSync(lockPath, JSON.stringify({ pid: owner.pid, host: owner.host, time: new Date(owner.time).toISOString() }) + '\n');
+
+  it('creates the lock file with pid, host and time, mode 0600, and removes it on release', async () => {
+    const lock = await acquireLock(lockPath, { ...opts, pid: 4242, hostname: 'box' });
+    expect(JSON.parse(readFileSync(lockPath, 'utf8'))).to.deep.equal({ pid: 4242, host: 'box', time: new Date(T0).toISOString() });
+    expect(statSync(lockPath).mode & 0o777).to.equal(0o600);
+    expect(lock.held()).to.equal(true);
+    await lock.release();
+    expect(existsSync(lockPath)).to.equal(false);
+    expect(lock.held()).to.equal(false);
+  });
+
+  it('waits with a growing backoff while a live writer holds the lock, and takes it once released', async () => {
+    foreignLock({ pid: 1, host: hostname(), time: T0 });
+    let waits = 0;
+    const lock = await acquireLock(lockPath, {
+      ...opts,
+      isAlive: () => true,
+      sleep: async (ms) => {
+        slept.push(ms);
+        clock.advance(ms);
+        if (++waits === 4) unlinkSync(lockPath);
+      },
+    });
+    expect(slept, 'backoff').to.deep.equal([2, 4, 8, 16]);
+    expect(JSON.parse(readFileSync(lockPath, 'utf8')).pid).to.equal(process.pid);
+    await lock.release();
+  });
+
+  it('gives up after the timeout with a retryable CREDENTIALS_FILE_LOCKED naming the lock, its owner and the fix', async () => {
+    foreignLock({ pid: 77, host: 'other-host', time: T0 });
+    const e = expectAgentError(await catchAsync(acquireLock(lockPath, opts)), 'CREDENTIALS_FILE_LOCKED', lockPath, 'pid 77', 'other-host');
+    expect(e.retryable).to.equal(true);
+    expect(e.hint).to.include(`delete ${lockPath}`);
+    expect(clock.now() - T0, 'waited until the timeout').to.equal(1000);
+    expect(Math.max(...slept), 'backoff is capped').to.be.at.most(100);
+    expect(existsSync(lockPath), 'the live lock stays').to.equal(true);
+  });
+
+  it('breaks a lock whose owner is a dead process on this host', async () => {
+    foreignLock({ pid: 12345, host: 'box', time: T0 });
+    const lock = await acquireLock(lockPath, { ...opts, hostname: 'box', isAlive: (pid) => pid !== 12345 });
+    expect(JSON.parse(readFileSync(lockPath, 'utf8')).pid).to.equal(process.pid);
+    expect(slept, 'no waiting').to.deep.equal([]);
+    expect(readdirSync(dir), 'nothing left aside').to.deep.equal(['credentials.lock']);
+    await lock.release();
+  });
+
+  it('does not judge a lock from another host by its pid, only by its age', async () => {
+    foreignLock({ pid: 12345, host: 'other', time: T0 });
+    expectAgentError(await catchAsync(acquireLock(lockPath, { ...opts, hostname: 'box', isAlive: () => false })), 'CREDENTIALS_FILE_LOCKED');
+  });
+
+  it('breaks a lock older than the stale age even if its owner seems alive', async () => {
+    foreignLock({ pid: 1, host: 'other', time: T0 - 61_000 });
+    const lock = await acquireLock(lockPath, { ...opts, isAlive: () => true });
+    expect(JSON.parse(readFileSync(lockPath, 'utf8')).pid).to.equal(process.pid);
+    await lock.release();
+  });
+
+  it('judges an unreadable (half-written) lock by its modification time', async () => {
+    writeFileSync(lockPath, '{"pid":');
+    const old = (T0 - 120_000) / 1000;
+    utimesSync(lockPath, old, old);
+    const lock = await acquireLock(lockPath, opts);
+    expect(JSON.parse(readFileSync(lockPath, 'utf8')).pid).to.equal(process.pid);
+    await lock.release();
+  });
+
+  it('waits for a fresh half-written lock instead of breaking it', async () => {
+    writeFileSync(lockPath, '');
+    const now = T0 / 1000;
+    utimesSync(lockPath, now, now);
+    expectAgentError(await catchAsync(acquireLock(lockPath, opts)), 'CREDENTIALS_FILE_LOCKED', 'an unknown writer');
+  });
+
+  it('puts back a live lock that replaced the stale one between the look and the steal', async () => {
+    foreignLock({ pid: 12345, host: 'box', time: T0 });
+    const fresh = join(dir, 'fresh');
+    writeFileSync(fresh, JSON.stringify({ pid: 1, host: 'box', time: new Date(T0).toISOString() }));
+    let swapped = false;
+    const fs = {
+      ...nodeFs,
+      rename: async (from: string, to: string) => {
+        if (!swapped && from === lockPath) {
+          // The stale owner's lock is removed and a live writer takes the lock, just before our steal.
+          swapped = true;
+          unlinkSync(lockPath);
+          linkSync(fresh, lockPath);
+        }
+        return nodeFs.rename(from, to);
+      },
+    };
+    const e = await catchAsync(acquireLock(lockPath, { ...opts, fs, hostname: 'box', isAlive: (pid) => pid !== 12345 }));
+    expectAgentError(e, 'CREDENTIALS_FILE_LOCKED', 'pid 1 on box');
+    expect(statSync(lockPath).ino, 'the live lock is back in place').to.equal(statSync(fresh).ino);
+    expect(readdirSync(dir).sort()).to.deep.equal(['credentials.lock', 'fresh']);
+  });
+
+  it('does not remove a lock that is no longer its own on release', async () => {
+    const lock = await acquireLock(lockPath, opts);
+    renameSync(lockPath, join(dir, 'gone'));
+    writeFileSync(lockPath, 'someone else');
+    expect(lock.held()).to.equal(false);
+    await lock.release();
+    expect(readFileSync(lockPath, 'utf8')).to.equal('someone else');
+  });
+
+  it('reports a lock that cannot be created (read-only directory) as CREDENTIALS_FILE with the fix', async () => {
+    const e = expectAgentError(await catchAsync(acquireLock(lockPath, { ...opts, fs: faultyFs({ 'lock-open': errno('EROFS') }) })), 'CREDENTIALS_FILE', lockPath, 'read-only');
+    expect(e.hint).to.include('writable');
+  });
+
+  it('tells a live process from a dead one', () => {
+    expect(processAlive(process.pid)).to.equal(true);
+    expect(processAlive(2 ** 22 + 12345)).to.equal(false);
+  });
+});
