@@ -33,6 +33,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'show each profile: expiry, next refresh, last error, certificate days left',
     load: async () => (await import('./cli/status.js')).statusCommand,
   },
+  update: {
+    summary: 'keep one profile of the credentials file fresh (drop-in for aws_signing_helper update)',
+    load: async () => (await import('./cli/update.js')).updateCommand,
+  },
   demo: {
     summary: 'the whole loop on this machine: demo PKI, local emulator, agent (no AWS account)',
     load: async () => (await import('./cli/demo.js')).demoCommand,

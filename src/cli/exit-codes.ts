@@ -21,7 +21,11 @@ const CLASS: Partial<Record<ErrorCode, number>> = {
 
 export function exitCodeFor(e: unknown): number {
   if (!(e instanceof AgentError)) return EXIT.INTERNAL;
-  return CLASS[e.code] ?? EXIT.BAD_INPUT;
+  return exitCodeForCode(e.code);
+}
+
+export function exitCodeForCode(code: ErrorCode | string): number {
+  return CLASS[code as ErrorCode] ?? EXIT.BAD_INPUT;
 }
 
 export function describeError(e: unknown): string {

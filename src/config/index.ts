@@ -5,6 +5,7 @@ export {
   DEFAULT_RATE_LIMIT,
   DEFAULT_SESSION_SECONDS,
   DEFAULT_MARGIN_SECONDS,
+  defaultRefreshPolicy,
   LOG_LEVELS,
   type LogLevel,
   type Origin,

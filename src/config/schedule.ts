@@ -132,6 +132,11 @@ export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 8, burst: 8, concurren
 export const DEFAULT_SESSION_SECONDS = 3600;
 /** Without `refresh:`, refresh min(15m, a quarter of the session) before expiry. */
 export const DEFAULT_MARGIN_SECONDS = 900;
+
+export function defaultRefreshPolicy(durationSeconds: number): RefreshPolicy {
+  const margin = Math.min(DEFAULT_MARGIN_SECONDS, Math.floor(durationSeconds / 4));
+  return { kind: 'before_expiry', marginSeconds: margin, jitterSeconds: Math.round(margin * DEFAULT_JITTER_FRACTION) };
+}
 /** Without `jitter:`, a before_expiry refresh comes up to 10% of the margin earlier; cron has none. */
 export const DEFAULT_JITTER_FRACTION = 0.1;
 /** A refresh must leave at least this much use of a fresh credential. */
@@ -449,8 +454,7 @@ function resolveProfile(scope: ProfileScope): ResolvedProfile | undefined {
   const refreshInput = get<RefreshInput>('refresh');
   let refresh: RefreshPolicy;
   if (refreshInput === undefined) {
-    const margin = Math.min(DEFAULT_MARGIN_SECONDS, Math.floor(duration / 4));
-    refresh = { kind: 'before_expiry', marginSeconds: margin, jitterSeconds: Math.round(margin * DEFAULT_JITTER_FRACTION) };
+    refresh = defaultRefreshPolicy(duration);
   } else if (refreshInput.kind === 'before_expiry') {
     const jitter = refreshInput.jitterSeconds ?? Math.round(refreshInput.marginSeconds * DEFAULT_JITTER_FRACTION);
     refresh = { kind: 'before_expiry', marginSeconds: refreshInput.marginSeconds, jitterSeconds: jitter };

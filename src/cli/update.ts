@@ -1,0 +1,92 @@
+/**
+ * `update --profile NAME [--once]`: a drop-in for the official helper's `update`, with the
+ * `credential-process` flags. It keeps one profile of the credentials file fresh; unlike the
+ * official helper it does not exit on a transient failure — it retries with backoff while the
+ * current credentials are still valid — and it replaces the file atomically, touching nothing but
+ * its own profile. `--once` refreshes one time and exits with the class's exit code.
+ */
+import { homedir } from 'node:os';
+import { parseArgs } from 'node:util';
+import { createHash } from 'node:crypto';
+import type { AgentConfig, AgentProfile } from '../agent/agent.js';
+import { DEFAULT_RATE_LIMIT, defaultRefreshPolicy } from '../config/index.js';
+import { resolveCredentialsPath } from '../credentials-file/index.js';
+import type { LogLevel } from '../observability/logger.js';
+import { Redactor } from '../observability/redact.js';
+import { makeAgent, makeLog } from './agent-setup.js';
+import { describeError, exitCodeFor, exitCodeForCode } from './exit-codes.js';
+import { EXIT, type CommandIO } from './io.js';
+import { SESSION_FLAGS, SESSION_FLAGS_HELP, sessionSettings } from './session-flags.js';
+
+export const UPDATE_HELP = `Usage: rolesanywhere-agent update [--profile NAME] [--once] [flags]
+
+Keeps one profile of the AWS credentials file filled with fresh credentials (a drop-in for
+aws_signing_helper update). Retries transient failures with backoff while the current credentials
+are valid, and rewrites the file atomically without touching any other profile.
+  --profile NAME            the section to write (default "default")
+  --once                    refresh one time and exit (exit codes as credential-process)
+  --credentials-file FILE   else AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials
+
+${SESSION_FLAGS_HELP}`;
+
+export async function updateCommand(args: string[], io: CommandIO): Promise<number> {
+  const err = (line: string) => io.stderr.write(`rolesanywhere-agent update: ${line}\n`);
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      options: { ...SESSION_FLAGS, profile: { type: 'string' }, once: { type: 'boolean' }, 'credentials-file': { type: 'string' } },
+      strict: true,
+    }).values;
+  } catch (e) {
+    err(`${(e as Error).message} — see --help`);
+    return EXIT.BAD_INPUT;
+  }
+  if (values.help) {
+    io.stdout.write(UPDATE_HELP + '\n');
+    return EXIT.OK;
+  }
+  let config: AgentConfig;
+  const redactor = new Redactor();
+  try {
+    const s = sessionSettings(values, io.env);
+    for (const w of s.warnings) err(`warning: ${w}`);
+    if (s.key.password?.value) redactor.add(s.key.password.value);
+    const { env: _env, ...session } = s.session;
+    const profile: AgentProfile = {
+      name: values.profile ?? 'default',
+      key: s.key,
+      session,
+      transport: s.transport,
+      refresh: defaultRefreshPolicy(s.session.durationSeconds),
+      specHash: createHash('sha256').update(JSON.stringify([s.key, session, s.transport])).digest('hex').slice(0, 16),
+    };
+    config = {
+      credentialsFile: resolveCredentialsPath(values['credentials-file'], io.env, io.env['HOME'] ?? homedir()),
+      profiles: [profile],
+      rateLimit: DEFAULT_RATE_LIMIT,
+    };
+  } catch (e) {
+    err(describeError(e));
+    return exitCodeFor(e);
+  }
+  const log = makeLog(io, (values.debug ? 'debug' : 'info') as LogLevel, redactor);
+  const agent = makeAgent(io, log, redactor, { watch: !values.once, unrefTimers: !!values.once });
+  try {
+    await agent.start(config);
+    if (values.once) {
+      const [result] = await agent.runOnce();
+      if (result?.state === 'fresh') return EXIT.OK;
+      const e = result?.lastError;
+      err(e ? `${e.message}${e.hint ? ` — ${e.hint}` : ''}` : 'refresh failed');
+      return e ? exitCodeForCode(e.code) : EXIT.INTERNAL;
+    }
+    await new Promise<void>((resolve) => {
+      if (io.signal.aborted) return resolve();
+      io.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    return EXIT.OK;
+  } finally {
+    await agent.stop();
+  }
+}
