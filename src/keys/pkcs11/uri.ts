@@ -60,15 +60,19 @@ export function isPkcs11Uri(text: string | undefined): text is string {
   return typeof text === 'string' && /^pkcs11:/i.test(text.trim());
 }
 
-/** The URI with any `pin-value` removed, safe for messages and logs; works on malformed text too. */
+/**
+ * The URI safe for messages and logs; works on malformed text too. The query keeps only the
+ * attributes known to carry no secret (pin-source, module-name, module-path): a `pin-value`, or a
+ * PIN typed into the query without its name, is dropped. A `pin-value` in the path is masked.
+ */
 export function redact(uri: string): string {
   const q = uri.indexOf('?');
-  if (q < 0) return uri.replace(/(^|;)pin-value=[^;?]*/gi, '$1pin-value=***');
-  const path = uri.slice(0, q).replace(/(^|;)pin-value=[^;]*/gi, '$1pin-value=***');
+  const path = (q < 0 ? uri : uri.slice(0, q)).replace(/(^|;|:)pin-value=[^;]*/gi, '$1pin-value=***');
+  if (q < 0) return path;
   const kept = uri
     .slice(q + 1)
     .split('&')
-    .filter((part) => !/^pin-value(=|$)/i.test(part));
+    .filter((part) => /^(pin-source|module-name|module-path)=/.test(part));
   return kept.length ? `${path}?${kept.join('&')}` : path;
 }
 
