@@ -2,11 +2,11 @@
  * `rolesanywhere-agent list-certs [--pkcs11-lib LIB] [--pin-file F | --pin-env V] [--json]
  * [pkcs11:URI | FILE.pem]`: prints the certificates and keys on a token (or in a PEM file), each
  * with the URI to paste into the schedule, the serial in hex and decimal, subject, issuer and
- * not-after. The PKCS#11 module loads only for a pkcs11: target.
+ * not-after. The native PKCS#11 binding loads only for a pkcs11: target.
  */
 import { parseArgs } from 'node:util';
 import { AgentError, isAgentError, type ErrorCode } from '../errors.js';
-import type { FileListing, ListedObject, TokenListing } from '../keys/pkcs11/inventory.js';
+import { listPemFile, listPkcs11, type FileListing, type ListedObject, type TokenListing } from '../keys/pkcs11/inventory.js';
 import { isPkcs11Uri } from '../keys/pkcs11/uri.js';
 import type { PasswordSource } from '../keys/options.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -98,8 +98,6 @@ export async function listCertsCommand(args: string[], io: CommandIO): Promise<n
   const warnings: string[] = [];
   try {
     if (isPkcs11Uri(target)) {
-      // Loaded here, not at the top: the native binding is needed only for tokens.
-      const { listPkcs11 } = await import('../keys/pkcs11/inventory.js');
       const listing = await listPkcs11(target, { pkcs11Lib: values['pkcs11-lib'], pin, env: io.env, logger: (_level, msg) => warnings.push(msg) });
       for (const w of warnings) io.stderr.write(`list-certs: warning: ${w}\n`);
       io.stdout.write(values.json ? JSON.stringify(listing, null, 2) + '\n' : formatTokenListing(listing));
@@ -107,7 +105,6 @@ export async function listCertsCommand(args: string[], io: CommandIO): Promise<n
       if (values['pkcs11-lib'] !== undefined || pin) {
         throw new AgentError('ARGUMENT_INVALID', `--pkcs11-lib, --pin-file and --pin-env apply to pkcs11: URIs, not to the file ${target}`);
       }
-      const { listPemFile } = await import('../keys/pkcs11/inventory.js');
       const listing = listPemFile(target);
       io.stdout.write(values.json ? JSON.stringify(listing, null, 2) + '\n' : formatFileListing(listing));
     }

@@ -114,7 +114,7 @@ export class SoftHsm {
   /** Writes a private key (PKCS#8) onto the token. */
   writeKey(t: HsmToken, key: KeyObject, o: { id: Buffer; label: string; alwaysAuthenticate?: boolean }): void {
     const path = this.file('key.der', key.export({ format: 'der', type: 'pkcs8' }));
-    const args = ['--token-label', t.label, '--login', '--pin', 'env:HSM_TEST_PIN', '--write-object', path, '--type', 'privkey', '--id', o.id.toString('hex'), '--label', o.label];
+    const args = ['--token-label', t.label, '--login', '--pin', 'env:HSM_TEST_PIN', '--write-object', path, '--type', 'privkey', '--private', '--id', o.id.toString('hex'), '--label', o.label];
     if (o.alwaysAuthenticate) args.push('--always-auth');
     this.tool(args, { HSM_TEST_PIN: t.pin });
   }

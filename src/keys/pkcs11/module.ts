@@ -17,6 +17,8 @@ export interface TokenSlot extends TokenFacts {
   flags: number;
 }
 
+const CKF_TOKEN_INITIALIZED = 0x400;
+
 function trimmed(s: string): string {
   return s.replace(/[\s\0]+$/, '');
 }
@@ -110,6 +112,8 @@ export class Pkcs11Module {
       try {
         const si = this.lib.C_GetSlotInfo(slot);
         const ti = this.lib.C_GetTokenInfo(slot);
+        // An uninitialised token (SoftHSM always offers one) holds nothing and cannot log in.
+        if (!(ti.flags & CKF_TOKEN_INITIALIZED)) continue;
         out.push({
           ...lib,
           slot,
