@@ -237,6 +237,8 @@ export async function openPkcs11Signer(options: KeyMaterialOptions, deps: Pkcs11
     }
     token = undefined; // owned by the signer from here on
     return signer;
+  } catch (e) {
+    throw pkcs11Failure(e, `opening the key ${description}`);
   } finally {
     if (token) await registry.releaseToken(token);
     registry.releaseModule(module);

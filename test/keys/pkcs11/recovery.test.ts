@@ -93,6 +93,19 @@ describe('PKCS#11 signer recovery and sharing on a SoftHSM token', function () {
     expect(await signAndVerify(signer)).to.equal(true);
   });
 
+  it('reports a device error as retryable and a refused key function as not, and signs again afterwards', async () => {
+    const { signer } = await rsaSigner();
+    t.spy.failures.set('C_Sign', [CKR.DEVICE_ERROR]);
+    const transient = await rejection(signer.sign(Buffer.from('a')));
+    expect([transient.code, transient.retryable]).to.deep.equal(['PKCS11', true]);
+    expect(transient.message).to.contain('CKR_DEVICE_ERROR').and.to.contain('token "recover"');
+    const KEY_FUNCTION_NOT_PERMITTED = 0x68;
+    t.spy.failures.set('C_SignInit', [KEY_FUNCTION_NOT_PERMITTED]);
+    const fatal = await rejection(signer.sign(Buffer.from('b')));
+    expect([fatal.code, fatal.retryable]).to.deep.equal(['PKCS11', false]);
+    expect(await signAndVerify(signer)).to.equal(true);
+  });
+
   it('stops at a PIN the token rejects on re-login, never resends it, and uses a corrected PIN file', async () => {
     const { token, signer, pinFile } = await rsaSigner('pin-change');
     // Changed through the process's own library instance: SoftHSM keeps the token's PIN in memory,
