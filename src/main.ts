@@ -37,6 +37,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'keep one profile of the credentials file fresh (drop-in for aws_signing_helper update)',
     load: async () => (await import('./cli/update.js')).updateCommand,
   },
+  'list-certs': {
+    summary: 'list certificates and keys on a PKCS#11 token or in a PEM file, with URIs to copy',
+    load: async () => (await import('./cli/list-certs.js')).listCertsCommand,
+  },
   demo: {
     summary: 'the whole loop on this machine: demo PKI, local emulator, agent (no AWS account)',
     load: async () => (await import('./cli/demo.js')).demoCommand,

@@ -9,6 +9,7 @@ import { adoptableCredentials } from '../agent/state-file.js';
 import { ConfigError, formatIssues, loadSchedule, type Schedule, type ScheduleOverrides } from '../config/index.js';
 import { CredentialsWriter } from '../credentials-file/index.js';
 import { loadSigner } from '../keys/load.js';
+import { Pkcs11Registry } from '../keys/pkcs11/index.js';
 import { createLogger, type Log, type LogLevel } from '../observability/logger.js';
 import { Redactor } from '../observability/redact.js';
 import { systemScheduler } from '../time/scheduler.js';
@@ -53,6 +54,8 @@ export interface AgentOptions {
 }
 
 export function makeAgent(io: CommandIO, log: Log, redactor: Redactor, o: AgentOptions): Agent {
+  // One registry per agent: every profile on a token signs through one session.
+  const pkcs11Registry = new Pkcs11Registry({ clock: io.clock });
   return new Agent({
     clock: io.clock,
     scheduler: systemScheduler,
@@ -61,7 +64,8 @@ export function makeAgent(io: CommandIO, log: Log, redactor: Redactor, o: AgentO
     redactor,
     loadSigner: (key) => {
       if (key.password?.value) redactor.add(key.password.value);
-      return loadSigner(key, { env: io.env, clock: io.clock });
+      if (key.pin?.value) redactor.add(key.pin.value);
+      return loadSigner(key, { env: io.env, clock: io.clock, pkcs11Registry, logger: (level, m) => log[level](m) });
     },
     makeWriter: (path) => new CredentialsWriter(path, { clock: io.clock, onWarning: (m) => log.warn(m) }),
     watch: o.watch,

@@ -26,6 +26,7 @@ import { PRIVATE_KEY_LABELS, looksLikePem, splitPem, type PemBlock } from './pem
 import { looksLikePkcs12, parsePkcs12 } from './pkcs12.js';
 import { parsePrivateKeyBlock, parsePrivateKeyFile, type PasswordProvider } from './private-key.js';
 import type { Signer } from './signer.js';
+import { openPkcs11Signer, type Pkcs11Registry } from './pkcs11/index.js';
 
 export { readPassword } from './password.js';
 export { describeCertificate, parseCertificateBundle, type CertificateDescription } from './certificates.js';
@@ -34,6 +35,10 @@ export { checkSigner, listProblems } from './checks.js';
 export interface LoadDeps {
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
+  /** One per agent, so every profile on a token shares one session. */
+  pkcs11Registry?: Pkcs11Registry;
+  /** Warnings from the PKCS#11 source (e.g. a PIN given inline). */
+  logger?: (level: 'warn' | 'info', message: string) => void;
 }
 
 export function isPkcs11Uri(value: string | undefined): boolean {
@@ -45,15 +50,21 @@ export async function loadSigner(options: KeyMaterialOptions, deps: LoadDeps = {
   const env = deps.env ?? process.env;
   const clock = deps.clock ?? systemClock;
   if (isPkcs11Uri(options.certificate) || isPkcs11Uri(options.privateKey)) {
-    // ---- PKCS#11 dispatch ----------------------------------------------------------------------
-    // src/keys/pkcs11/ builds a token-backed Signer from these options; the lead wires it in here,
-    // loading pkcs11js only on this path, then runs the same checkSigner on it:
-    //   const signer = await loadPkcs11Signer(options, { env });
-    //   await checkSigner(signer, clock.now(), checkSource(options));
-    //   return signer;
-    throw new AgentError('ARGUMENT_INVALID', 'PKCS#11 support not built', {
-      hint: 'use certificate and key files, or a PKCS#12 bundle, until the PKCS#11 source is part of this build',
+    // pkcs11js itself loads only here, inside openPkcs11Signer: a host where it did not build
+    // still runs file keys.
+    const signer = await openPkcs11Signer(options, {
+      env,
+      clock,
+      ...(deps.pkcs11Registry ? { registry: deps.pkcs11Registry } : {}),
+      ...(deps.logger ? { logger: deps.logger } : {}),
     });
+    try {
+      await checkSigner(signer, clock.now(), checkSource(options));
+    } catch (e) {
+      await signer.close().catch(() => {});
+      throw e;
+    }
+    return signer;
   }
   const signer = await loadFileSigner(options, env);
   await checkSigner(signer, clock.now(), checkSource(options));

@@ -1,0 +1,84 @@
+import { expect } from 'chai';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { credentialProcessCommand } from '../../src/cli/credential-process.js';
+import { onceCommand } from '../../src/cli/once.js';
+import { readProfiles } from '../../src/credentials-file/index.js';
+import { serialDecimal } from '../../src/keys/signer.js';
+import { captureIO } from '../helpers/io.js';
+import { SOFTHSM_MODULE, SoftHsm } from '../helpers/softhsm.js';
+import { makeWorld, PROFILE_ARN, roleArn, TRUST_ANCHOR_ARN, type World } from '../helpers/world.js';
+
+/** Keys on a real SoftHSM2 token signing CreateSession requests that the strict emulator verifies. */
+describe('PKCS#11 keys against the emulator (SoftHSM2)', () => {
+  let w: World;
+  let hsm: SoftHsm;
+  const PIN_ENV = 'TEST_TOKEN_PIN';
+  let env: NodeJS.ProcessEnv;
+  before(async () => {
+    w = await makeWorld();
+    hsm = SoftHsm.create(join(w.dir, 'softhsm'));
+    const token = hsm.initToken('agent-token');
+    hsm.writeKey(token, w.rsa.leaf.privateKey, { id: Buffer.from([1]), label: 'rsa-leaf' });
+    hsm.writeKey(token, w.ec.directLeaf.privateKey, { id: Buffer.from([2]), label: 'ec-leaf' });
+    hsm.writeCert(token, w.ec.directLeaf.nodeCert, { id: Buffer.from([2]), label: 'ec-leaf' });
+    env = { [PIN_ENV]: token.pin, SOFTHSM2_CONF: hsm.conf };
+  });
+  after(async () => w.cleanup());
+
+  it('credential-process signs with an RSA key on the token and a certificate file; the emulator accepts it', async () => {
+    const io = captureIO(env);
+    const code = await credentialProcessCommand(
+      [
+        '--certificate', w.rsaFiles.certificate,
+        '--intermediates', w.rsaFiles.intermediates!,
+        '--private-key', 'pkcs11:token=agent-token;object=rsa-leaf;type=private',
+        '--pkcs11-lib', SOFTHSM_MODULE,
+        '--pkcs11-pin-env', PIN_ENV,
+        '--trust-anchor-arn', TRUST_ANCHOR_ARN, '--profile-arn', PROFILE_ARN, '--role-arn', roleArn('app'),
+        '--endpoint', w.emulator.httpsUrl!, '--ca-bundle', w.caBundle,
+      ],
+      io,
+    );
+    expect(code, io.err()).to.equal(0);
+    const last = w.emulator.requests.at(-1)!;
+    expect(last.ok).to.equal(true);
+    expect(last.serial).to.equal(serialDecimal(w.rsa.leaf.nodeCert));
+    expect(JSON.parse(io.out()).AccessKeyId).to.equal(w.emulator.issued.at(-1)!.accessKeyId);
+  });
+
+  it('once fills two profiles from keys on one token (EC key and certificate both on the token)', async () => {
+    const file = join(w.dir, 'credentials-p11');
+    const schedule = join(w.dir, 'p11.yaml');
+    writeFileSync(
+      schedule,
+      `credentials_file: ${file}
+defaults:
+  trust_anchor_arn: ${TRUST_ANCHOR_ARN}
+  profile_arn: ${PROFILE_ARN}
+  endpoint: ${w.emulator.httpsUrl}
+  ca_bundle: ${w.caBundle}
+  pkcs11_lib: ${SOFTHSM_MODULE}
+  pkcs11_pin_env: ${PIN_ENV}
+profiles:
+  p11-rsa:
+    certificate: ${w.rsaFiles.certificate}
+    intermediates: ${w.rsaFiles.intermediates}
+    private_key: "pkcs11:token=agent-token;object=rsa-leaf;type=private"
+    role_arn: ${roleArn('app')}
+  p11-ec:
+    certificate: "pkcs11:token=agent-token;object=ec-leaf;type=cert"
+    private_key: "pkcs11:token=agent-token;object=ec-leaf;type=private"
+    role_arn: ${roleArn('backup')}
+`,
+    );
+    const io = captureIO(env);
+    const code = await onceCommand(['--config', schedule], io);
+    expect(code, io.err() + io.out()).to.equal(0);
+    const profiles = readProfiles(readFileSync(file, 'utf8'));
+    const byRole = (r: string) => w.emulator.issued.filter((i) => i.roleArn === roleArn(r)).at(-1)!;
+    expect(profiles.get('p11-rsa')!.get('aws_access_key_id')).to.equal(byRole('app').accessKeyId);
+    expect(profiles.get('p11-ec')!.get('aws_access_key_id')).to.equal(byRole('backup').accessKeyId);
+    expect(w.emulator.requests.some((r) => r.ok && r.serial === serialDecimal(w.ec.directLeaf.nodeCert))).to.equal(true);
+  });
+});
