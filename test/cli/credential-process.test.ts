@@ -50,7 +50,9 @@ describe('credential-process against the emulator over HTTPS', function () {
   after(async () => w?.cleanup());
   afterEach(function () {
     w.emulator.faults.reset();
-    const secrets = [KEY_PASSWORD, P12_PASSWORD, ...w.emulator.issued.flatMap((c) => [c.secretAccessKey, c.sessionToken])];
+    // Issued secrets and tokens, the passwords, and a line from the body of every private key.
+    const keyLines = [w.rsa.leaf, w.rsa.directLeaf, w.ec.leaf, w.ec.directLeaf].map((l) => l.keyPem.split('\n')[1]!);
+    const secrets = [KEY_PASSWORD, P12_PASSWORD, ...keyLines, ...w.emulator.issued.flatMap((c) => [c.secretAccessKey, c.sessionToken])];
     const leaked = ios.flatMap((io) => secrets.filter((s) => io.err().includes(s)).map((s) => `${s.slice(0, 6)}…`));
     ios.length = 0;
     expect(leaked, `secrets on stderr in "${this.currentTest?.title}"`).to.deep.equal([]);
@@ -249,8 +251,8 @@ describe('credential-process against the emulator over HTTPS', function () {
       it('reads an unencrypted bundle (-keypbe NONE -certpbe NONE)', async () => {
         expectIssued(await run([...args(), '--certificate', f['ec-plain.p12']!]));
       });
-      it('sends the intermediate a bundle carries (and leaves its root out)', async () => {
-        expectIssued(await run([...args(), '--certificate', f['rsa-chain.p12']!, '--private-key-password-env', 'P12', ...[]], { P12: P12_PASSWORD }));
+      it('sends the intermediate a bundle carries (the trust anchor holds only the root)', async () => {
+        expectIssued(await run([...args(), '--certificate', f['rsa-chain.p12']!, '--private-key-password-env', 'P12'], { P12: P12_PASSWORD }));
       });
     });
   });
@@ -282,6 +284,14 @@ describe('credential-process against the emulator over HTTPS', function () {
     });
     it('AWS_ENDPOINT_URL_ROLESANYWHERE stands in for --endpoint', async () => {
       expectIssued(await run([...args({ endpoint: null }), ...key('ec-direct')], { AWS_ENDPOINT_URL_ROLESANYWHERE: w.emulator.httpsUrl! }));
+    });
+    it('AWS_ENDPOINT_URL serves when AWS_ENDPOINT_URL_ROLESANYWHERE is absent', async () => {
+      expectIssued(await run([...args({ endpoint: null }), ...key('ec-direct')], { AWS_ENDPOINT_URL: w.emulator.httpsUrl! }));
+    });
+    it('AWS_ENDPOINT_URL_ROLESANYWHERE wins over AWS_ENDPOINT_URL', async () => {
+      const port = await closedPort();
+      const env = { AWS_ENDPOINT_URL_ROLESANYWHERE: w.emulator.httpsUrl!, AWS_ENDPOINT_URL: `https://127.0.0.1:${port}` };
+      expectIssued(await run([...args({ endpoint: null }), ...key('ec-direct')], env));
     });
     it('--endpoint wins over AWS_ENDPOINT_URL_ROLESANYWHERE', async () => {
       const port = await closedPort();
@@ -474,6 +484,7 @@ describe('credential-process against the emulator over HTTPS', function () {
       expect(r.err).to.match(/TLS connection to 127\.0\.0\.1:\d+ failed/);
       expect(r.err).to.contain('pass --ca-bundle');
       expect(r.err).not.to.contain('gave up');
+      expect(r.requests, 'requests that got past the TLS handshake').to.deep.equal([]);
       expect(r.err.split('\n')).to.have.length(2);
     });
   });
