@@ -60,7 +60,9 @@ export async function credentialProcessCommand(args: string[], io: CommandIO): P
     signer = await loadSigner(s.key, { env: io.env, clock: io.clock });
     transportHolder.t = new UndiciTransport(s.transport);
     const debug = s.debug ? (m: string) => io.stderr.write(`[debug] ${m}\n`) : undefined;
-    const result = await createSession(signer, { ...s.session, signal: io.signal, context: 'credential-process' }, {
+    // No context: every line already starts with the command's name, and createSession's default
+    // (`role <arn>`) says which role a refusal is about.
+    const result = await createSession(signer, { ...s.session, signal: io.signal }, {
       transport: transportHolder.t,
       clock: io.clock,
       ...(debug ? { debug } : {}),

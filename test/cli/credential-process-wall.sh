@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Not a test: the wall time of `node dist/src/main.js credential-process …` against the emulator
+# (run by the built CLI in the background), beside the cost of one RSA-2048 signature, of `--version`
+# (node start-up plus main.js) and of `credential-process --help` (plus the command's imports),
+# all measured in the same run.
+#   Run from the project root after a build:  bash test/cli/credential-process-wall.sh [N]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N="${1:-10}"
+MAIN=dist/src/main.js
+[ -f "$MAIN" ] || { echo "build first: npx tsc -p ." >&2; exit 1; }
+dir="$(mktemp -d)"
+emu=""
+cleanup() { [ -n "$emu" ] && kill "$emu" 2>/dev/null && wait "$emu" 2>/dev/null; rm -rf "$dir"; }
+trap cleanup EXIT
+
+TA=arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/11111111-1111-4111-8111-111111111111
+PR=arn:aws:rolesanywhere:us-east-1:111122223333:profile/22222222-2222-4222-8222-222222222222
+RO=arn:aws:iam::111122223333:role/app
+
+# A throwaway RSA-2048 PKI: root → leaf (CA:false, digitalSignature).
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/root.key" -out "$dir/root.pem" -days 2 -subj /CN=wall-root \
+  -addext basicConstraints=critical,CA:true -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$dir/leaf.key" -out "$dir/leaf.csr" -subj /CN=wall-leaf 2>/dev/null
+printf 'basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature\n' >"$dir/ext"
+openssl x509 -req -in "$dir/leaf.csr" -CA "$dir/root.pem" -CAkey "$dir/root.key" -CAcreateserial -days 1 -sha256 \
+  -extfile "$dir/ext" -out "$dir/leaf.pem" 2>/dev/null
+
+node "$MAIN" emulator --trust-anchor "$TA=$dir/root.pem" --profile "$PR" --role "$RO" --https-port 0 \
+  --write-ca "$dir/ca.pem" >"$dir/emu.out" 2>"$dir/emu.err" &
+emu=$!
+for _ in $(seq 100); do grep -q '^https ' "$dir/emu.out" 2>/dev/null && break; sleep 0.05; done
+url="$(sed -n 's/^https //p' "$dir/emu.out")"
+[ -n "$url" ] || { echo "emulator did not start:" >&2; cat "$dir/emu.err" >&2; exit 1; }
+
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+cp_once() {
+  node "$MAIN" credential-process --certificate "$dir/leaf.pem" --private-key "$dir/leaf.key" \
+    --trust-anchor-arn "$TA" --profile-arn "$PR" --role-arn "$RO" --endpoint "$url" --ca-bundle "$dir/ca.pem" >"$dir/out.json"
+}
+
+cp_once # warm the page cache
+times=()
+for _ in $(seq "$N"); do t=$(ms); cp_once; times+=($(( $(ms) - t ))); done
+grep -q '"AccessKeyId":"ASIA' "$dir/out.json" || { echo "unexpected output: $(head -c 80 "$dir/out.json")" >&2; exit 1; }
+vtimes=()
+for _ in $(seq "$N"); do t=$(ms); node "$MAIN" --version >/dev/null; vtimes+=($(( $(ms) - t ))); done
+# --help loads credential-process's whole module graph and stops: start-up and imports, no work.
+htimes=()
+for _ in $(seq "$N"); do t=$(ms); node "$MAIN" credential-process --help >/dev/null; htimes+=($(( $(ms) - t ))); done
+
+sign_us=$(node -e '
+  const { createPrivateKey, sign, constants } = require("node:crypto");
+  const key = createPrivateKey(require("node:fs").readFileSync(process.argv[1]));
+  const data = Buffer.alloc(200, 7);
+  for (let i = 0; i < 200; i++) sign("sha256", data, { key, padding: constants.RSA_PKCS1_PADDING });
+  const xs = [];
+  for (let i = 0; i < 2000; i++) { const t = process.hrtime.bigint(); sign("sha256", data, { key, padding: constants.RSA_PKCS1_PADDING }); xs.push(Number(process.hrtime.bigint() - t) / 1000); }
+  xs.sort((a, b) => a - b); console.log(xs[1000].toFixed(0));
+' "$dir/leaf.key")
+
+echo "credential-process (RSA-2048, HTTPS, emulator): median $(printf '%s\n' "${times[@]}" | median) ms of $N  [${times[*]}]"
+echo "node dist/src/main.js --version:                median $(printf '%s\n' "${vtimes[@]}" | median) ms of $N  [${vtimes[*]}]"
+echo "node dist/src/main.js credential-process --help: median $(printf '%s\n' "${htimes[@]}" | median) ms of $N  [${htimes[*]}]"
+echo "one RSA-2048 signature (crypto.sign, SHA-256):   median ${sign_us} µs of 2000"
+echo "emulator requests served: $(grep -c ' 201 ' "$dir/emu.err")"
