@@ -55,6 +55,8 @@ export function clockSkewHint(reply: HttpReply, nowMs: number): string | undefin
 }
 
 const DENIED_HINTS: Array<[RegExp, string]> = [
+  [/scoped to a valid region|region/i, 'the request must be signed for the trust anchor\'s region: drop --region (region: in the schedule) or set it to the region in the trust anchor ARN'],
+  [/roleSessionName|role session name/i, 'this Roles Anywhere profile does not accept custom role session names: remove --role-session-name (role_session_name:) or enable acceptRoleSessionName on the profile'],
   [/untrusted signing certificate|untrusted certificate|certificate chain/i, 'the trust anchor does not hold the CA that issued this certificate, or an intermediate is missing: pass --intermediates (intermediates: in the schedule) or fix the trust anchor'],
   [/signature|signed/i, 'the request signature did not verify: check that the private key matches the certificate and that nothing rewrites the request (proxy)'],
   [/expired|not yet valid|validity/i, 'check the certificate dates and this host\'s clock'],

@@ -103,7 +103,9 @@ export function readCaBundle(path: string): string {
   try {
     pem = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new AgentError('FILE_UNREADABLE', `cannot read CA bundle ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`, {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : String(code ?? e);
+    throw new AgentError('FILE_UNREADABLE', `cannot read CA bundle ${path}: ${why}`, {
       cause: e,
       hint: 'point --ca-bundle / ca_bundle: / AWS_CA_BUNDLE at a readable PEM file',
     });

@@ -150,3 +150,16 @@ describe('endpoint resolution', () => {
     expect(() => resolveEndpoint({ region: 'eu-west-1', partition: 'aws', endpoint: 'ftp://x' })).to.throw(/must use https/);
   });
 });
+
+describe('hints for refusals', () => {
+  const denied = (message: string) => replyToError({ status: 403, headers: { 'x-amzn-errortype': 'AccessDeniedException' }, body: JSON.stringify({ message }) }, NOW, 'p');
+  it('a region mismatch points at --region, not at the signature', () => {
+    expect(denied("Credential should be scoped to a valid region: the trust anchor is in us-east-1, the signature is scoped to 'eu-west-1'").hint).to.match(/trust anchor's region/);
+  });
+  it('a refused role session name says the profile does not accept one', () => {
+    expect(denied('Not authorized to set roleSessionName.').hint).to.match(/does not accept custom role session names/);
+  });
+  it('an untrusted certificate points at the intermediates and the trust anchor', () => {
+    expect(denied('Untrusted signing certificate').hint).to.match(/intermediates/);
+  });
+});
