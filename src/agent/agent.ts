@@ -20,7 +20,7 @@ import type { Scheduler } from '../time/scheduler.js';
 import { TimerQueue } from '../time/timers.js';
 import { TokenBucket } from '../time/token-bucket.js';
 import { watchFiles, type FileWatch } from '../watch/watcher.js';
-import { DEFAULT_TUNING, Job, type JobSnapshot, type JobSpec, type RetryTuning, type SessionSpec } from './job.js';
+import { DEFAULT_TUNING, Job, type JobEvents, type JobSnapshot, type JobSpec, type RetryTuning, type SessionSpec } from './job.js';
 import { keyId, SignerSource, type LoadSigner } from './signer-source.js';
 
 export interface AgentProfile extends JobSpec {
@@ -64,6 +64,8 @@ export interface AgentDeps {
   tuning?: RetryTuning;
   /** Called (debounced by the caller if it wants) whenever a job's state changes. */
   onChange?: () => void;
+  /** CreateSession outcomes, for metrics. */
+  events?: JobEvents;
   /** Credentials already in the file from an earlier run, keyed by profile; adopted when still good. */
   existing?: (config: AgentConfig) => Promise<Map<string, { credentials: Credentials; issuedAt: number }>>;
 }
@@ -90,7 +92,15 @@ function transportId(o: TransportOptions): string {
 }
 
 export interface ProfileStatus extends JobSnapshot {
-  certificate?: { path: string; serial?: string; notAfter?: string; daysLeft?: number; error?: string };
+  certificate?: {
+    path: string;
+    serial?: string;
+    notAfter?: string;
+    daysLeft?: number;
+    /** Intermediates sent with the requests, leaf's issuer first. */
+    chain?: Array<{ subject: string; notAfter: string }>;
+    error?: string;
+  };
 }
 
 export class Agent {
@@ -219,6 +229,7 @@ export class Agent {
           s.certificate.serial = signer.certificate.serialNumber;
           s.certificate.notAfter = new Date(notAfter).toISOString();
           s.certificate.daysLeft = Math.floor((notAfter - now) / 86_400_000);
+          s.certificate.chain = signer.chain.map((c) => ({ subject: c.subject.replace(/\n/g, ', '), notAfter: new Date(Date.parse(c.validTo)).toISOString() }));
         } else if (entry?.source.lastLoadError) {
           s.certificate.error = entry.source.lastLoadError.describe();
         }
@@ -347,6 +358,7 @@ export class Agent {
           await this.writer.write(profile, credentials);
         },
         changed: () => deps.onChange?.(),
+        ...(deps.events ? { events: deps.events } : {}),
       },
       deps.tuning ?? DEFAULT_TUNING,
     );

@@ -46,6 +46,14 @@ export interface JobDeps {
   write(profile: string, credentials: Credentials): Promise<void>;
   /** Called after every state change (status, metrics). */
   changed?(job: Job): void;
+  /** Called once per CreateSession outcome (metrics). */
+  events?: JobEvents;
+}
+
+export interface JobEvents {
+  /** `result` is 'success' or the error code; `seconds` is the CreateSession call's latency. */
+  refreshed?(profile: string, result: string, seconds: number): void;
+  throttled?(profile: string): void;
 }
 
 export interface RetryTuning {
@@ -198,7 +206,15 @@ export class Job {
       let result: SessionResult;
       try {
         const signer = await this.deps.signer();
-        result = await this.deps.call(signer, this.spec.session, ctx, this.abort.signal);
+        const started = this.deps.clock.now();
+        try {
+          result = await this.deps.call(signer, this.spec.session, ctx, this.abort.signal);
+          this.deps.events?.refreshed?.(this.name, 'success', (this.deps.clock.now() - started) / 1000);
+        } catch (e) {
+          const code = e instanceof AgentError ? e.code : 'INTERNAL';
+          if (!this.abort.signal.aborted) this.deps.events?.refreshed?.(this.name, code, (this.deps.clock.now() - started) / 1000);
+          throw e;
+        }
       } finally {
         permit.release();
       }
@@ -232,7 +248,10 @@ export class Job {
     const now = this.deps.clock.now();
     this.failures++;
     this.lastError = { error, at: now };
-    if (error.code === 'THROTTLED') this.deps.throttled();
+    if (error.code === 'THROTTLED') {
+      this.deps.throttled();
+      this.deps.events?.throttled?.(this.name);
+    }
     const valid = this.current();
     this.state = valid ? 'failing' : this.lastGood ? 'expired' : 'backing-off';
     if (NO_AUTO_RETRY.has(error.code)) {
