@@ -18,6 +18,8 @@ export interface StateFile {
   command: 'run' | 'once';
   schedule?: string;
   updatedAt: string;
+  /** Atomic replaces of the credentials file by this process so far. */
+  replaces?: number;
   profiles: ProfileStatus[];
 }
 

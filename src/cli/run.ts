@@ -70,6 +70,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       command: 'run',
       schedule: schedule.source.path,
       updatedAt: new Date(io.clock.now()).toISOString(),
+      replaces: agent.replaceCount,
       profiles: agent.status(),
     };
     stateWrite = stateWrite
