@@ -19,7 +19,7 @@ import { AgentError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { editProfiles, ownValues, verifyCandidate, type ProfileUpdate } from './edit.js';
 import { errnoCode, nodeFs, O, type FileStat, type Fs, type FsFile } from './fs.js';
-import { acquireLock, lockPathFor, type FileLock, type LockOptions } from './lock.js';
+import { acquireLock, isLockTemp, lockPathFor, type FileLock, type LockOptions } from './lock.js';
 
 export { resolveCredentialsPath } from './path.js';
 
@@ -201,9 +201,10 @@ function tempName(dir: string, base: string): string {
   return resolve(dir, `.${base}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-/** Under the lock, a temp file of ours can only be a crashed writer's: remove it. */
+/** Under the lock, a temp file of ours (or a lock being prepared) can only be a crashed writer's: remove it. */
 async function removeLeftovers(fs: Fs, dir: string, base: string): Promise<void> {
   const prefix = `.${base}.`;
+  const lockPath = lockPathFor(resolve(dir, base));
   let names: string[];
   try {
     names = await fs.readdir(dir);
@@ -211,7 +212,8 @@ async function removeLeftovers(fs: Fs, dir: string, base: string): Promise<void>
     return;
   }
   for (const n of names) {
-    if (n.startsWith(prefix) && TEMP_SUFFIX.test(n.slice(prefix.length))) await fs.unlink(resolve(dir, n)).catch(() => undefined);
+    const ours = (n.startsWith(prefix) && TEMP_SUFFIX.test(n.slice(prefix.length))) || isLockTemp(lockPath, n);
+    if (ours) await fs.unlink(resolve(dir, n)).catch(() => undefined);
   }
 }
 

@@ -124,7 +124,7 @@ export function faultyFs(plan: Partial<Record<Step, Action>>, options: FaultyOpt
     chowns,
     async open(path, flags, mode) {
       const exclusive = (flags & O.O_EXCL) !== 0;
-      const kind = exclusive && path.endsWith('.lock') ? 'lock' : exclusive ? 'temp' : (flags & O.O_DIRECTORY) !== 0 ? 'dir' : 'read';
+      const kind = exclusive && /\.lock(\.[0-9a-f]{12}\.tmp)?$/.test(path) ? 'lock' : exclusive ? 'temp' : (flags & O.O_DIRECTORY) !== 0 ? 'dir' : 'read';
       await hit(kind === 'lock' ? 'lock-open' : kind === 'temp' ? 'temp-open' : kind === 'dir' ? 'dir-open' : 'read-open');
       const f = await base.open(path, flags, mode);
       if (kind === 'temp') temps.push(path);

@@ -49,6 +49,31 @@ describe('acquireLock', () => {
     expect(lock.held()).to.equal(false);
   });
 
+  it('puts the lock in place already complete (linking a prepared file), so a writer killed halfway never leaves an empty lock', async () => {
+    const linked: string[] = [];
+    const fs = {
+      ...nodeFs,
+      link: async (existing: string, newPath: string) => {
+        linked.push(readFileSync(existing, 'utf8'));
+        return nodeFs.link(existing, newPath);
+      },
+    };
+    const lock = await acquireLock(lockPath, { ...opts, fs, pid: 7, hostname: 'box' });
+    expect(linked.map((t) => JSON.parse(t) as unknown)).to.deep.equal([{ pid: 7, host: 'box', time: new Date(T0).toISOString() }]);
+    expect(readdirSync(dir), 'prepared file removed').to.deep.equal(['credentials.lock']);
+    await lock.release();
+  });
+
+  it('falls back to an exclusive create where hard links are not supported', async () => {
+    const fs = { ...nodeFs, link: async () => Promise.reject(errno('EPERM')) };
+    const lock = await acquireLock(lockPath, { ...opts, fs, pid: 8 });
+    expect(JSON.parse(readFileSync(lockPath, 'utf8')).pid).to.equal(8);
+    expect(readdirSync(dir)).to.deep.equal(['credentials.lock']);
+    expect(lock.held()).to.equal(true);
+    await lock.release();
+    expect(existsSync(lockPath)).to.equal(false);
+  });
+
   it('waits with a growing backoff while a live writer holds the lock, and takes it once released', async () => {
     foreignLock({ pid: 1, host: hostname(), time: T0 });
     let waits = 0;

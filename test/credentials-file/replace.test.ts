@@ -273,6 +273,7 @@ describe('replaceProfiles', () => {
     it('removes temp files left by a crashed writer once it holds the lock', async () => {
       writeFileSync(file, ORIGINAL, { mode: 0o600 });
       writeFileSync(join(dir, '.credentials.0123456789ab.tmp'), 'half a fi');
+      writeFileSync(join(dir, 'credentials.lock.a1b2c3d4e5f6.tmp'), '{"pid":');
       writeFileSync(join(dir, '.credentials.notours.tmp'), 'not ours');
       await replaceProfiles(file, up('dev', 1));
       expect(litter(dir)).to.deep.equal(['.credentials.notours.tmp']);
