@@ -26,7 +26,7 @@ export { resolveCredentialsPath } from './path.js';
 /** Larger than any real credentials file by far; bigger files are refused as "probably not one". */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 /** Read-edit rounds when the file keeps changing under us. */
-export const DEFAULT_MAX_ATTEMPTS = 5;
+export const DEFAULT_MAX_ATTEMPTS = 10;
 
 export interface ReplaceOptions {
   fs?: Fs;
@@ -186,15 +186,6 @@ function sameIdentity(a: FileStat | undefined, b: FileStat | undefined): boolean
   return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
-function statOrUndefined(fs: Fs, path: string): FileStat | undefined {
-  try {
-    return fs.statSync(path);
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return undefined;
-    throw e;
-  }
-}
-
 const TEMP_SUFFIX = /^[0-9a-f]{12}\.tmp$/;
 
 function tempName(dir: string, base: string): string {
@@ -264,8 +255,7 @@ async function writeAndSwap(fs: Fs, target: string, bytes: Buffer, current: Curr
     }
     // The last check and the rename, back to back (see fs.ts).
     step = 'replacing the file';
-    if (!sameIdentity(statOrUndefined(fs, target), current.stat)) return { kind: 'changed' };
-    fs.renameSync(tmp!, target);
+    if (!fs.renameIfUnchanged(tmp!, target, (now) => sameIdentity(now, current.stat))) return { kind: 'changed' };
     renamed = true;
   } catch (e) {
     throw ioError(e, step, target);

@@ -28,8 +28,11 @@ describe('concurrent writers', function () {
 
     const children: Child[] = [];
     try {
-      const writers = WRITERS.map((p) => startChild(script, 'concurrent', { CF_FILE: file, CF_PROFILE: p, CF_COUNT: String(UPDATES) }));
-      const editor = startChild(script, 'foreign', { CF_FILE: file, CF_COUNT: String(FOREIGN_EDITS) });
+      // CF_GAP: the test-only mutex over the last check and the rename (see the fixture's header):
+      // that window is rename(2)'s, documented in fs.ts; everything else runs unserialised.
+      const gap = join(dir, 'gap');
+      const writers = WRITERS.map((p) => startChild(script, 'concurrent', { CF_FILE: file, CF_PROFILE: p, CF_COUNT: String(UPDATES), CF_GAP: gap }));
+      const editor = startChild(script, 'foreign', { CF_FILE: file, CF_COUNT: String(FOREIGN_EDITS), CF_GAP: gap });
       children.push(...writers, editor);
 
       // The editor does not take the lock, so it can overwrite the writers' latest values (that is its

@@ -112,7 +112,15 @@ export function faultyFs(plan: Partial<Record<Step, Action>>, options: FaultyOpt
       return f.chown(u, g);
     },
     close: async () => {
-      if (kind === 'temp') await hit('temp-close');
+      // close(2) releases the descriptor even when it reports an error: so does the fake.
+      if (kind === 'temp') {
+        try {
+          await hit('temp-close');
+        } catch (e) {
+          await f.close().catch(() => undefined);
+          throw e;
+        }
+      }
       return f.close();
     },
   });
@@ -137,9 +145,9 @@ export function faultyFs(plan: Partial<Record<Step, Action>>, options: FaultyOpt
     statSync(path) {
       return withOwner(base.statSync(path));
     },
-    renameSync(from, to) {
+    renameIfUnchanged(from, to, unchanged) {
       hitSync('rename');
-      base.renameSync(from, to);
+      return base.renameIfUnchanged(from, to, (st) => unchanged(st && withOwner(st)));
     },
   };
 }

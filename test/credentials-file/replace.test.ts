@@ -200,16 +200,19 @@ describe('replaceProfiles', () => {
       renameSync(`${f}.editor`, f);
     };
 
-    it('re-reads and re-edits, so the foreign edit and our profile both survive', async () => {
-      writeFileSync(file, ORIGINAL, { mode: 0o600 });
-      const fs = faultyFs({ 'temp-sync': foreignEdit(file) }, { nth: { 'temp-sync': 1 } });
-      const r = await replaceProfiles(file, up('dev', 1), { fs });
-      const text = readFileSync(file, 'utf8');
-      expect(text).to.include('region = us-east-2\noutput = json').and.include(ownLines('dev', 1));
-      expect(r.attempts).to.equal(2);
-      expect(litter(dir)).to.deep.equal([]);
-      parseStrict(text);
-    });
+    // Every moment between our read and the rename, the last being just before the final check.
+    for (const step of ['read-stat', 'temp-open', 'temp-chmod', 'temp-write', 'temp-sync', 'temp-close', 'rename'] as const) {
+      it(`re-reads and re-edits after a foreign edit at ${step}, so the foreign edit and our profile both survive`, async () => {
+        writeFileSync(file, ORIGINAL, { mode: 0o600 });
+        const fs = faultyFs({ [step]: foreignEdit(file) }, { nth: { [step]: 1 } });
+        const r = await replaceProfiles(file, up('dev', 1), { fs });
+        const text = readFileSync(file, 'utf8');
+        expect(text).to.include('region = us-east-2\noutput = json').and.include(ownLines('dev', 1));
+        expect(r.attempts).to.equal(2);
+        expect(litter(dir)).to.deep.equal([]);
+        parseStrict(text);
+      });
+    }
 
     it('notices an in-place rewrite of the same size', async () => {
       writeFileSync(file, ORIGINAL, { mode: 0o600 });
