@@ -1,7 +1,7 @@
 /**
  * The atomic replace of the credentials file: under the writers' lock, read the file, edit our
- * profiles (edit.ts), write the result to a temp file created exclusively (mode 0600) in the same
- * directory, fsync it, check that the file was not changed meanwhile by someone who does not take our
+ * profiles (edit.ts — which re-parses its result strictly and checks every value, or refuses), write
+ * the result to a temp file created exclusively (mode 0600) in the same directory, fsync it, check that the file was not changed meanwhile by someone who does not take our
  * lock (else read and edit again), rename the temp file over it and fsync the directory. Whatever
  * fails before the rename, the old file is left byte-identical and the temp file is removed.
  *
@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { AgentError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { editProfiles, ownValues, verifyCandidate, type ProfileUpdate } from './edit.js';
+import { editProfiles, ownValues, type ProfileUpdate } from './edit.js';
 import { errnoCode, nodeFs, O, type FileStat, type Fs, type FsFile } from './fs.js';
 import { acquireLock, isLockTemp, lockPathFor, type FileLock, type LockOptions } from './lock.js';
 
@@ -304,12 +304,11 @@ export async function replaceProfiles(path: string, updates: ReadonlyArray<Profi
       } catch (e) {
         throw withPath(e, target);
       }
+      // editProfiles re-parsed the candidate strictly and checked every value before returning it;
+      // what is written must be exactly that text.
       const bytes = Buffer.from(candidate, 'utf8');
-      try {
-        // The safety net, on the very bytes about to be written.
-        verifyCandidate(current.text, bytes.toString('utf8'), updates);
-      } catch (e) {
-        throw withPath(e, target);
+      if (bytes.toString('utf8') !== candidate) {
+        throw new AgentError('INTERNAL', `credentials file ${target}: the edited text does not survive UTF-8 encoding; nothing was written`);
       }
       const swap = await writeAndSwap(fs, target, bytes, current, lock, maxBytes, warn);
       if (swap.kind === 'done') {

@@ -170,6 +170,7 @@ describe('replaceProfiles', () => {
         expect(r.status, 'mkfifo').to.equal(0);
       }, 'not a regular file'],
       ['a duplicate target section', () => writeFileSync(file, '[dev]\n[dev]\n'), 'line 2'],
+      ['a layout the edit cannot keep (an indented header that would turn into a continuation)', () => writeFileSync(file, '[dev]\n  [z]\nk = v\n'), 'would not read back'],
     ];
     for (const [what, make, words] of refusals) {
       it(`refuses ${what}, naming the path and the fix, and leaves it as it was`, async () => {
