@@ -1,6 +1,6 @@
 /**
  * The advisory lock the agent's writers take around a replace: a sibling file `<credentials>.lock`
- * holding {pid, host, time}, created complete in one step (hard link of a prepared file; O_EXCL where
+ * holding {pid, host, time, run}, created complete in one step (hard link of a prepared file; O_EXCL where
  * links are not supported). A lock whose owner is a dead process on this host,
  * or that is older than `staleMs`, is broken by renaming it aside and checking that what was moved is
  * the very file judged stale (if a live lock slipped in meanwhile, it is put back). Waiting uses a
@@ -25,6 +25,8 @@ export interface LockOptions {
   fs?: Fs;
   pid?: number;
   hostname?: string;
+  /** This process's run id (default: random per process); tests pass one to play another process. */
+  run?: string;
   /** Whether a process on this host is alive (default: signal 0). */
   isAlive?: (pid: number) => boolean;
   random?: () => number;
@@ -35,7 +37,16 @@ export interface LockOwner {
   host: string;
   /** ISO-8601, from the owner's clock. */
   time: string;
+  /** Random per process: tells this process from an earlier one that had the same pid. */
+  run?: string;
 }
+
+/**
+ * This process's `run`. A restarted container's agent is often PID 1 again, on the same host name:
+ * without this, the lock its previous life left behind would look like its own and block it until
+ * the lock went stale.
+ */
+const RUN = randomBytes(8).toString('hex');
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 export const DEFAULT_LOCK_STALE_MS = 60_000;
@@ -60,7 +71,7 @@ function parseOwner(text: string): LockOwner | undefined {
   try {
     const o = JSON.parse(text) as Partial<LockOwner>;
     if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.time === 'string' && Number.isFinite(Date.parse(o.time))) {
-      return { pid: o.pid, host: o.host, time: o.time };
+      return { pid: o.pid, host: o.host, time: o.time, ...(typeof o.run === 'string' ? { run: o.run } : {}) };
     }
   } catch {
     // a lock being written, or not ours: judged by its age alone
@@ -125,6 +136,7 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
   const isAlive = options.isAlive ?? processAlive;
   const pid = options.pid ?? process.pid;
   const host = options.hostname ?? osHostname();
+  const run = options.run ?? RUN;
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const staleMs = options.staleMs ?? DEFAULT_LOCK_STALE_MS;
   const started = clock.now();
@@ -132,7 +144,7 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
   let lastOwner: LockOwner | undefined;
 
   for (;;) {
-    const owner: LockOwner = { pid, host, time: new Date(clock.now()).toISOString() };
+    const owner: LockOwner = { pid, host, time: new Date(clock.now()).toISOString(), run };
     const created = await create(fs, lockPath, Buffer.from(`${JSON.stringify(owner)}\n`));
     if (created === 'retry') continue;
     if (created !== 'exists') return new FileLock(lockPath, created, fs);
@@ -141,7 +153,8 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
     if (held) {
       lastOwner = held.owner;
       const since = held.owner ? Date.parse(held.owner.time) : held.stat.mtimeMs;
-      const ownerGone = held.owner !== undefined && held.owner.host === host && held.owner.pid !== pid && !isAlive(held.owner.pid);
+      const o = held.owner;
+      const ownerGone = o !== undefined && o.host === host && (o.pid === pid ? o.run !== run : !isAlive(o.pid));
       if (ownerGone || clock.now() - since > staleMs) {
         await breakStale(fs, lockPath, held.stat);
         continue;

@@ -313,7 +313,7 @@ export async function replaceProfiles(path: string, updates: ReadonlyArray<Profi
       const swap = await writeAndSwap(fs, target, bytes, current, lock, maxBytes, warn);
       if (swap.kind === 'done') {
         if (current.stat && (current.stat.mode & 0o077) !== 0) {
-          warn(`credentials file ${target} had mode ${(current.stat.mode & 0o777).toString(8).padStart(4, '0')}, readable by others; it is now 0600`);
+          warn(`credentials file ${target} had mode ${(current.stat.mode & 0o777).toString(8).padStart(4, '0')}, open to its group or others; it is now 0600`);
         }
         if (current.text.startsWith('\uFEFF')) {
           warn(`credentials file ${target} starts with a UTF-8 byte order mark, which botocore and the AWS CLI cannot read: remove it`);
