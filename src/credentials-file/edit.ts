@@ -157,7 +157,7 @@ export function editProfiles(text: string, updates: ReadonlyArray<ProfileUpdate>
   }
 
   const candidate = joinLines(split, out);
-  verifyCandidate(text, candidate, updates);
+  check(text, a, candidate, wanted);
   return candidate;
 }
 
@@ -187,14 +187,16 @@ function strictMaps(a: Analysis): Map<string, Map<string, string>> {
 }
 
 /**
- * The check run on every candidate before it may replace the file: it parses strictly; each updated
+ * The check editProfiles runs on every candidate before returning it: it parses strictly; each updated
  * profile holds exactly the new values (under botocore's reading and the JavaScript SDK's) and no
  * stale session token; every other section and every other key reads as before. Throws
  * CREDENTIALS_FILE (path-less) otherwise.
  */
 export function verifyCandidate(original: string, candidate: string, updates: ReadonlyArray<ProfileUpdate>): void {
-  const wanted = normalise(updates);
-  const before = analyse(original);
+  check(original, analyse(original), candidate, normalise(updates));
+}
+
+function check(original: string, before: Analysis, candidate: string, wanted: Map<string, Record<OwnKey, string>>): void {
   const after = analyse(candidate);
   if (after.issues.length) fail(`the edited file would not parse: ${issuesError(after.issues).message}`);
   const mb = strictMaps(before);

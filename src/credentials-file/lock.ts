@@ -1,6 +1,7 @@
 /**
  * The advisory lock the agent's writers take around a replace: a sibling file `<credentials>.lock`
- * created with O_EXCL, holding {pid, host, time}. A lock whose owner is a dead process on this host,
+ * holding {pid, host, time, run}, created complete in one step (hard link of a prepared file; O_EXCL where
+ * links are not supported). A lock whose owner is a dead process on this host,
  * or that is older than `staleMs`, is broken by renaming it aside and checking that what was moved is
  * the very file judged stale (if a live lock slipped in meanwhile, it is put back). Waiting uses a
  * capped exponential backoff with jitter until `timeoutMs`, then fails with CREDENTIALS_FILE_LOCKED
@@ -24,6 +25,8 @@ export interface LockOptions {
   fs?: Fs;
   pid?: number;
   hostname?: string;
+  /** This process's run id (default: random per process); tests pass one to play another process. */
+  run?: string;
   /** Whether a process on this host is alive (default: signal 0). */
   isAlive?: (pid: number) => boolean;
   random?: () => number;
@@ -34,7 +37,16 @@ export interface LockOwner {
   host: string;
   /** ISO-8601, from the owner's clock. */
   time: string;
+  /** Random per process: tells this process from an earlier one that had the same pid. */
+  run?: string;
 }
+
+/**
+ * This process's `run`. A restarted container's agent is often PID 1 again, on the same host name:
+ * without this, the lock its previous life left behind would look like its own and block it until
+ * the lock went stale.
+ */
+const RUN = randomBytes(8).toString('hex');
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 export const DEFAULT_LOCK_STALE_MS = 60_000;
@@ -59,7 +71,7 @@ function parseOwner(text: string): LockOwner | undefined {
   try {
     const o = JSON.parse(text) as Partial<LockOwner>;
     if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.time === 'string' && Number.isFinite(Date.parse(o.time))) {
-      return { pid: o.pid, host: o.host, time: o.time };
+      return { pid: o.pid, host: o.host, time: o.time, ...(typeof o.run === 'string' ? { run: o.run } : {}) };
     }
   } catch {
     // a lock being written, or not ours: judged by its age alone
@@ -124,6 +136,7 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
   const isAlive = options.isAlive ?? processAlive;
   const pid = options.pid ?? process.pid;
   const host = options.hostname ?? osHostname();
+  const run = options.run ?? RUN;
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const staleMs = options.staleMs ?? DEFAULT_LOCK_STALE_MS;
   const started = clock.now();
@@ -131,31 +144,17 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
   let lastOwner: LockOwner | undefined;
 
   for (;;) {
-    let created;
-    try {
-      created = await fs.open(lockPath, O.O_CREAT | O.O_EXCL | O.O_WRONLY, 0o600);
-    } catch (e) {
-      if (errnoCode(e) !== 'EEXIST') throw lockIoError(lockPath, e);
-    }
-    if (created) {
-      try {
-        const owner: LockOwner = { pid, host, time: new Date(clock.now()).toISOString() };
-        await created.writeFile(Buffer.from(`${JSON.stringify(owner)}\n`));
-        const st = await created.stat();
-        await created.close();
-        return new FileLock(lockPath, { dev: st.dev, ino: st.ino }, fs);
-      } catch (e) {
-        await created.close().catch(() => undefined);
-        await fs.unlink(lockPath).catch(() => undefined);
-        throw lockIoError(lockPath, e);
-      }
-    }
+    const owner: LockOwner = { pid, host, time: new Date(clock.now()).toISOString(), run };
+    const created = await create(fs, lockPath, Buffer.from(`${JSON.stringify(owner)}\n`));
+    if (created === 'retry') continue;
+    if (created !== 'exists') return new FileLock(lockPath, created, fs);
 
     const held = await inspect(fs, lockPath);
     if (held) {
       lastOwner = held.owner;
       const since = held.owner ? Date.parse(held.owner.time) : held.stat.mtimeMs;
-      const ownerGone = held.owner !== undefined && held.owner.host === host && held.owner.pid !== pid && !isAlive(held.owner.pid);
+      const o = held.owner;
+      const ownerGone = o !== undefined && o.host === host && (o.pid === pid ? o.run !== run : !isAlive(o.pid));
       if (ownerGone || clock.now() - since > staleMs) {
         await breakStale(fs, lockPath, held.stat);
         continue;
@@ -175,6 +174,68 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
     const wait = Math.min(delay * (0.5 + random()), timeoutMs - waited);
     await sleep(Math.max(1, wait));
     delay = Math.min(delay * 2, 100);
+  }
+}
+
+/** Names of the files a lock is prepared in before it is linked into place. */
+export function isLockTemp(lockPath: string, name: string): boolean {
+  const prefix = `${lockPath.slice(lockPath.lastIndexOf('/') + 1)}.`;
+  return name.startsWith(prefix) && /^[0-9a-f]{12}\.tmp$/.test(name.slice(prefix.length));
+}
+
+/**
+ * Creates the lock with its content in one step: the content goes into a private temp file that is
+ * then hard-linked to the lock name (link fails if the name exists). So a lock is never seen empty,
+ * even when its writer is killed halfway. Where hard links are not supported, falls back to an
+ * O_EXCL create followed by the write.
+ */
+async function create(fs: Fs, lockPath: string, content: Buffer): Promise<{ dev: number; ino: number } | 'exists' | 'retry'> {
+  const tmp = `${lockPath}.${randomBytes(6).toString('hex')}.tmp`;
+  let identity: { dev: number; ino: number };
+  try {
+    const fh = await fs.open(tmp, O.O_CREAT | O.O_EXCL | O.O_WRONLY, 0o600);
+    try {
+      await fh.writeFile(content);
+      const st = await fh.stat();
+      identity = { dev: st.dev, ino: st.ino };
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    await fs.unlink(tmp).catch(() => undefined);
+    throw lockIoError(lockPath, e);
+  }
+  try {
+    await fs.link(tmp, lockPath);
+    return identity;
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === 'EEXIST') return 'exists';
+    if (code === 'ENOENT') return 'retry'; // our temp was tidied away by the lock holder
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS' || code === 'EMLINK') return createInPlace(fs, lockPath, content);
+    throw lockIoError(lockPath, e);
+  } finally {
+    await fs.unlink(tmp).catch(() => undefined);
+  }
+}
+
+async function createInPlace(fs: Fs, lockPath: string, content: Buffer): Promise<{ dev: number; ino: number } | 'exists'> {
+  let fh;
+  try {
+    fh = await fs.open(lockPath, O.O_CREAT | O.O_EXCL | O.O_WRONLY, 0o600);
+  } catch (e) {
+    if (errnoCode(e) === 'EEXIST') return 'exists';
+    throw lockIoError(lockPath, e);
+  }
+  try {
+    await fh.writeFile(content);
+    const st = await fh.stat();
+    await fh.close();
+    return { dev: st.dev, ino: st.ino };
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await fs.unlink(lockPath).catch(() => undefined);
+    throw lockIoError(lockPath, e);
   }
 }
 

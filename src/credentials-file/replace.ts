@@ -1,7 +1,7 @@
 /**
  * The atomic replace of the credentials file: under the writers' lock, read the file, edit our
- * profiles (edit.ts), write the result to a temp file created exclusively (mode 0600) in the same
- * directory, fsync it, check that the file was not changed meanwhile by someone who does not take our
+ * profiles (edit.ts — which re-parses its result strictly and checks every value, or refuses), write
+ * the result to a temp file created exclusively (mode 0600) in the same directory, fsync it, check that the file was not changed meanwhile by someone who does not take our
  * lock (else read and edit again), rename the temp file over it and fsync the directory. Whatever
  * fails before the rename, the old file is left byte-identical and the temp file is removed.
  *
@@ -17,16 +17,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { AgentError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { editProfiles, ownValues, verifyCandidate, type ProfileUpdate } from './edit.js';
+import { editProfiles, ownValues, type ProfileUpdate } from './edit.js';
 import { errnoCode, nodeFs, O, type FileStat, type Fs, type FsFile } from './fs.js';
-import { acquireLock, lockPathFor, type FileLock, type LockOptions } from './lock.js';
+import { acquireLock, isLockTemp, lockPathFor, type FileLock, type LockOptions } from './lock.js';
 
 export { resolveCredentialsPath } from './path.js';
 
 /** Larger than any real credentials file by far; bigger files are refused as "probably not one". */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 /** Read-edit rounds when the file keeps changing under us. */
-export const DEFAULT_MAX_ATTEMPTS = 5;
+export const DEFAULT_MAX_ATTEMPTS = 10;
 
 export interface ReplaceOptions {
   fs?: Fs;
@@ -186,24 +186,16 @@ function sameIdentity(a: FileStat | undefined, b: FileStat | undefined): boolean
   return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
-function statOrUndefined(fs: Fs, path: string): FileStat | undefined {
-  try {
-    return fs.statSync(path);
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return undefined;
-    throw e;
-  }
-}
-
 const TEMP_SUFFIX = /^[0-9a-f]{12}\.tmp$/;
 
 function tempName(dir: string, base: string): string {
   return resolve(dir, `.${base}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-/** Under the lock, a temp file of ours can only be a crashed writer's: remove it. */
+/** Under the lock, a temp file of ours (or a lock being prepared) can only be a crashed writer's: remove it. */
 async function removeLeftovers(fs: Fs, dir: string, base: string): Promise<void> {
   const prefix = `.${base}.`;
+  const lockPath = lockPathFor(resolve(dir, base));
   let names: string[];
   try {
     names = await fs.readdir(dir);
@@ -211,7 +203,8 @@ async function removeLeftovers(fs: Fs, dir: string, base: string): Promise<void>
     return;
   }
   for (const n of names) {
-    if (n.startsWith(prefix) && TEMP_SUFFIX.test(n.slice(prefix.length))) await fs.unlink(resolve(dir, n)).catch(() => undefined);
+    const ours = (n.startsWith(prefix) && TEMP_SUFFIX.test(n.slice(prefix.length))) || isLockTemp(lockPath, n);
+    if (ours) await fs.unlink(resolve(dir, n)).catch(() => undefined);
   }
 }
 
@@ -262,8 +255,7 @@ async function writeAndSwap(fs: Fs, target: string, bytes: Buffer, current: Curr
     }
     // The last check and the rename, back to back (see fs.ts).
     step = 'replacing the file';
-    if (!sameIdentity(statOrUndefined(fs, target), current.stat)) return { kind: 'changed' };
-    fs.renameSync(tmp!, target);
+    if (!fs.renameIfUnchanged(tmp!, target, (now) => sameIdentity(now, current.stat))) return { kind: 'changed' };
     renamed = true;
   } catch (e) {
     throw ioError(e, step, target);
@@ -312,17 +304,16 @@ export async function replaceProfiles(path: string, updates: ReadonlyArray<Profi
       } catch (e) {
         throw withPath(e, target);
       }
+      // editProfiles re-parsed the candidate strictly and checked every value before returning it;
+      // what is written must be exactly that text.
       const bytes = Buffer.from(candidate, 'utf8');
-      try {
-        // The safety net, on the very bytes about to be written.
-        verifyCandidate(current.text, bytes.toString('utf8'), updates);
-      } catch (e) {
-        throw withPath(e, target);
+      if (bytes.toString('utf8') !== candidate) {
+        throw new AgentError('INTERNAL', `credentials file ${target}: the edited text does not survive UTF-8 encoding; nothing was written`);
       }
       const swap = await writeAndSwap(fs, target, bytes, current, lock, maxBytes, warn);
       if (swap.kind === 'done') {
         if (current.stat && (current.stat.mode & 0o077) !== 0) {
-          warn(`credentials file ${target} had mode ${(current.stat.mode & 0o777).toString(8).padStart(4, '0')}, readable by others; it is now 0600`);
+          warn(`credentials file ${target} had mode ${(current.stat.mode & 0o777).toString(8).padStart(4, '0')}, open to its group or others; it is now 0600`);
         }
         if (current.text.startsWith('\uFEFF')) {
           warn(`credentials file ${target} starts with a UTF-8 byte order mark, which botocore and the AWS CLI cannot read: remove it`);

@@ -112,7 +112,15 @@ export function faultyFs(plan: Partial<Record<Step, Action>>, options: FaultyOpt
       return f.chown(u, g);
     },
     close: async () => {
-      if (kind === 'temp') await hit('temp-close');
+      // close(2) releases the descriptor even when it reports an error: so does the fake.
+      if (kind === 'temp') {
+        try {
+          await hit('temp-close');
+        } catch (e) {
+          await f.close().catch(() => undefined);
+          throw e;
+        }
+      }
       return f.close();
     },
   });
@@ -124,7 +132,7 @@ export function faultyFs(plan: Partial<Record<Step, Action>>, options: FaultyOpt
     chowns,
     async open(path, flags, mode) {
       const exclusive = (flags & O.O_EXCL) !== 0;
-      const kind = exclusive && path.endsWith('.lock') ? 'lock' : exclusive ? 'temp' : (flags & O.O_DIRECTORY) !== 0 ? 'dir' : 'read';
+      const kind = exclusive && /\.lock(\.[0-9a-f]{12}\.tmp)?$/.test(path) ? 'lock' : exclusive ? 'temp' : (flags & O.O_DIRECTORY) !== 0 ? 'dir' : 'read';
       await hit(kind === 'lock' ? 'lock-open' : kind === 'temp' ? 'temp-open' : kind === 'dir' ? 'dir-open' : 'read-open');
       const f = await base.open(path, flags, mode);
       if (kind === 'temp') temps.push(path);
@@ -137,9 +145,9 @@ export function faultyFs(plan: Partial<Record<Step, Action>>, options: FaultyOpt
     statSync(path) {
       return withOwner(base.statSync(path));
     },
-    renameSync(from, to) {
+    renameIfUnchanged(from, to, unchanged) {
       hitSync('rename');
-      base.renameSync(from, to);
+      return base.renameIfUnchanged(from, to, (st) => unchanged(st && withOwner(st)));
     },
   };
 }

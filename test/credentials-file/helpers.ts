@@ -1,35 +1,8 @@
 /** Shared by the credentials-file tests: credential sets that encode a generation, error matchers. */
 import { expect } from 'chai';
-import type { Credentials } from '../../src/credentials.js';
 import { AgentError, type ErrorCode } from '../../src/errors.js';
 
-/**
- * A full credential set whose every value names the profile and the generation, so a reader can tell
- * a complete set from a mix. The secret and token hold '/', '+' and '=' like real ones.
- */
-export function creds(profile: string, gen: number): Credentials {
-  return {
-    accessKeyId: `ASIA${profile.toUpperCase().replace(/[^A-Z0-9]/g, 'X')}G${gen}`,
-    secretAccessKey: `sec/${profile}+g${gen}=`,
-    sessionToken: `IQoJb3JpZ2luX2VjE/+${profile}+g${gen}==`,
-    expiration: new Date(Date.UTC(2026, 10, 22, 1, 0, 0) + gen * 1000),
-  };
-}
-
-export function expiryText(gen: number): string {
-  return new Date(Date.UTC(2026, 10, 22, 1, 0, 0) + gen * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-/** The four lines our edit writes for creds(profile, gen), with `eol` after each. */
-export function ownLines(profile: string, gen: number, eol = '\n'): string {
-  const c = creds(profile, gen);
-  return (
-    `aws_access_key_id = ${c.accessKeyId}${eol}` +
-    `aws_secret_access_key = ${c.secretAccessKey}${eol}` +
-    `aws_session_token = ${c.sessionToken}${eol}` +
-    `x_security_token_expires = ${expiryText(gen)}${eol}`
-  );
-}
+export { creds, expiryText, ownLines, generationOf } from './generations.js';
 
 export function catchError(fn: () => unknown): unknown {
   try {

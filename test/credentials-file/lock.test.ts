@@ -40,13 +40,38 @@ describe('acquireLock', () => {
     writeFileSync(lockPath, JSON.stringify({ pid: owner.pid, host: owner.host, time: new Date(owner.time).toISOString() }) + '\n');
 
   it('creates the lock file with pid, host and time, mode 0600, and removes it on release', async () => {
-    const lock = await acquireLock(lockPath, { ...opts, pid: 4242, hostname: 'box' });
-    expect(JSON.parse(readFileSync(lockPath, 'utf8'))).to.deep.equal({ pid: 4242, host: 'box', time: new Date(T0).toISOString() });
+    const lock = await acquireLock(lockPath, { ...opts, pid: 4242, hostname: 'box', run: 'r1' });
+    expect(JSON.parse(readFileSync(lockPath, 'utf8'))).to.deep.equal({ pid: 4242, host: 'box', time: new Date(T0).toISOString(), run: 'r1' });
     expect(statSync(lockPath).mode & 0o777).to.equal(0o600);
     expect(lock.held()).to.equal(true);
     await lock.release();
     expect(existsSync(lockPath)).to.equal(false);
     expect(lock.held()).to.equal(false);
+  });
+
+  it('puts the lock in place already complete (linking a prepared file), so a writer killed halfway never leaves an empty lock', async () => {
+    const linked: string[] = [];
+    const fs = {
+      ...nodeFs,
+      link: async (existing: string, newPath: string) => {
+        linked.push(readFileSync(existing, 'utf8'));
+        return nodeFs.link(existing, newPath);
+      },
+    };
+    const lock = await acquireLock(lockPath, { ...opts, fs, pid: 7, hostname: 'box', run: 'r1' });
+    expect(linked.map((t) => JSON.parse(t) as unknown)).to.deep.equal([{ pid: 7, host: 'box', time: new Date(T0).toISOString(), run: 'r1' }]);
+    expect(readdirSync(dir), 'prepared file removed').to.deep.equal(['credentials.lock']);
+    await lock.release();
+  });
+
+  it('falls back to an exclusive create where hard links are not supported', async () => {
+    const fs = { ...nodeFs, link: async () => Promise.reject(errno('EPERM')) };
+    const lock = await acquireLock(lockPath, { ...opts, fs, pid: 8 });
+    expect(JSON.parse(readFileSync(lockPath, 'utf8')).pid).to.equal(8);
+    expect(readdirSync(dir)).to.deep.equal(['credentials.lock']);
+    expect(lock.held()).to.equal(true);
+    await lock.release();
+    expect(existsSync(lockPath)).to.equal(false);
   });
 
   it('waits with a growing backoff while a live writer holds the lock, and takes it once released', async () => {
@@ -83,6 +108,19 @@ describe('acquireLock', () => {
     expect(slept, 'no waiting').to.deep.equal([]);
     expect(readdirSync(dir), 'nothing left aside').to.deep.equal(['credentials.lock']);
     await lock.release();
+  });
+
+  it('breaks a lock left by an earlier process that had the same pid on this host (a restarted container\'s PID 1)', async () => {
+    writeFileSync(lockPath, JSON.stringify({ pid: 1, host: 'box', time: new Date(T0).toISOString(), run: 'previous-life' }));
+    const lock = await acquireLock(lockPath, { ...opts, pid: 1, hostname: 'box', run: 'this-life', isAlive: () => true });
+    expect(JSON.parse(readFileSync(lockPath, 'utf8')).run).to.equal('this-life');
+    expect(slept, 'no waiting').to.deep.equal([]);
+    await lock.release();
+  });
+
+  it('waits for a lock held by another writer of this same process', async () => {
+    writeFileSync(lockPath, JSON.stringify({ pid: 1, host: 'box', time: new Date(T0).toISOString(), run: 'this-life' }));
+    expectAgentError(await catchAsync(acquireLock(lockPath, { ...opts, pid: 1, hostname: 'box', run: 'this-life' })), 'CREDENTIALS_FILE_LOCKED', 'pid 1 on box');
   });
 
   it('does not judge a lock from another host by its pid, only by its age', async () => {

@@ -170,6 +170,7 @@ describe('replaceProfiles', () => {
         expect(r.status, 'mkfifo').to.equal(0);
       }, 'not a regular file'],
       ['a duplicate target section', () => writeFileSync(file, '[dev]\n[dev]\n'), 'line 2'],
+      ['a layout the edit cannot keep (an indented header that would turn into a continuation)', () => writeFileSync(file, '[dev]\n  [z]\nk = v\n'), 'would not read back'],
     ];
     for (const [what, make, words] of refusals) {
       it(`refuses ${what}, naming the path and the fix, and leaves it as it was`, async () => {
@@ -200,16 +201,19 @@ describe('replaceProfiles', () => {
       renameSync(`${f}.editor`, f);
     };
 
-    it('re-reads and re-edits, so the foreign edit and our profile both survive', async () => {
-      writeFileSync(file, ORIGINAL, { mode: 0o600 });
-      const fs = faultyFs({ 'temp-sync': foreignEdit(file) }, { nth: { 'temp-sync': 1 } });
-      const r = await replaceProfiles(file, up('dev', 1), { fs });
-      const text = readFileSync(file, 'utf8');
-      expect(text).to.include('region = us-east-2\noutput = json').and.include(ownLines('dev', 1));
-      expect(r.attempts).to.equal(2);
-      expect(litter(dir)).to.deep.equal([]);
-      parseStrict(text);
-    });
+    // Every moment between our read and the rename, the last being just before the final check.
+    for (const step of ['read-stat', 'temp-open', 'temp-chmod', 'temp-write', 'temp-sync', 'temp-close', 'rename'] as const) {
+      it(`re-reads and re-edits after a foreign edit at ${step}, so the foreign edit and our profile both survive`, async () => {
+        writeFileSync(file, ORIGINAL, { mode: 0o600 });
+        const fs = faultyFs({ [step]: foreignEdit(file) }, { nth: { [step]: 1 } });
+        const r = await replaceProfiles(file, up('dev', 1), { fs });
+        const text = readFileSync(file, 'utf8');
+        expect(text).to.include('region = us-east-2\noutput = json').and.include(ownLines('dev', 1));
+        expect(r.attempts).to.equal(2);
+        expect(litter(dir)).to.deep.equal([]);
+        parseStrict(text);
+      });
+    }
 
     it('notices an in-place rewrite of the same size', async () => {
       writeFileSync(file, ORIGINAL, { mode: 0o600 });
@@ -273,6 +277,7 @@ describe('replaceProfiles', () => {
     it('removes temp files left by a crashed writer once it holds the lock', async () => {
       writeFileSync(file, ORIGINAL, { mode: 0o600 });
       writeFileSync(join(dir, '.credentials.0123456789ab.tmp'), 'half a fi');
+      writeFileSync(join(dir, 'credentials.lock.a1b2c3d4e5f6.tmp'), '{"pid":');
       writeFileSync(join(dir, '.credentials.notours.tmp'), 'not ours');
       await replaceProfiles(file, up('dev', 1));
       expect(litter(dir)).to.deep.equal(['.credentials.notours.tmp']);
