@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { AgentError } from '../errors.js';
 import { Agent, type AgentConfig } from '../agent/agent.js';
 import { adoptableCredentials } from '../agent/state-file.js';
-import { ConfigError, formatIssues, loadSchedule, type Schedule, type ScheduleOverrides } from '../config/index.js';
+import { ConfigError, loadSchedule, type Schedule, type ScheduleOverrides } from '../config/index.js';
 import { CredentialsWriter } from '../credentials-file/index.js';
 import { loadSigner } from '../keys/load.js';
 import { createLogger, type Log, type LogLevel } from '../observability/logger.js';
@@ -31,7 +31,8 @@ export async function loadScheduleOrReport(
     return await loadSchedule(path, { env: io.env, home: io.env['HOME'] ?? homedir(), overrides });
   } catch (e) {
     if (e instanceof ConfigError) {
-      io.stderr.write(`rolesanywhere-agent ${command}: ${e.message}\n${formatIssues(e.issues)}\n`);
+      // The message already lists every issue, one per line.
+      io.stderr.write(`rolesanywhere-agent ${command}: ${e.message}\n`);
       return EXIT.BAD_INPUT;
     }
     if (e instanceof AgentError) {
