@@ -6,7 +6,7 @@ import { statePathFor, type StateFile } from '../../src/agent/state-file.js';
 import { captureIO } from '../helpers/io.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { makeWorld, roleArn, type World } from '../helpers/world.js';
-import { cleanEnv, ensureBuilt, readCredentials, runCli } from '../agent/fixtures/agent-process.js';
+import { cleanEnv, ensureBuilt, readCredentials, runCli, setInSection } from '../agent/fixtures/agent-process.js';
 import { scheduleDoc, writeSchedule, type ProfileSpec } from '../agent/fixtures/schedule.js';
 
 const ROLES = ['app', 'backup', 'deploy', 'audit', 'extra-1', 'extra-2', 'extra-3', 'extra-4'];
@@ -108,11 +108,8 @@ describe('once', function () {
     const state = JSON.parse(readFileSync(statePathFor(s.credentials), 'utf8')) as StateFile;
     state.profiles.find((p) => p.name === 'due')!.issuedAt = new Date(Date.now() - 50 * 60_000).toISOString();
     writeFileSync(statePathFor(s.credentials), JSON.stringify(state));
-    let text = readFileSync(s.credentials, 'utf8');
-    text = text.replace(`x_security_token_expires = ${before.get('due')!.expires}`, `x_security_token_expires = ${soon}`);
-    text = text.replace(`aws_access_key_id = ${before.get('edited')!.accessKeyId}`, 'aws_access_key_id = ASIAHANDEDITED000000');
-    writeFileSync(s.credentials, text);
-    expect(readCredentials(s.credentials).get('due')?.expires, 'the edit took').to.equal(soon);
+    const text = setInSection(readFileSync(s.credentials, 'utf8'), 'due', 'x_security_token_expires', soon);
+    writeFileSync(s.credentials, setInSection(text, 'edited', 'aws_access_key_id', 'ASIAHANDEDITED000000'));
 
     const calls = { app: requestsFor('app').length, backup: requestsFor('backup').length, deploy: requestsFor('deploy').length };
     const io = captureIO({ HOME: s.dir });
