@@ -236,7 +236,7 @@ describe('the agent as a real process (run) against the emulator', function () {
     const mark = agent.logs().length;
     renameSync(next.files.certificate, first.files.certificate);
     const warned = await agent.waitForLog((r) => r.message === 'certificate or key changed but the new pair cannot be used; keeping the previous one', { from: mark });
-    expect(String(warned['error']), 'why the new pair was refused').to.match(/key/i);
+    expect(String(warned['error']), 'why the new pair was refused').to.include(`private key ${first.files.privateKey} does not match certificate ${first.files.certificate}`);
     expect(issuedFor(w.emulator, 'role-21').map((i) => i.serial), 'no request with a mismatched pair').to.deep.equal([serialOf(first.leaf)]);
     const t0 = Date.now();
     renameSync(next.files.privateKey, first.files.privateKey);
@@ -421,7 +421,7 @@ describe('the agent as a real process (run) against the emulator', function () {
     const agent = start(
       writeSchedule(p.schedule, scheduleDoc(w, p.credentials, { quick: { role: 'role-30', key: keys.ecDirect }, stuck: onSide(slow, { role: 'slow', key: keys.ecDirect }) })),
     );
-    await waitFor(() => tryReadCredentials(p.credentials)?.get('quick'), 'the quick profile');
+    await agent.waitForLog((r) => r.message === 'credentials refreshed' && r['profile'] === 'quick');
     await agent.waitForLog((r) => r.message === 'refreshing' && r['profile'] === 'stuck');
     await agent.waitForLog((r) => r.message === 'agent started');
     await stopAndCheck(agent, p.credentials);
@@ -440,7 +440,7 @@ describe('the agent as a real process (run) against the emulator', function () {
       const kinds = ['unavailable', 'throttled', 'dropped'] as const;
       // Recovery: 4 failed attempts in the first call, a retry 1–2 s later, 2 more failures, then success.
       await waitFor(() => kinds.every((k) => issuedFor(faultSides[k].emulator, `fault-${k}`).length === 2), 'every fault profile to recover', {
-        timeoutMs: 50_000 - (Date.now() - faultInjectedAt),
+        timeoutMs: Math.max(5_000, 50_000 - (Date.now() - faultInjectedAt)),
         intervalMs: 100,
       });
       await waitFor(() => kinds.every((k) => faultHistory.get(`fault-${k}`)?.length === 2), 'the recovered credentials in the file', { timeoutMs: 3_000 });
@@ -468,10 +468,11 @@ describe('the agent as a real process (run) against the emulator', function () {
   describe('output', () => {
     it('never prints a secret access key, session token or key password', () => {
       const secrets = emulators.flatMap((e) => e.issued.flatMap((i) => [i.secretAccessKey, i.sessionToken]));
-      expect(secrets.length, 'secrets issued in this file').to.be.greaterThan(60);
+      // At least the fault agent's first credentials (the other tests add many more).
+      expect(secrets.length, 'secrets issued in this file').to.be.at.least(6);
       secrets.push(KEY_PASSWORD);
       const output = allOutput.join('\n');
-      expect(output.length, 'bytes of output collected').to.be.greaterThan(10_000);
+      expect(output.length, 'bytes of output collected').to.be.greaterThan(1_000);
       const leaked = secrets.filter((s) => output.includes(s) || output.includes(s.slice(0, 24)));
       expect(leaked.length, 'secrets found in the agents\' output').to.equal(0);
     });
