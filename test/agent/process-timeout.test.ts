@@ -62,6 +62,8 @@ describe('the agent against replies slower than its transport timeout (in-proces
     await agent.start(agentConfig(schedule));
     expect(timeouts, 'total timeout the schedule asks of the transport (none: the 30 s default)').to.deep.equal([undefined]);
     const first = await waitFor(() => tryReadCredentials(credentials)?.get('slow'), 'the first credentials');
+    // The file is in place before the write returns; a trigger before then would join the first call.
+    await waitFor(() => agent!.status()[0]?.state === 'fresh' && !agent!.status()[0]?.inFlight, 'the first refresh to finish');
 
     w.emulator.faults.latency(TIMEOUT_MS * 4);
     const before = w.emulator.requests.length;
