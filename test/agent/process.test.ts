@@ -19,6 +19,7 @@ import {
   ensureBuilt,
   killAll,
   readCredentials,
+  runCli,
   spawnAgent,
   tryReadCredentials,
   waitFor,
@@ -283,6 +284,19 @@ describe('the agent as a real process (run) against the emulator', function () {
     expect(issued.map((i) => i.serial)).to.deep.equal([serialOf(first.leaf), serialOf(second.leaf)]);
     expect(after.accessKeyId).to.equal(issued[1]!.accessKeyId);
     await stopAndCheck(agent, p.credentials);
+  });
+
+  it('refuses to start on a schedule that fails validation: exit 2 with every issue, no credentials written', async () => {
+    const p = place();
+    writeFileSync(p.schedule, `credentials_file: ${p.credentials}\nprofiles:\n  app:\n    role_arn: arn:aws:iam::1:role\n    certificate: /nonexistent/host.pem\n    private_key: /nonexistent/host.key\n    trust_anchor_arn: ${TRUST_ANCHOR_ARN}\n    profile_arn: ${PROFILE_ARN}\n`);
+    const r = await runCli(['run', '--config', p.schedule, '--log-format', 'json'], env, 10_000);
+    expect(r.stderr.split('\n'), 'stderr').to.deep.equal([
+      `rolesanywhere-agent run: schedule ${p.schedule} has 1 problem:`,
+      '  profiles.app.role_arn (line 4:15): "arn:aws:iam::1:role" is not a valid role_arn: not an ARN (expected arn:aws:iam::111122223333:role/<name>)',
+      '',
+    ]);
+    expect(r.code, 'exit code').to.equal(2);
+    expect(readdirSync(p.dir), 'files made').to.deep.equal(['schedule.yaml']);
   });
 
   describe('reload', () => {
