@@ -6,7 +6,7 @@
  * still good instead of calling CreateSession again. It never holds a secret.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { accessKeyHash, type Credentials } from '../credentials.js';
 import { readProfiles } from '../credentials-file/index.js';
@@ -40,6 +40,9 @@ export async function readState(credentialsFile: string): Promise<StateFile | un
 export async function writeState(credentialsFile: string, state: StateFile): Promise<void> {
   const target = statePathFor(credentialsFile);
   const temp = join(dirname(target), `.${randomBytes(6).toString('hex')}.agent-state.tmp`);
+  // On a first start the state can be saved before the first credentials write has made the
+  // directory; make it as that write would (0700, like ~/.aws).
+  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
   const fh = await open(temp, 'wx', 0o600);
   try {
     await fh.writeFile(JSON.stringify(state, null, 1) + '\n');

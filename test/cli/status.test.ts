@@ -1,0 +1,155 @@
+import { expect } from 'chai';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { onceCommand } from '../../src/cli/once.js';
+import { statusCommand, type StatusRow } from '../../src/cli/status.js';
+import { describeCertificate } from '../../src/keys/load.js';
+import { captureIO } from '../helpers/io.js';
+import type { Issued } from '../helpers/pki.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { makeWorld, roleArn, type World } from '../helpers/world.js';
+import { cleanEnv, ensureBuilt, killAll, runCli, setInSection, spawnAgent, waitFor } from '../agent/fixtures/agent-process.js';
+import { scheduleDoc, writeSchedule, type ProfileSpec } from '../agent/fixtures/schedule.js';
+
+interface StatusJson {
+  credentialsFile: string;
+  live: boolean;
+  fileError?: string;
+  profiles: StatusRow[];
+}
+
+describe('status', function () {
+  this.timeout(30_000);
+  let w: World;
+  const cleanups: Array<() => void> = [];
+  before(async function () {
+    this.timeout(60_000);
+    ensureBuilt();
+    w = await makeWorld({ roles: ['app', 'backup', 'deploy', 'audit', 'gone'].map(roleArn) });
+  });
+  after(async () => {
+    killAll();
+    cleanups.forEach((c) => c());
+    await w.cleanup();
+  });
+
+  const setup = (profiles: Record<string, ProfileSpec>) => {
+    const t = makeTempDir('ra-status-');
+    cleanups.push(t.cleanup);
+    const credentials = join(t.dir, 'aws', 'credentials');
+    const schedule = writeSchedule(join(t.dir, 'schedule.yaml'), scheduleDoc(w, credentials, profiles));
+    return { dir: t.dir, credentials, schedule };
+  };
+  const status = async (schedule: string, home: string): Promise<{ code: number; json: StatusJson }> => {
+    const io = captureIO({ HOME: home });
+    const code = await statusCommand(['--config', schedule, '--json'], io);
+    expect(io.err(), 'stderr of status').to.equal('');
+    return { code, json: JSON.parse(io.out()) as StatusJson };
+  };
+  const issuedFor = (role: string) => w.emulator.issued.filter((i) => i.roleArn === roleArn(role));
+  const certificateOf = (leaf: Issued) => {
+    const notAfter = describeCertificate(leaf.nodeCert).notAfter;
+    return { certificateNotAfter: notAfter.toISOString(), certificateDaysLeft: Math.floor((notAfter.getTime() - Date.now()) / 86_400_000) };
+  };
+
+  it('after once: every profile valid, with its expiry and its certificate days left, no agent running, exit 0', async () => {
+    const s = setup({ web: { role: 'app', key: w.rsaFiles }, db: { role: 'backup', key: w.ecFiles } });
+    expect(await onceCommand(['--config', s.schedule], captureIO({ HOME: s.dir }))).to.equal(0);
+    const { code, json } = await status(s.schedule, s.dir);
+    expect(code, 'exit code').to.equal(0);
+    expect(json.live, 'live').to.equal(false);
+    expect(json.credentialsFile).to.equal(s.credentials);
+    const at = (json.profiles[0]?.state ?? '').replace(/^fresh \(as of (.*), agent not running\)$/, '$1');
+    expect(Date.parse(at), `time in the state "${json.profiles[0]?.state}"`).to.be.closeTo(Date.now(), 10_000);
+    expect(json.profiles).to.deep.equal([
+      {
+        profile: 'web',
+        valid: true,
+        credentialsExpire: new Date(issuedFor('app')[0]!.expiration).toISOString(),
+        state: `fresh (as of ${at}, agent not running)`,
+        lastSuccess: json.profiles[0]!.lastSuccess,
+        ...certificateOf(w.rsa.leaf),
+      },
+      {
+        profile: 'db',
+        valid: true,
+        credentialsExpire: new Date(issuedFor('backup')[0]!.expiration).toISOString(),
+        state: `fresh (as of ${at}, agent not running)`,
+        lastSuccess: json.profiles[1]!.lastSuccess,
+        ...certificateOf(w.ec.directLeaf),
+      },
+    ]);
+    expect(Date.parse(json.profiles[0]!.lastSuccess!), 'last success').to.be.closeTo(Date.now(), 10_000);
+  });
+
+  it('exits 6 when a profile has no credentials or expired ones, showing the last error', async () => {
+    const s = setup({ web: { role: 'deploy', key: w.ecFiles }, denied: { role: 'not-granted', key: w.ecFiles }, old: { role: 'audit', key: w.ecFiles } });
+    expect(await onceCommand(['--config', s.schedule], captureIO({ HOME: s.dir })), 'once exit code').to.equal(6);
+    const expiredAt = new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    writeFileSync(s.credentials, setInSection(readFileSync(s.credentials, 'utf8'), 'old', 'x_security_token_expires', expiredAt));
+    const { code, json } = await status(s.schedule, s.dir);
+    expect(code, 'exit code').to.equal(6);
+    const rows = Object.fromEntries(json.profiles.map((r) => [r.profile, r]));
+    expect(rows['web']?.valid).to.equal(true);
+    expect(rows['denied']).to.include({ valid: false });
+    expect(rows['denied']?.credentialsExpire, 'expiry of a profile never written').to.equal(undefined);
+    expect(rows['denied']?.lastError).to.equal(
+      `ACCESS_DENIED: profile "denied": CreateSession failed with 403 AccessDeniedException: Unable to assume role for ${roleArn('not-granted')}: the role does not exist`,
+    );
+    expect(rows['old']).to.include({ valid: false, credentialsExpire: new Date(expiredAt).toISOString() });
+
+    const io = captureIO({ HOME: s.dir });
+    expect(await statusCommand(['--config', s.schedule], io)).to.equal(6);
+    const lines = io.out().split('\n');
+    expect(lines[0]).to.equal(`${s.credentials} (no agent running)`);
+    expect(lines[2]?.split('\t').slice(0, 2)).to.deep.equal(['denied', 'NO CREDENTIALS']);
+    expect(lines[3]?.split('\t').slice(0, 2)).to.deep.equal(['old', `EXPIRED ${new Date(expiredAt).toISOString()}`]);
+  });
+
+  it('exits 2 for a schedule that cannot be read', async () => {
+    const t = makeTempDir('ra-status-');
+    cleanups.push(t.cleanup);
+    const io = captureIO({ HOME: t.dir });
+    expect(await statusCommand(['--config', join(t.dir, 'missing.yaml')], io)).to.equal(2);
+    expect(io.err()).to.equal(
+      `rolesanywhere-agent status: schedule ${join(t.dir, 'missing.yaml')} has 1 problem:\n  schedule: cannot read the schedule ${join(t.dir, 'missing.yaml')}: it does not exist — check the --config path and that the agent user can read it\n`,
+    );
+  });
+
+  it('with a running agent: says it is running and shows each profile\'s next refresh; after SIGTERM, that none is running', async () => {
+    const s = setup({ web: { role: 'app', key: w.rsaFiles }, db: { role: 'backup', key: w.ecFiles } });
+    const agent = spawnAgent(['run', '--config', s.schedule, '--log-format', 'json'], cleanEnv(s.dir));
+    const refreshed = await Promise.all(['web', 'db'].map((p) => agent.waitForLog((r) => r.message === 'credentials refreshed' && r['profile'] === p)));
+    const live = await waitFor(async () => {
+      const r = await status(s.schedule, s.dir);
+      return r.json.profiles.every((p) => p.nextRefresh) ? r : undefined;
+    }, 'status to show the next refreshes');
+    expect(live.code, 'exit code').to.equal(0);
+    expect(live.json.live, 'live').to.equal(true);
+    expect(live.json.profiles.map((p) => [p.profile, p.valid, p.state, p.nextRefresh])).to.deep.equal([
+      ['web', true, 'fresh', refreshed[0]!['next_refresh']],
+      ['db', true, 'fresh', refreshed[1]!['next_refresh']],
+    ]);
+    for (const p of live.json.profiles) {
+      const next = Date.parse(p.nextRefresh!);
+      const expires = Date.parse(p.credentialsExpire!);
+      // one-hour session, 15-minute margin, up to 90 s of jitter
+      expect(expires - next, `ms between ${p.profile}'s next refresh and its expiry`).to.be.within(15 * 60_000, 16.5 * 60_000);
+    }
+    const text = await runCli(['status', '--config', s.schedule], cleanEnv(s.dir));
+    expect(text.code, `exit code; stderr: ${text.stderr}`).to.equal(0);
+    const lines = text.stdout.split('\n');
+    expect(lines[0]).to.equal(`${s.credentials} (agent running, pid ${agent.pid})`);
+    expect(lines[1]).to.include(`\tnext refresh ${refreshed[0]!['next_refresh']}\t`);
+
+    agent.kill('SIGTERM');
+    expect((await agent.exited).code, 'agent exit code').to.equal(0);
+    const after = await status(s.schedule, s.dir);
+    expect(after.json.live, 'live after the agent stopped').to.equal(false);
+    expect(after.json.profiles.map((p) => [p.valid, p.nextRefresh, p.state?.replace(/as of [^,]*/, 'as of …')])).to.deep.equal([
+      [true, undefined, 'stopped (as of …, agent not running)'],
+      [true, undefined, 'stopped (as of …, agent not running)'],
+    ]);
+    expect(after.code, 'exit code: the credentials are still valid').to.equal(0);
+  });
+});
