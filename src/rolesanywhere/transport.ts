@@ -6,7 +6,7 @@
  * tests may replace with a fake.
  */
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { EnvHttpProxyAgent, request } from 'undici';
 import { AgentError } from '../errors.js';
 
@@ -124,11 +124,10 @@ export class UndiciTransport implements Transport {
   private readonly userAgent: string;
 
   constructor(o: TransportOptions = {}) {
-    const tls: { ca?: string[]; rejectUnauthorized: boolean; timeout: number } = {
-      rejectUnauthorized: !o.noVerifySsl,
-      timeout: o.connectTimeoutMs ?? 10_000,
-    };
-    if (o.caBundle) tls.ca = [...rootCertificates, readCaBundle(o.caBundle)];
+    // One secure context for every connection: building it parses the whole CA store, which cost
+    // ~30 ms of CPU per new connection when left to tls.connect (measured in the benchmarks).
+    const secureContext = createSecureContext(o.caBundle ? { ca: [...rootCertificates, readCaBundle(o.caBundle)] } : {});
+    const tls = { secureContext, rejectUnauthorized: !o.noVerifySsl, timeout: o.connectTimeoutMs ?? 10_000 };
     this.totalTimeoutMs = o.totalTimeoutMs ?? 30_000;
     this.userAgent = o.userAgent ?? 'rolesanywhere-agent';
     this.dispatcher = new EnvHttpProxyAgent({
