@@ -37,7 +37,7 @@ export interface HealthBody {
 
 export function healthBody(doc: StatusDocument): HealthBody {
   const failing = doc.profiles.filter((p) => !p.healthy).map((p) => ({ profile: p.profile, state: p.state, reason: p.problem ?? 'unhealthy' }));
-  return { status: failing.length ? 'failing' : 'ok', profiles: doc.profiles.length, failing };
+  return { status: doc.healthy ? 'ok' : 'failing', profiles: doc.profiles.length, failing };
 }
 
 export class ObservabilityServer {

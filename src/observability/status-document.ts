@@ -52,7 +52,7 @@ export interface StatusDocument {
   pid?: number;
   /** When the state file was written (source state-file only). */
   updatedAt?: string;
-  /** Every profile is healthy. */
+  /** There are profiles and every one is healthy. */
   healthy: boolean;
   profiles: StatusRow[];
 }
@@ -110,7 +110,8 @@ export function buildStatusDocument(input: StatusInput): StatusDocument {
     live: input.live,
     ...(input.pid !== undefined && { pid: input.pid }),
     ...(input.updatedAt !== undefined && { updatedAt: input.updatedAt }),
-    healthy: profiles.every((p) => p.healthy),
+    // No profile at all (an agent not started yet) is not health.
+    healthy: profiles.length > 0 && profiles.every((p) => p.healthy),
     profiles,
   };
 }
