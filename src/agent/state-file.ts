@@ -19,6 +19,8 @@ export interface StateFile {
   schedule?: string;
   updatedAt: string;
   profiles: ProfileStatus[];
+  /** Where the running agent's observability listener actually listens (port 0 resolved). */
+  http?: { url: string } | { socket: string };
 }
 
 export function statePathFor(credentialsFile: string): string {
