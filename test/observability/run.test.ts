@@ -135,6 +135,17 @@ describe('observability: the run command with its listener, against the emulator
       expect(text.out.split('\n')[0]).to.equal(`${s.credentials} (agent running, pid ${process.pid})`);
       const everything = [json.out, text.out, text.err, io.err()].join('\n');
       expect(secrets().filter((x) => everything.includes(x)).map((x) => x.slice(0, 6)), 'secrets in status output or the log').to.deep.equal([]);
+
+      // Reloads are counted by result: SIGHUP with the same schedule succeeds, a broken one is rejected.
+      const reloads = async (result: string) => sample((await http(state.http, '/metrics')).body, `${METRIC_PREFIX}schedule_reloads_total`, { result });
+      expect([await reloads('success'), await reloads('rejected')], 'no reload yet').to.deep.equal([0, 0]);
+      io.hangup();
+      await until('the reload counted', async () => ((await reloads('success')) === 1 ? true : undefined));
+      writeFileSync(s.path, 'profiles: {}\n');
+      io.hangup();
+      await until('the rejection counted', async () => ((await reloads('rejected'))! >= 1 ? true : undefined));
+      expect(await reloads('success'), 'still one success').to.equal(1);
+      schedule('tcp', '127.0.0.1:0');
     } finally {
       ran?.abort();
       expect(await exit).to.equal(0);
