@@ -121,6 +121,9 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     try {
       listener = await ObservabilityServer.start(schedule.http, { document: () => liveStatusDocument(view), metrics, redactor, log });
       log.info('observability listener started', { ...listener.address, endpoints: '/metrics /healthz /status' });
+      if ('host' in schedule.http && !/^(127\.|::1$|localhost$)/.test(schedule.http.host)) {
+        log.warn('the observability listener is not on loopback: its endpoints have no authentication', { listen: schedule.http.listen });
+      }
       onChange();
     } catch (e) {
       log.error('observability listener not started; the agent runs without it', { error: e instanceof AgentError ? e.describe() : String(e) });
