@@ -95,6 +95,7 @@ export interface ProfileStatus extends JobSnapshot {
   certificate?: {
     path: string;
     serial?: string;
+    subject?: string;
     notAfter?: string;
     daysLeft?: number;
     /** Intermediates sent with the requests, leaf's issuer first. */
@@ -227,6 +228,7 @@ export class Agent {
         if (signer) {
           const notAfter = Date.parse(signer.certificate.validTo);
           s.certificate.serial = signer.certificate.serialNumber;
+          s.certificate.subject = signer.certificate.subject.replace(/\n/g, ', ');
           s.certificate.notAfter = new Date(notAfter).toISOString();
           s.certificate.daysLeft = Math.floor((notAfter - now) / 86_400_000);
           s.certificate.chain = signer.chain.map((c) => ({ subject: c.subject.replace(/\n/g, ', '), notAfter: new Date(Date.parse(c.validTo)).toISOString() }));

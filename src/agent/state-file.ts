@@ -21,6 +21,8 @@ export interface StateFile {
   /** Atomic replaces of the credentials file by this process so far. */
   replaces?: number;
   profiles: ProfileStatus[];
+  /** Where the running agent's observability listener actually listens (port 0 resolved). */
+  http?: { url: string } | { socket: string };
 }
 
 export function statePathFor(credentialsFile: string): string {

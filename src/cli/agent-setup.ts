@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { AgentError } from '../errors.js';
 import { Agent, type AgentConfig } from '../agent/agent.js';
+import type { JobEvents } from '../agent/job.js';
 import { adoptableCredentials } from '../agent/state-file.js';
 import { ConfigError, loadSchedule, type Schedule, type ScheduleOverrides } from '../config/index.js';
 import { CredentialsWriter } from '../credentials-file/index.js';
@@ -52,6 +53,8 @@ export interface AgentOptions {
   watch: boolean;
   unrefTimers: boolean;
   onChange?: () => void;
+  /** CreateSession outcomes (the metrics' counters). */
+  events?: JobEvents;
 }
 
 export function makeAgent(io: CommandIO, log: Log, redactor: Redactor, o: AgentOptions): Agent {
@@ -73,5 +76,6 @@ export function makeAgent(io: CommandIO, log: Log, redactor: Redactor, o: AgentO
     unrefTimers: o.unrefTimers,
     existing: (config: AgentConfig) => adoptableCredentials(config),
     ...(o.onChange ? { onChange: o.onChange } : {}),
+    ...(o.events ? { events: o.events } : {}),
   });
 }

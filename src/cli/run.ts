@@ -10,8 +10,13 @@ import { agentConfig } from '../agent/from-schedule.js';
 import { writeState, type StateFile } from '../agent/state-file.js';
 import { ConfigError, formatIssues, loadSchedule, type Schedule } from '../config/index.js';
 import { AgentError } from '../errors.js';
+import { CertificateExpiryWarnings } from '../observability/expiry-warnings.js';
+import { healthMarginSeconds, CRON_HEALTH_MARGIN_SECONDS } from '../observability/health.js';
 import type { LogLevel } from '../observability/logger.js';
+import { AgentMetrics } from '../observability/metrics.js';
 import { Redactor } from '../observability/redact.js';
+import { ObservabilityServer } from '../observability/server.js';
+import { liveStatusDocument, type AgentView } from '../observability/status-document.js';
 import { watchFiles } from '../watch/watcher.js';
 import { LOG_LEVELS, loadScheduleOrReport, makeAgent, makeLog } from './agent-setup.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -23,6 +28,8 @@ expires, picks up rotated certificates at once, reloads on SIGHUP or when the sc
 and stops cleanly on SIGTERM/SIGINT. Logs go to stderr: text on a terminal, JSON otherwise.`;
 
 const STOP_BUDGET_MS = 4_500;
+/** Certificate expiry is also checked this often, not only when a job changes (12 h sessions). */
+const EXPIRY_CHECK_MS = 3_600_000;
 
 export async function runCommand(args: string[], io: CommandIO): Promise<number> {
   let values;
@@ -63,6 +70,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
 
   let stateTimer: NodeJS.Timeout | undefined;
   let stateWrite: Promise<void> = Promise.resolve();
+  let listener: ObservabilityServer | undefined;
   const saveState = () => {
     const snapshot: StateFile = {
       version: 1,
@@ -72,16 +80,35 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       updatedAt: new Date(io.clock.now()).toISOString(),
       replaces: agent.replaceCount,
       profiles: agent.status(),
+      ...(listener && { http: listener.address }),
     };
     stateWrite = stateWrite
       .then(() => writeState(schedule.credentialsFile, snapshot))
       .catch((e: unknown) => log.warn('could not write the state file', { error: String(e) }));
     return stateWrite;
   };
-  const onChange = () => {
-    if (!stateTimer) stateTimer = setTimeout(() => ((stateTimer = undefined), void saveState()), 250);
+  const warnings = new CertificateExpiryWarnings({ clock: io.clock, log, thresholdsSeconds: schedule.certificateExpiryWarnings });
+  const checkExpiry = () => {
+    const byName = new Map(schedule.profiles.map((p) => [p.name, p]));
+    warnings.check(agent.status().map((s) => ({ profile: s.name, certificate: s.certificate, sessionSeconds: byName.get(s.name)?.sessionDurationSeconds ?? 0 })));
   };
-  const agent = makeAgent(io, log, redactor, { watch: true, unrefTimers: false, onChange });
+  const onChange = () => {
+    if (!stateTimer) stateTimer = setTimeout(() => ((stateTimer = undefined), checkExpiry(), void saveState()), 250);
+  };
+  const metrics = new AgentMetrics({ processMetrics: true });
+  const agent = makeAgent(io, log, redactor, { watch: true, unrefTimers: false, onChange, events: metrics.events });
+  const view: AgentView = {
+    clock: io.clock,
+    pid: process.pid,
+    credentialsFile: () => schedule.credentialsFile,
+    profiles: () => agent.status(),
+    marginSeconds: (name) => {
+      const p = schedule.profiles.find((x) => x.name === name);
+      return p ? healthMarginSeconds(p.refresh) : CRON_HEALTH_MARGIN_SECONDS;
+    },
+    replaceCount: () => agent.replaceCount,
+  };
+  metrics.attach(view);
 
   try {
     await agent.start(agentConfig(schedule));
@@ -90,6 +117,21 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     await agent.stop();
     return EXIT.BAD_INPUT;
   }
+  if (schedule.http) {
+    // The listener is secondary: if it cannot start, the agent keeps the credentials fresh anyway.
+    try {
+      listener = await ObservabilityServer.start(schedule.http, { document: () => liveStatusDocument(view), metrics, redactor, log });
+      log.info('observability listener started', { ...listener.address, endpoints: '/metrics /healthz /status' });
+      if ('host' in schedule.http && !/^(127\.|::1$|localhost$)/.test(schedule.http.host)) {
+        log.warn('the observability listener is not on loopback: its endpoints have no authentication', { listen: schedule.http.listen });
+      }
+      onChange();
+    } catch (e) {
+      log.error('observability listener not started; the agent runs without it', { error: e instanceof AgentError ? e.describe() : String(e) });
+    }
+  }
+  const expiryTimer = setInterval(checkExpiry, EXPIRY_CHECK_MS);
+  expiryTimer.unref();
 
   let reloading: Promise<void> = Promise.resolve();
   const reload = (why: string) => {
@@ -99,10 +141,14 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
         const next = await loadSchedule(schedule.source.path, { env: io.env, home: io.env['HOME'] ?? homedir(), overrides: level ? { logLevel: level } : {} });
         if (next.source.hash === schedule.source.hash && why !== 'SIGHUP') return;
         const result = await agent.reload(agentConfig(next));
+        if (next.http?.listen !== schedule.http?.listen) log.warn('http.listen changed; the listener keeps its address until the agent restarts', { listening: schedule.http?.listen ?? 'off', configured: next.http?.listen ?? 'off' });
         schedule = next;
+        warnings.setThresholds(next.certificateExpiryWarnings);
+        metrics.reloaded('success');
         log.info('schedule reloaded', { reason: why, ...result });
         onChange();
       } catch (e) {
+        metrics.reloaded('rejected');
         const detail = e instanceof ConfigError ? formatIssues(e.issues) : e instanceof AgentError ? e.describe() : String(e);
         log.error('new schedule rejected; the previous one keeps running', { reason: why, errors: detail });
       }
@@ -119,7 +165,10 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   });
   log.info('stopping', { signal: String(io.signal.reason ?? 'abort') });
   offHangup?.();
-  const stopped = Promise.all([scheduleWatch.close(), reloading, agent.stop()]).then(() => true);
+  clearInterval(expiryTimer);
+  const closing = listener?.close().catch(() => {});
+  listener = undefined;
+  const stopped = Promise.all([scheduleWatch.close(), reloading, agent.stop(), closing]).then(() => true);
   const inTime = await Promise.race([stopped, new Promise<boolean>((r) => setTimeout(() => r(false), STOP_BUDGET_MS).unref())]);
   if (stateTimer) clearTimeout(stateTimer);
   await saveState();

@@ -1,34 +1,26 @@
 /**
- * `status --config FILE [--json]`: per profile, the credentials' expiry (from the file), the next
- * refresh, the last result or error (from the agent's state file, live while `run` is up), and the
- * certificate's not-after with the days left.
+ * `status --config FILE [--json]`: per profile, the credentials' expiry, the next refresh, the last
+ * result or error, health, and the certificate's (and its chain's) not-after with the days left —
+ * the running agent's own state: asked live from its observability listener when one is configured
+ * and answers, else read from the state file the agent replaces atomically. `--json` prints the same
+ * document `/status` serves (observability/status-document.ts builds both).
  */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { readState } from '../agent/state-file.js';
-import { processAlive, readProfiles } from '../credentials-file/index.js';
-import { describeCertificate, parseCertificateBundle } from '../keys/load.js';
+import { processAlive } from '../credentials-file/index.js';
+import { healthMarginSeconds } from '../observability/health.js';
+import { connectTarget, describeAddress, fetchStatus } from '../observability/status-client.js';
+import { buildStatusDocument, formatStatusText, type StatusDocument } from '../observability/status-document.js';
 import { loadScheduleOrReport } from './agent-setup.js';
 import { EXIT, type CommandIO } from './io.js';
 
 export const STATUS_HELP = `Usage: rolesanywhere-agent status --config FILE [--json]
 
-Shows each profile's credentials expiry, next refresh, last result or error, and certificate
-expiry. Live when an agent (run) is up; otherwise what the last run or once left behind.
+Shows each profile's credentials expiry, next refresh, last result or error, health, and
+certificate expiry, as the agent knows them: live from a running agent (through its http
+listener when configured, else its state file); otherwise what the last run or once left behind.
+--json prints the document the listener serves at /status.
 Exit codes: 0 every profile holds valid credentials, 6 some do not, 2 bad schedule.`;
-
-export interface StatusRow {
-  profile: string;
-  credentialsExpire?: string;
-  valid: boolean;
-  state?: string;
-  nextRefresh?: string;
-  lastSuccess?: string;
-  lastError?: string;
-  certificateNotAfter?: string;
-  certificateDaysLeft?: number;
-  certificateError?: string;
-}
 
 export async function statusCommand(args: string[], io: CommandIO): Promise<number> {
   let values;
@@ -44,63 +36,37 @@ export async function statusCommand(args: string[], io: CommandIO): Promise<numb
   }
   const schedule = await loadScheduleOrReport(values.config, io, 'status');
   if (typeof schedule === 'number') return schedule;
-  const now = io.clock.now();
   const state = await readState(schedule.credentialsFile);
   const live = !!state && state.command === 'run' && processAlive(state.pid);
-  let sections = new Map<string, Map<string, string>>();
-  let fileError: string | undefined;
-  try {
-    sections = readProfiles(await readFile(schedule.credentialsFile, 'utf8'));
-  } catch (e) {
-    fileError = `${schedule.credentialsFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
-  }
-  const byName = new Map((state?.profiles ?? []).map((p) => [p.name, p]));
-  const rows: StatusRow[] = [];
-  for (const p of schedule.profiles) {
-    const keys = sections.get(p.name);
-    const expText = keys?.get('x_security_token_expires');
-    const exp = expText ? Date.parse(expText) : NaN;
-    const row: StatusRow = { profile: p.name, valid: !!keys?.get('aws_access_key_id') && !Number.isNaN(exp) && exp > now };
-    if (!Number.isNaN(exp)) row.credentialsExpire = new Date(exp).toISOString();
-    const s = byName.get(p.name);
-    if (s) {
-      row.state = live ? s.state : `${s.state} (as of ${state!.updatedAt}, agent not running)`;
-      if (live && s.nextRefresh) row.nextRefresh = s.nextRefresh;
-      if (s.lastSuccess) row.lastSuccess = s.lastSuccess;
-      if (s.lastError) row.lastError = `${s.lastError.code}: ${s.lastError.message}`;
-    }
-    if (!p.certificate.startsWith('pkcs11:')) {
-      try {
-        const [leaf] = parseCertificateBundle(await readFile(p.certificate, 'utf8'), p.certificate);
-        if (leaf) {
-          const d = describeCertificate(leaf);
-          row.certificateNotAfter = d.notAfter.toISOString();
-          row.certificateDaysLeft = Math.floor((d.notAfter.getTime() - now) / 86_400_000);
-        }
-      } catch (e) {
-        row.certificateError = e instanceof Error ? e.message : String(e);
+
+  let doc: StatusDocument | undefined;
+  let text: string | undefined;
+  // The address the running agent recorded (port 0 resolved) before the configured one.
+  const address = (live && state?.http) || (schedule.http && connectTarget(schedule.http));
+  if (address) {
+    try {
+      const answer = await fetchStatus(address);
+      if (answer.document.credentialsFile !== schedule.credentialsFile) {
+        throw new Error(`it serves the agent of ${answer.document.credentialsFile}, not of ${schedule.credentialsFile}`);
       }
-    } else if (s?.certificate?.notAfter) {
-      row.certificateNotAfter = s.certificate.notAfter;
-      row.certificateDaysLeft = Math.floor((Date.parse(s.certificate.notAfter) - now) / 86_400_000);
-    }
-    rows.push(row);
-  }
-  if (values.json) {
-    io.stdout.write(JSON.stringify({ credentialsFile: schedule.credentialsFile, live, ...(fileError ? { fileError } : {}), profiles: rows }, null, 2) + '\n');
-  } else {
-    io.stdout.write(`${schedule.credentialsFile} (${live ? `agent running, pid ${state!.pid}` : 'no agent running'})${fileError ? ` — ${fileError}` : ''}\n`);
-    for (const r of rows) {
-      const parts = [
-        r.profile,
-        r.valid ? `valid until ${r.credentialsExpire}` : r.credentialsExpire ? `EXPIRED ${r.credentialsExpire}` : 'NO CREDENTIALS',
-        r.state ? `state ${r.state}` : undefined,
-        r.nextRefresh ? `next refresh ${r.nextRefresh}` : undefined,
-        r.lastError ? `last error ${r.lastError}` : undefined,
-        r.certificateNotAfter ? `certificate until ${r.certificateNotAfter} (${r.certificateDaysLeft} days)` : r.certificateError ? `certificate: ${r.certificateError}` : undefined,
-      ].filter(Boolean);
-      io.stdout.write(parts.join('\t') + '\n');
+      ({ document: doc, text } = answer);
+    } catch (e) {
+      if (live) io.stderr.write(`rolesanywhere-agent status: the agent's listener ${describeAddress(address)} did not answer (${(e as Error).message}); showing its state file\n`);
     }
   }
-  return rows.every((r) => r.valid) ? EXIT.OK : EXIT.PARTIAL;
+  if (!doc) {
+    const now = io.clock.now();
+    const byName = new Map((state?.profiles ?? []).map((p) => [p.name, p]));
+    doc = buildStatusDocument({
+      credentialsFile: schedule.credentialsFile,
+      source: state ? 'state-file' : 'none',
+      live,
+      ...(state && { pid: state.pid, updatedAt: state.updatedAt }),
+      now,
+      profiles: schedule.profiles.map((p) => ({ name: p.name, status: byName.get(p.name), marginSeconds: healthMarginSeconds(p.refresh) })),
+    });
+    text = JSON.stringify(doc, null, 2) + '\n';
+  }
+  io.stdout.write(values.json ? text! : formatStatusText(doc));
+  return doc.profiles.every((r) => r.valid) ? EXIT.OK : EXIT.PARTIAL;
 }

@@ -228,12 +228,51 @@ export const readTimeZone: Reader<string> = (node, path, ctx) => {
   return text;
 };
 
-/** `host:port`, `[v6]:port`; port 1..65535. */
-export const readListen: Reader<{ host: string; port: number }> = (node, path, ctx) => {
+/** Where the observability listener listens: a TCP address, or a unix socket path. */
+export type ListenAddress = { host: string; port: number } | { socket: string };
+
+/** Longest unix socket path every platform takes (sun_path is 104 bytes on macOS, 108 on Linux). */
+export const MAX_SOCKET_PATH_BYTES = 103;
+
+/**
+ * `host:port`, `[v6]:port` (port 0..65535; 0 takes a free port, which the agent logs and writes to
+ * its state file), or a unix socket path: absolute, `~/…`, or `./…`/`../…` relative to the schedule.
+ */
+export const readListen: Reader<ListenAddress> = (node, path, ctx) => {
   const text = readString(node, path, ctx);
   if (text === undefined) return undefined;
+  if (/^(\/|~\/|\.\.?\/)/.test(text)) {
+    const expanded = expandPath(text, ctx);
+    if ('error' in expanded) return fail(ctx, path, node, expanded.error, expanded.hint);
+    if (Buffer.byteLength(expanded.path) > MAX_SOCKET_PATH_BYTES) {
+      return fail(ctx, path, node, `the socket path ${expanded.path} is longer than ${MAX_SOCKET_PATH_BYTES} bytes`, 'unix socket paths are limited in length: choose a shorter one, e.g. under /run');
+    }
+    return { socket: expanded.path };
+  }
   const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || port < 1 || port > 65535) return fail(ctx, path, node, `"${text}" is not host:port`, 'e.g. "127.0.0.1:9464" or "[::1]:9464"');
+  if (!m || port > 65535) return fail(ctx, path, node, `"${text}" is not host:port`, 'e.g. "127.0.0.1:9464" or "[::1]:9464"');
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+};
+
+/** Whole days (`30d`) or a duration (`12h`, seconds), 1 minute to 10 years. */
+const WARNING_MAX_SECONDS = 3650 * 86_400;
+export const readExpiryWarnings: Reader<number[]> = (node, path, ctx) => {
+  if (node.kind !== 'seq') return fail(ctx, path, node, `expected a list of durations, got ${describe(node)}`, 'e.g. [30d, 7d, 1d], or [] for no warnings');
+  const out: number[] = [];
+  let ok = true;
+  node.items.forEach((item, i) => {
+    const p = `${path}[${i}]`;
+    const raw = item.kind === 'scalar' && (typeof item.value === 'string' || typeof item.value === 'number') ? item.value : undefined;
+    const days = typeof raw === 'string' ? /^\s*(\d+)d\s*$/.exec(raw) : null;
+    const seconds = days ? Number(days[1]) * 86_400 : raw === undefined ? undefined : parseDuration(raw);
+    if (seconds === undefined) {
+      ok = false;
+      fail(ctx, p, item, `${describe(item)} is not a duration`, 'write days (30d), or a duration such as 12h');
+    } else if (seconds < 60 || seconds > WARNING_MAX_SECONDS) {
+      ok = false;
+      fail(ctx, p, item, `${String(raw).trim()} is outside the 1m..3650d range for a certificate expiry warning`);
+    } else out.push(seconds);
+  });
+  return ok ? [...new Set(out)].sort((a, b) => b - a) : undefined;
 };

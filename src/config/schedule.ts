@@ -27,6 +27,7 @@ import {
   readEndpoint,
   readEnum,
   readEnvName,
+  readExpiryWarnings,
   readKeySource,
   readListen,
   readNumber,
@@ -37,6 +38,7 @@ import {
   readTimeZone,
   describe,
   type FieldContext,
+  type ListenAddress,
   type Reader,
 } from './fields.js';
 import { ConfigError, issue, type ConfigIssue, type Position } from './issues.js';
@@ -101,8 +103,10 @@ export interface Schedule {
   profiles: ResolvedProfile[];
   rateLimit: RateLimit;
   logLevel: LogLevel;
-  /** Observability listener; absent means off. */
-  http?: { listen: string; host: string; port: number };
+  /** Observability listener; absent means off. `listen` is the address as written (normalised). */
+  http?: { listen: string } & ListenAddress;
+  /** Log a warning when a certificate has less than this left (seconds, largest first). */
+  certificateExpiryWarnings: number[];
   source: { path: string; hash: string };
 }
 
@@ -128,6 +132,8 @@ export interface ScheduleDeps {
   baseDir?: string;
 }
 
+/** 30, 7 and 1 days: the thresholds AWS's own DaysToExpiry alarms suggest. */
+export const DEFAULT_CERTIFICATE_EXPIRY_WARNINGS = [30 * 86_400, 7 * 86_400, 86_400];
 export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 8, burst: 8, concurrency: 4 };
 export const DEFAULT_SESSION_SECONDS = 3600;
 /** Without `refresh:`, refresh min(15m, a quarter of the session) before expiry. */
@@ -557,6 +563,7 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
   let logLevel: LogLevel = 'info';
   const rateLimit: RateLimit = { ...DEFAULT_RATE_LIMIT };
   let http: Schedule['http'];
+  let expiryWarnings = DEFAULT_CERTIFICATE_EXPIRY_WARNINGS;
   let defaultsLayer: ProfileLayer = {};
   let profilesNode: RawEntry | undefined;
 
@@ -581,9 +588,13 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
         if (isNull(v)) break;
         walkMap(v, p, 'http', ctx, (e, q) => {
           const listen = readListen(e.value, q, ctx);
-          if (listen) http = { listen: `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`, ...listen };
+          if (listen && 'socket' in listen) http = { listen: listen.socket, ...listen };
+          else if (listen) http = { listen: `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`, ...listen };
         });
         if (v.kind === 'map' && !v.entries.some((e) => e.key === 'listen')) issues.push(issue(childPath(p, 'listen'), v.pos, 'http needs listen:', 'e.g. listen: "127.0.0.1:9464", or remove http: to keep the listener off'));
+        break;
+      case 'certificate_expiry_warnings':
+        if (!isNull(v)) expiryWarnings = readExpiryWarnings(v, p, ctx) ?? expiryWarnings;
         break;
       case 'defaults':
         defaultsLayer = readProfileLayer(v, 'defaults', 'defaults', ctx) ?? {};
@@ -654,6 +665,7 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
     rateLimit,
     logLevel,
     ...(http && { http }),
+    certificateExpiryWarnings: expiryWarnings,
     source: { path: sourceName, hash: createHash('sha256').update(text).digest('hex') },
   };
 }
