@@ -67,7 +67,6 @@ need_arg() { [ $# -ge 2 ] && [ -n "$2" ] || die $E_USAGE "$1 needs a value — s
 while [ $# -gt 0 ]; do
   case $1 in
     --user) MODE=user ;;
-    --system) MODE=system ;;
     --prefix) need_arg "$@"; PREFIX=$2; shift ;;
     --prefix=*) PREFIX=${1#*=} ;;
     --config-dir) need_arg "$@"; CONFDIR=$2; shift ;;
@@ -203,20 +202,24 @@ stage_lib() {
   old=$D$LIBDIR
   say "installing the agent in $LIBDIR"
   run mkdir -p "$stage" "$stage/dist"
-  run cp "$SRC/package.json" "$SRC/package-lock.json" "$stage/"
+  run cp "$SRC/package.json" "$stage/"
+  # npm pack leaves the lock file out of a tarball; a clone has it.
+  if [ -f "$SRC/package-lock.json" ]; then run cp "$SRC/package-lock.json" "$stage/"; fi
   run cp -R "$SRC/dist/src" "$stage/dist/src"
   run cp -R "$SRC/config" "$SRC/packaging" "$stage/"
   run cp "$SRC/install.sh" "$stage/install.sh"
   # Production dependencies: the previous install's when the lock file is unchanged; else this
   # tree's node_modules without its dev dependencies (no network); else npm ci from the registry.
-  if [ -d "$old/node_modules" ] && cmp -s "$old/package-lock.json" "$SRC/package-lock.json"; then
+  if [ -d "$old/node_modules" ] && [ -f "$SRC/package-lock.json" ] && cmp -s "$old/package-lock.json" "$SRC/package-lock.json"; then
     say "dependencies unchanged: keeping the installed ones"
     run mv "$old/node_modules" "$stage/node_modules"
   elif [ -d "$SRC/node_modules" ]; then
     run cp -RH "$SRC/node_modules" "$stage/node_modules"
-    run sh -c 'cd "$1" && "$2" prune --omit=dev --no-audit --no-fund --loglevel=error >/dev/null' sh "$stage" "$NPM"
-  else
+    run sh -c 'cd "$1" && "$2" prune --omit=dev --offline --no-audit --no-fund --loglevel=error >/dev/null' sh "$stage" "$NPM"
+  elif [ -f "$SRC/package-lock.json" ]; then
     run sh -c 'cd "$1" && "$2" ci --omit=dev --no-audit --no-fund --loglevel=error' sh "$stage" "$NPM"
+  else
+    run sh -c 'cd "$1" && "$2" install --omit=dev --no-audit --no-fund --loglevel=error' sh "$stage" "$NPM"
   fi
   if [ -e "$old" ]; then
     run mv "$old" "$old.old.$$"

@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseSchedule } from '../../src/config/index.js';
@@ -294,6 +294,17 @@ describe('install.sh', function () {
       expect(r.stdout).to.include(`+ systemctl --user enable ${NAME}.service`);
       expect(readdirSync(h), 'nothing written in HOME').to.deep.equal([]);
       expect(calls(dlog), 'no system tool run').to.deep.equal([]);
+    });
+
+    it('from an npm pack tree (built, no lock file, no sources, no node_modules) it installs from the registry without building (dry run)', async () => {
+      const tree = join(dir, 'package');
+      for (const p of ['package.json', 'install.sh', 'packaging', 'config', 'dist/src']) cpSync(join(ROOT, p), join(tree, p), { recursive: true });
+      const h = join(dir, 'home');
+      const r = await runScript('sh', [join(tree, 'install.sh'), '--user', '--dry-run'], { HOME: h, PATH: systemPath(fakeTools(join(dir, 'fakes'), join(dir, 'log'), { systemctl: 0 })) });
+      expectOk(r, 'dry run from a pack tree');
+      expect(r.stdout).to.match(/^\+ sh -c cd "\$1" && "\$2" install --omit=dev .* sh .*\.new\.\d+ \S*npm$/m);
+      expect(r.stdout).to.not.match(/building|prune| ci /);
+      expect(readdirSync(h)).to.deep.equal([]);
     });
 
     it('an unknown option exits 2 with the usage; --help exits 0', async () => {
