@@ -41,6 +41,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'list certificates and keys on a PKCS#11 token or in a PEM file, with URIs to copy',
     load: async () => (await import('./cli/list-certs.js')).listCertsCommand,
   },
+  import: {
+    summary: 'print a schedule translated from the aws_signing_helper profiles of the AWS config file',
+    load: async () => (await import('./cli/import.js')).importCommand,
+  },
   demo: {
     summary: 'the whole loop on this machine: demo PKI, local emulator, agent (no AWS account)',
     load: async () => (await import('./cli/demo.js')).demoCommand,

@@ -2,21 +2,17 @@ import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onceCommand } from '../../src/cli/once.js';
-import { statusCommand, type StatusRow } from '../../src/cli/status.js';
+import { statusCommand } from '../../src/cli/status.js';
+import type { StatusDocument } from '../../src/observability/status-document.js';
 import { describeCertificate } from '../../src/keys/load.js';
 import { captureIO } from '../helpers/io.js';
 import type { Issued } from '../helpers/pki.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { makeWorld, roleArn, type World } from '../helpers/world.js';
-import { cleanEnv, ensureBuilt, killAll, runCli, setInSection, spawnAgent, waitFor } from '../agent/fixtures/agent-process.js';
+import { cleanEnv, ensureBuilt, killAll, runCli, spawnAgent, waitFor } from '../agent/fixtures/agent-process.js';
 import { scheduleDoc, writeSchedule, type ProfileSpec } from '../agent/fixtures/schedule.js';
 
-interface StatusJson {
-  credentialsFile: string;
-  live: boolean;
-  fileError?: string;
-  profiles: StatusRow[];
-}
+type StatusJson = StatusDocument;
 
 describe('status', function () {
   this.timeout(30_000);
@@ -59,26 +55,22 @@ describe('status', function () {
     expect(code, 'exit code').to.equal(0);
     expect(json.live, 'live').to.equal(false);
     expect(json.credentialsFile).to.equal(s.credentials);
-    const at = (json.profiles[0]?.state ?? '').replace(/^fresh \(as of (.*), agent not running\)$/, '$1');
-    expect(Date.parse(at), `time in the state "${json.profiles[0]?.state}"`).to.be.closeTo(Date.now(), 10_000);
-    expect(json.profiles).to.deep.equal([
-      {
-        profile: 'web',
-        valid: true,
-        credentialsExpire: new Date(issuedFor('app')[0]!.expiration).toISOString(),
-        state: `fresh (as of ${at}, agent not running)`,
-        lastSuccess: json.profiles[0]!.lastSuccess,
-        ...certificateOf(w.rsa.leaf),
-      },
-      {
-        profile: 'db',
-        valid: true,
-        credentialsExpire: new Date(issuedFor('backup')[0]!.expiration).toISOString(),
-        state: `fresh (as of ${at}, agent not running)`,
-        lastSuccess: json.profiles[1]!.lastSuccess,
-        ...certificateOf(w.ec.directLeaf),
-      },
-    ]);
+    expect(json.source, 'read from the state file once left').to.equal('state-file');
+    expect(Date.parse(json.updatedAt!), 'state file time').to.be.closeTo(Date.now(), 10_000);
+    expect(json.profiles.map((p) => p.profile)).to.deep.equal(['web', 'db']);
+    expect(json.profiles[0]).to.include({
+      state: 'fresh',
+      valid: true,
+      credentialsExpire: new Date(issuedFor('app')[0]!.expiration).toISOString(),
+      ...certificateOf(w.rsa.leaf),
+    });
+    expect(json.profiles[1]).to.include({
+      state: 'fresh',
+      valid: true,
+      credentialsExpire: new Date(issuedFor('backup')[0]!.expiration).toISOString(),
+      ...certificateOf(w.ec.directLeaf),
+    });
+    expect(json.profiles[0]!.nextRefresh, 'once leaves no next refresh: nothing will run it').to.equal(undefined);
     expect(Date.parse(json.profiles[0]!.lastSuccess!), 'last success').to.be.closeTo(Date.now(), 10_000);
   });
 
@@ -86,7 +78,12 @@ describe('status', function () {
     const s = setup({ web: { role: 'deploy', key: w.ecFiles }, denied: { role: 'not-granted', key: w.ecFiles }, old: { role: 'audit', key: w.ecFiles } });
     expect(await onceCommand(['--config', s.schedule], captureIO({ HOME: s.dir })), 'once exit code').to.equal(6);
     const expiredAt = new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    writeFileSync(s.credentials, setInSection(readFileSync(s.credentials, 'utf8'), 'old', 'x_security_token_expires', expiredAt));
+    // Status reports what the agent knows (its state file), not a guess from the credentials file:
+    // age the 'old' profile there.
+    const statePath = `${s.credentials}.agent-state.json`;
+    const state = JSON.parse(readFileSync(statePath, 'utf8')) as { profiles: Array<{ name: string; expiration?: string }> };
+    state.profiles.find((p) => p.name === 'old')!.expiration = new Date(expiredAt).toISOString();
+    writeFileSync(statePath, JSON.stringify(state));
     const { code, json } = await status(s.schedule, s.dir);
     expect(code, 'exit code').to.equal(6);
     const rows = Object.fromEntries(json.profiles.map((r) => [r.profile, r]));
@@ -101,7 +98,7 @@ describe('status', function () {
     const io = captureIO({ HOME: s.dir });
     expect(await statusCommand(['--config', s.schedule], io)).to.equal(6);
     const lines = io.out().split('\n');
-    expect(lines[0]).to.equal(`${s.credentials} (no agent running)`);
+    expect(lines[0]).to.match(new RegExp(`^${s.credentials.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(no agent running; state as of .*\\) — NOT HEALTHY$`));
     expect(lines[2]?.split('\t').slice(0, 2)).to.deep.equal(['denied', 'NO CREDENTIALS']);
     expect(lines[3]?.split('\t').slice(0, 2)).to.deep.equal(['old', `EXPIRED ${new Date(expiredAt).toISOString()}`]);
   });
@@ -139,16 +136,16 @@ describe('status', function () {
     const text = await runCli(['status', '--config', s.schedule], cleanEnv(s.dir));
     expect(text.code, `exit code; stderr: ${text.stderr}`).to.equal(0);
     const lines = text.stdout.split('\n');
-    expect(lines[0]).to.equal(`${s.credentials} (agent running, pid ${agent.pid})`);
+    expect(lines[0]).to.match(new RegExp(`\\(agent running, pid ${agent.pid}; state file of `));
     expect(lines[1]).to.include(`\tnext refresh ${refreshed[0]!['next_refresh']}\t`);
 
     agent.kill('SIGTERM');
     expect((await agent.exited).code, 'agent exit code').to.equal(0);
     const after = await status(s.schedule, s.dir);
     expect(after.json.live, 'live after the agent stopped').to.equal(false);
-    expect(after.json.profiles.map((p) => [p.valid, p.nextRefresh, p.state?.replace(/as of [^,]*/, 'as of …')])).to.deep.equal([
-      [true, undefined, 'stopped (as of …, agent not running)'],
-      [true, undefined, 'stopped (as of …, agent not running)'],
+    expect(after.json.profiles.map((p) => [p.valid, p.nextRefresh, p.state])).to.deep.equal([
+      [true, undefined, 'stopped'],
+      [true, undefined, 'stopped'],
     ]);
     expect(after.code, 'exit code: the credentials are still valid').to.equal(0);
   });
