@@ -43,10 +43,12 @@ describe('loadSigner', () => {
   });
 
   for (const field of ['certificate', 'privateKey'] as const) {
-    it(`answers a pkcs11: URI in ${field} with ARGUMENT_INVALID until the PKCS#11 source is wired in`, async () => {
+    it(`hands a pkcs11: URI in ${field} to the PKCS#11 source, which names the module it could not load`, async () => {
       const files = writePair(tmp.dir, 'ec', ec().leaf);
-      const e = await thrown(() => loadSigner({ ...files, [field]: 'pkcs11:token=agent;object=host' }));
-      expect([e.code, e.message]).to.deep.equal(['ARGUMENT_INVALID', 'PKCS#11 support not built']);
+      const lib = join(tmp.dir, 'no-such-module.so');
+      const e = await thrown(() => loadSigner({ ...files, [field]: 'pkcs11:token=agent;object=host', pkcs11Lib: lib }));
+      expect(e.code).to.equal('PKCS11');
+      expect(e.message).to.include(`cannot load the PKCS#11 module ${lib}`);
     });
   }
 
