@@ -108,7 +108,8 @@ export async function issue(o: IssueOptions): Promise<Issued> {
     subject: `CN=${o.name}`,
     issuer: o.issuer ? o.issuer.cert.subject : `CN=${o.name}`,
     notBefore: o.notBefore ?? new Date(now - 60 * 60 * 1000),
-    notAfter: o.notAfter ?? new Date(now + 30 * 24 * 60 * 60 * 1000),
+    // 90 days: longer than the agent's default 30-day expiry warning, so tests see none by default.
+    notAfter: o.notAfter ?? new Date(now + 90 * 24 * 60 * 60 * 1000),
     signingAlgorithm: signingAlgorithm(signerKind, o.hash ?? 'SHA-256'),
     publicKey: keys.publicKey,
     signingKey: await signingKeyFor(o.issuer ? o.issuer.keys.privateKey : keys.privateKey, signerKind, o.hash ?? 'SHA-256'),

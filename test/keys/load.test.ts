@@ -42,15 +42,19 @@ describe('loadSigner', () => {
     expect(verify('sha256', data, { key: ec().leaf.nodeCert.publicKey, dsaEncoding: 'der' }, sig)).to.equal(true);
   });
 
-  for (const field of ['certificate', 'privateKey'] as const) {
-    it(`hands a pkcs11: URI in ${field} to the PKCS#11 source, which names the module it could not load`, async () => {
-      const files = writePair(tmp.dir, 'ec', ec().leaf);
-      const lib = join(tmp.dir, 'no-such-module.so');
-      const e = await thrown(() => loadSigner({ ...files, [field]: 'pkcs11:token=agent;object=host', pkcs11Lib: lib }));
-      expect(e.code).to.equal('PKCS11');
-      expect(e.message).to.include(`cannot load the PKCS#11 module ${lib}`);
-    });
-  }
+  it('hands a pkcs11: private key to the PKCS#11 source, which names the module it could not load', async () => {
+    const files = writePair(tmp.dir, 'ec', ec().leaf);
+    const lib = join(tmp.dir, 'no-such-module.so');
+    const e = await thrown(() => loadSigner({ ...files, privateKey: 'pkcs11:token=agent;object=host', pkcs11Lib: lib }));
+    expect(e.code).to.equal('PKCS11');
+    expect(e.message).to.include(`cannot load the PKCS#11 module ${lib}`);
+  });
+
+  it('refuses a certificate on a token with the key in a file, naming the key file', async () => {
+    const files = writePair(tmp.dir, 'ec', ec().leaf);
+    const e = await thrown(() => loadSigner({ ...files, certificate: 'pkcs11:token=agent;object=host' }));
+    expect([e.code, e.message]).to.deep.equal(['CONFIG_INVALID', `private key ${files.privateKey} is not a pkcs11: URI`]);
+  });
 
   it('fails with FILE_UNREADABLE naming a missing certificate file', async () => {
     const certificate = join(tmp.dir, 'nope.pem');
