@@ -109,7 +109,7 @@ interface AgentRun {
 
 function startAgent(config: string): AgentRun {
   const nodeFlags = process.env['BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? [];
-  const proc = spawn(process.execPath, [...nodeFlags, MAIN, 'run', '--config', config, '--log-format', 'json', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', process.env['BENCH_DEBUG'] ? 'inherit' : 'ignore'] });
+  const proc = spawn(process.execPath, [...nodeFlags, MAIN, 'run', '--config', config, '--log-format', 'json'], { stdio: ['ignore', 'ignore', process.env['BENCH_DEBUG'] ? 'inherit' : 'ignore'] });
   const exited = new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
   return { proc, exited };
 }
@@ -129,7 +129,7 @@ async function coldFill(base: string, n: number, endpoint: string, ca: string, k
   const wall = performance.now() - t0;
   const cpu = cpuSeconds(agent.proc.pid!);
   const rss = peakRssMb(agent.proc.pid!);
-  await sleep(400); // the state file is written 250 ms after the last change
+  await sleep(1300); // the state file is written 1 s after the last change
   const state = JSON.parse(readFileSync(`${file}.agent-state.json`, 'utf8')) as { replaces?: number };
   return { n, dir, file, agent, wall, cpu, rss, replaces: state.replaces ?? NaN };
 }
@@ -165,7 +165,12 @@ async function main(): Promise<void> {
       console.error(`cold fill ${n}: ${r.wall.toFixed(0)} ms, cpu ${r.cpu.toFixed(2)} s, rss ${r.rss.toFixed(0)} MB, replaces ${r.replaces}`);
       if (n !== 1000) await stopAgent(r.agent);
     }
-    if (process.env['BENCH_SIZES']) return;
+    if (process.env['BENCH_SIZES']) {
+      // A partial run (profiling): stop what is still running and leave the table alone.
+      if (fills.at(-1)?.n === 1000) await stopAgent(fills.at(-1)!.agent);
+      emu.proc.kill('SIGTERM');
+      return;
+    }
     const [one, , thousand] = fills as [(typeof fills)[0], (typeof fills)[0], (typeof fills)[0]];
     const cpuPerRefreshMs = ((thousand.cpu - one.cpu) / 999) * 1000;
 

@@ -108,6 +108,8 @@ export class Agent {
   private config: AgentConfig | undefined;
   private readonly jobs = new Map<string, Job>();
   private readonly specs = new Map<string, AgentProfile>();
+  /** keyId(spec.key) per profile, computed once (it hashes the spec). */
+  private readonly keyIds = new Map<string, string>();
   private readonly sources = new Map<string, SourceEntry>();
   private readonly transports = new Map<string, Transport>();
   private readonly timers: TimerQueue;
@@ -222,7 +224,7 @@ export class Agent {
       const s: ProfileStatus = j.snapshot();
       const spec = this.specs.get(j.name);
       if (spec) {
-        const entry = this.sources.get(keyId(spec.key));
+        const entry = this.sources.get(this.keyIds.get(j.name)!);
         const signer = entry?.source.peek();
         s.certificate = { path: spec.key.certificate };
         if (signer) {
@@ -305,6 +307,7 @@ export class Agent {
 
   private sourceFor(p: AgentProfile): SignerSource {
     const id = keyId(p.key);
+    this.keyIds.set(p.name, id);
     let entry = this.sources.get(id);
     if (!entry) {
       const source = new SignerSource(p.key, this.deps.loadSigner, this.deps.log);
@@ -376,8 +379,9 @@ export class Agent {
     await job?.settled();
     this.jobs.delete(name);
     this.specs.delete(name);
-    if (spec) {
-      const id = keyId(spec.key);
+    const id = this.keyIds.get(name);
+    this.keyIds.delete(name);
+    if (spec && id) {
       const entry = this.sources.get(id);
       entry?.users.delete(name);
       if (entry && entry.users.size === 0) {

@@ -28,6 +28,7 @@ expires, picks up rotated certificates at once, reloads on SIGHUP or when the sc
 and stops cleanly on SIGTERM/SIGINT. Logs go to stderr: text on a terminal, JSON otherwise.`;
 
 const STOP_BUDGET_MS = 4_500;
+const STATE_DEBOUNCE_MS = 1_000;
 /** Certificate expiry is also checked this often, not only when a job changes (12 h sessions). */
 const EXPIRY_CHECK_MS = 3_600_000;
 
@@ -93,7 +94,8 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     warnings.check(agent.status().map((s) => ({ profile: s.name, certificate: s.certificate, sessionSeconds: byName.get(s.name)?.sessionDurationSeconds ?? 0 })));
   };
   const onChange = () => {
-    if (!stateTimer) stateTimer = setTimeout(() => ((stateTimer = undefined), checkExpiry(), void saveState()), 250);
+    // At most one state-file write a second: with 1000 profiles each write serialises them all.
+    if (!stateTimer) stateTimer = setTimeout(() => ((stateTimer = undefined), checkExpiry(), void saveState()), STATE_DEBOUNCE_MS);
   };
   const metrics = new AgentMetrics({ processMetrics: true });
   const agent = makeAgent(io, log, redactor, { watch: true, unrefTimers: false, onChange, events: metrics.events });

@@ -124,6 +124,7 @@ export class CredentialsWriter {
     const updates = [...batch].map(([profile, p]) => ({ profile, credentials: p.credentials }));
     this.replaces++;
     const { fs, onWarning, lock, clock } = this.options;
+    const started = (clock ?? systemClock).now();
     this.inFlight = replaceProfiles(this.path, updates, { fs, onWarning, lock, clock: clock ?? systemClock })
       .then(
         () => {
@@ -135,7 +136,16 @@ export class CredentialsWriter {
       )
       .finally(() => {
         this.inFlight = undefined;
-        if (this.pending.size && this.timer === undefined) this.run();
+        // Under a burst, gather for as long as the last replace took (at least the batch window)
+        // before the next one: a 1 MB file costs tens of ms to edit and verify, and back-to-back
+        // replaces would spend the agent's CPU on rewriting it rather than on refreshing.
+        if (this.pending.size && this.timer === undefined) {
+          const wait = Math.max(this.batchWindowMs, (this.options.clock ?? systemClock).now() - started);
+          this.timer = this.timers.setTimeout(() => {
+            this.timer = undefined;
+            this.run();
+          }, wait);
+        }
       });
   }
 }

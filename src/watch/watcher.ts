@@ -6,7 +6,7 @@
  * the old pair stays in use until the next change.
  */
 import { watch, type FSWatcher } from 'chokidar';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 
 export interface WatchOptions {
   /** Quiet time after the last event before calling back. */
@@ -26,16 +26,17 @@ export function watchFiles(paths: string[], onChange: (changed: string[]) => voi
   const debounceMs = o.debounceMs ?? 50;
   const stabilityMs = o.stabilityMs ?? 80;
   const files = [...new Set(paths.map((p) => resolve(p)))];
-  // Watching the parent directories as well catches a file that is deleted and re-created or
-  // renamed over, and a `..data` symlink swap in a Kubernetes secret volume.
-  const dirs = [...new Set(files.map((f) => dirname(f)))];
-  const watcher: FSWatcher = watch([...files, ...dirs], {
+  // chokidar watches a single file through its directory already (its `atomic` handling), which
+  // catches rename-over, delete-and-recreate and the `..data` symlink swap; watching the whole
+  // directory on top made every unrelated file in it (e.g. a credentials file written beside the
+  // certificates) cost a scan.
+  const watcher: FSWatcher = watch(files, {
     ignoreInitial: true,
     depth: 0,
     followSymlinks: true,
     awaitWriteFinish: { stabilityThreshold: stabilityMs, pollInterval: 20 },
   });
-  const interesting = (p: string) => files.includes(p) || dirs.includes(p) || /(^|\/)\.\.data(\/|$)/.test(p);
+  const interesting = (p: string) => files.includes(p) || /(^|\/)\.\.data(\/|$)/.test(p);
   let timer: NodeJS.Timeout | undefined;
   let pending = new Set<string>();
   const fire = () => {

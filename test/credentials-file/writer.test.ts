@@ -87,7 +87,12 @@ describe('CredentialsWriter', () => {
     const later = [w.write('b', creds('b', 1)), w.write('c', creds('c', 1)), w.write('a', creds('a', 2))];
     expect(timers.pending.size, 'no timer while in flight').to.equal(0);
     gate.resolve();
-    await Promise.all([first, ...later]);
+    await first;
+    // The next batch waits one gathering window (at least as long as the last replace took).
+    while (timers.pending.size === 0) await new Promise((r) => setImmediate(r));
+    expect(w.replaceCount, 'not yet replaced again').to.equal(1);
+    timers.fireAll();
+    await Promise.all(later);
     expect(w.replaceCount).to.equal(2);
     expect(['a', 'b', 'c'].map((p) => akid(file, p))).to.deep.equal([creds('a', 2).accessKeyId, creds('b', 1).accessKeyId, creds('c', 1).accessKeyId]);
   });
