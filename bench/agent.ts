@@ -12,7 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, sign } from 'node:crypto';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { issue, writePrivate, type Issued } from '../src/pki/issue.js';
@@ -36,6 +36,16 @@ function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS; // utime + stime
+}
+
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    out.set(tid, (Number(f[11]) + Number(f[12])) / TICKS);
+  }
+  return out;
 }
 
 function peakRssMb(pid: number): number {
@@ -165,18 +175,41 @@ async function main(): Promise<void> {
       console.error(`cold fill ${n}: ${r.wall.toFixed(0)} ms, cpu ${r.cpu.toFixed(2)} s, rss ${r.rss.toFixed(0)} MB, replaces ${r.replaces}`);
       if (n !== 1000) await stopAgent(r.agent);
     }
-    if (process.env['BENCH_SIZES']) {
+    if (process.env['BENCH_SIZES'] && !process.env['BENCH_IDLE_ONLY']) {
       // A partial run (profiling): stop what is still running and leave the table alone.
       if (fills.at(-1)?.n === 1000) await stopAgent(fills.at(-1)!.agent);
       emu.proc.kill('SIGTERM');
       return;
     }
-    const [one, , thousand] = fills as [(typeof fills)[0], (typeof fills)[0], (typeof fills)[0]];
+    const one = fills[0]!;
+    const thousand = fills.at(-1)!;
     const cpuPerRefreshMs = ((thousand.cpu - one.cpu) / 999) * 1000;
 
-    // Idle: 1000 fresh profiles, nothing due for ~45 min.
+    // Idle: 1000 fresh profiles, nothing due for ~45 min. First let the fill's aftermath settle
+    // (last state write, keep-alive sockets closing, the garbage collector shrinking the heap), then
+    // sample CPU every 5 s so a busy stretch shows where it is.
+    await sleep(Number(process.env['BENCH_SETTLE_SECONDS'] ?? 35) * 1000);
     const idle0 = cpuSeconds(thousand.agent.proc.pid!);
-    await sleep(IDLE_SECONDS * 1000);
+    const threads0 = threadCpu(thousand.agent.proc.pid!);
+    const samples: string[] = [];
+    for (let t = 0; t < IDLE_SECONDS; t += 5) {
+      const before = cpuSeconds(thousand.agent.proc.pid!);
+      await sleep(Math.min(5, IDLE_SECONDS - t) * 1000);
+      samples.push((cpuSeconds(thousand.agent.proc.pid!) - before).toFixed(2));
+    }
+    console.error(`idle CPU per 5 s: ${samples.join(' ')}`);
+    if (process.env['BENCH_STRACE']) {
+      const { execFileSync } = await import('node:child_process');
+      try {
+        execFileSync('timeout', ['-s', 'INT', '2', 'strace', ...(process.env['BENCH_STRACE'] === 'raw' ? ['-tt', '-e', 'trace=epoll_pwait,timerfd_settime,read,write'] : ['-f', '-c']), '-p', String(thousand.agent.proc.pid!)], { stdio: ['ignore', 'inherit', 'inherit'] });
+      } catch {
+        /* timeout ends strace with a non-zero status */
+      }
+    }
+    if (process.env['BENCH_THREADS']) {
+      const now = threadCpu(thousand.agent.proc.pid!);
+      for (const [tid, v] of now) console.error(`thread ${tid}: ${(v - (threads0.get(tid) ?? 0)).toFixed(2)} s during idle`);
+    }
     const idleCpu = cpuSeconds(thousand.agent.proc.pid!) - idle0;
     const rss1000 = peakRssMb(thousand.agent.proc.pid!);
     await stopAgent(thousand.agent);

@@ -97,7 +97,8 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     // At most one state-file write a second: with 1000 profiles each write serialises them all.
     if (!stateTimer) stateTimer = setTimeout(() => ((stateTimer = undefined), checkExpiry(), void saveState()), STATE_DEBOUNCE_MS);
   };
-  const metrics = new AgentMetrics({ processMetrics: true });
+  // Process metrics (and their event-loop sampling timer) only when someone can scrape them.
+  const metrics = new AgentMetrics({ processMetrics: !!schedule.http });
   const agent = makeAgent(io, log, redactor, { watch: true, unrefTimers: false, onChange, events: metrics.events });
   const view: AgentView = {
     clock: io.clock,

@@ -140,7 +140,11 @@ export class UndiciTransport implements Transport {
   }
 
   async post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<HttpReply> {
-    const timeout = AbortSignal.timeout(this.totalTimeoutMs);
+    // A timer cleared when the call ends: AbortSignal.timeout() would leave one armed per request
+    // for the full 30 s, a thousand of them after a cold fill.
+    const timer = new AbortController();
+    const timeout = timer.signal;
+    const handle = setTimeout(() => timer.abort(new Error('timeout')), this.totalTimeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
       const res = await request(url, {
@@ -163,6 +167,8 @@ export class UndiciTransport implements Transport {
         });
       }
       throw classifyNetworkError(e, url, signal);
+    } finally {
+      clearTimeout(handle);
     }
   }
 
