@@ -3,9 +3,9 @@
 # (run by the built CLI in the background), beside the cost of one RSA-2048 signature, of `--version`
 # (node start-up plus main.js) and of `credential-process --help` (plus the command's imports),
 # all measured in the same run.
-#   Run from the project root after a build:  bash test/cli/credential-process-wall.sh [N]
+#   Run from the project root after a build:  bash bench/credential-process-wall.sh [N]
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 N="${1:-10}"
 MAIN=dist/src/main.js
 [ -f "$MAIN" ] || { echo "build first: npx tsc -p ." >&2; exit 1; }
