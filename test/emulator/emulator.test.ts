@@ -312,7 +312,7 @@ describe('emulator: CreateSession over HTTP and HTTPS', function () {
     });
 
     it('judges certificate validity by its injected clock', async () => {
-      clock.advance(31 * 864e5); // pki leaves live 30 days
+      clock.advance(91 * 864e5); // pki leaves live 90 days
       expectRefused(await call(leafOf(ec)), 403, 'AccessDeniedException', 'CERT_EXPIRED');
     });
 
