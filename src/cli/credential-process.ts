@@ -3,11 +3,11 @@
  * JSON on stdout and nothing else. Failures are one actionable line on stderr and an exit code per
  * class (see io.ts EXIT). A drop-in for `aws_signing_helper credential-process`.
  */
-import { parseArgs } from 'node:util';
 import { loadSigner } from '../keys/load.js';
 import { createSession } from '../rolesanywhere/client.js';
 import { UndiciTransport } from '../rolesanywhere/transport.js';
 import { describeError, exitCodeFor } from './exit-codes.js';
+import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
 import { SESSION_FLAGS, SESSION_FLAGS_HELP, sessionSettings } from './session-flags.js';
 import { AgentError } from '../errors.js';
@@ -41,17 +41,8 @@ export function processOutput(c: Credentials): string {
 
 export async function credentialProcessCommand(args: string[], io: CommandIO): Promise<number> {
   const err = (line: string) => io.stderr.write(`rolesanywhere-agent credential-process: ${line}\n`);
-  let values;
-  try {
-    values = parseArgs({ args, options: SESSION_FLAGS, strict: true, allowPositionals: false }).values;
-  } catch (e) {
-    err(`${(e as Error).message} — see --help`);
-    return EXIT.BAD_INPUT;
-  }
-  if (values.help) {
-    io.stdout.write(CREDENTIAL_PROCESS_HELP + '\n');
-    return EXIT.OK;
-  }
+  const values = parseCommandFlags('credential-process', args, SESSION_FLAGS, CREDENTIAL_PROCESS_HELP, io);
+  if (typeof values === 'number') return values;
   const transportHolder: { t?: UndiciTransport } = {};
   let signer;
   try {

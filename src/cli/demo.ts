@@ -8,9 +8,9 @@
  */
 import { mkdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startEmulator, quickConfig } from '../emulator/index.js';
 import { issue, writePrivate, type Issued } from '../pki/issue.js';
+import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
 import { runCommand } from './run.js';
 
@@ -60,27 +60,20 @@ function installPair(dir: string, name: string, leaf: Issued): void {
 }
 
 export async function demoCommand(args: string[], io: CommandIO): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      options: {
-        dir: { type: 'string' },
-        duration: { type: 'string' },
-        'rotate-after': { type: 'string' },
-        lifetime: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    io.stderr.write(`rolesanywhere-agent demo: ${(e as Error).message} — see --help\n`);
-    return EXIT.BAD_INPUT;
-  }
-  if (values.help) {
-    io.stdout.write(DEMO_HELP + '\n');
-    return EXIT.OK;
-  }
+  const values = parseCommandFlags(
+    'demo',
+    args,
+    {
+      dir: { type: 'string' },
+      duration: { type: 'string' },
+      'rotate-after': { type: 'string' },
+      lifetime: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    DEMO_HELP,
+    io,
+  );
+  if (typeof values === 'number') return values;
   const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
   const duration = num(values.duration, 0);
   const rotateAfter = num(values['rotate-after'], 20);

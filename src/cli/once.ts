@@ -3,13 +3,13 @@
  * due (credentials this schedule already wrote and that are still good are kept), prints a
  * per-profile summary, and exits 0 when every selected profile is fresh, 6 otherwise.
  */
-import { parseArgs } from 'node:util';
 import { agentConfig } from '../agent/from-schedule.js';
 import { writeState } from '../agent/state-file.js';
 import type { ProfileStatus } from '../agent/agent.js';
 import type { LogLevel } from '../observability/logger.js';
 import { Redactor } from '../observability/redact.js';
 import { LOG_LEVELS, loadScheduleOrReport, makeAgent, makeLog } from './agent-setup.js';
+import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
 
 export const ONCE_HELP = `Usage: rolesanywhere-agent once --config FILE [--profile NAME]... [--json] [--log-level LEVEL]
@@ -25,27 +25,20 @@ export function summaryLine(s: ProfileStatus): string {
 }
 
 export async function onceCommand(args: string[], io: CommandIO): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      options: {
-        config: { type: 'string', short: 'c' },
-        profile: { type: 'string', multiple: true },
-        json: { type: 'boolean' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    io.stderr.write(`rolesanywhere-agent once: ${(e as Error).message} — see --help\n`);
-    return EXIT.BAD_INPUT;
-  }
-  if (values.help) {
-    io.stdout.write(ONCE_HELP + '\n');
-    return EXIT.OK;
-  }
+  const values = parseCommandFlags(
+    'once',
+    args,
+    {
+      config: { type: 'string', short: 'c' },
+      profile: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    ONCE_HELP,
+    io,
+  );
+  if (typeof values === 'number') return values;
   const level = values['log-level'] ?? 'warn';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     io.stderr.write(`rolesanywhere-agent once: --log-level must be one of ${LOG_LEVELS.join(', ')}\n`);

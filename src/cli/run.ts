@@ -4,7 +4,6 @@
  * logged while the old one keeps running. SIGTERM/SIGINT abort in-flight calls, finish the pending
  * write, release the lock and return 0 within 5 s.
  */
-import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
 import { agentConfig } from '../agent/from-schedule.js';
 import { writeState, type StateFile } from '../agent/state-file.js';
@@ -19,6 +18,7 @@ import { ObservabilityServer } from '../observability/server.js';
 import { liveStatusDocument, type AgentView } from '../observability/status-document.js';
 import { watchFiles } from '../watch/watcher.js';
 import { LOG_LEVELS, loadScheduleOrReport, makeAgent, makeLog } from './agent-setup.js';
+import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
 
 export const RUN_HELP = `Usage: rolesanywhere-agent run --config FILE [--log-level LEVEL] [--log-format text|json]
@@ -33,26 +33,19 @@ const STATE_DEBOUNCE_MS = 1_000;
 const EXPIRY_CHECK_MS = 3_600_000;
 
 export async function runCommand(args: string[], io: CommandIO): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      options: {
-        config: { type: 'string', short: 'c' },
-        'log-level': { type: 'string' },
-        'log-format': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    io.stderr.write(`rolesanywhere-agent run: ${(e as Error).message} — see --help\n`);
-    return EXIT.BAD_INPUT;
-  }
-  if (values.help) {
-    io.stdout.write(RUN_HELP + '\n');
-    return EXIT.OK;
-  }
+  const values = parseCommandFlags(
+    'run',
+    args,
+    {
+      config: { type: 'string', short: 'c' },
+      'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    RUN_HELP,
+    io,
+  );
+  if (typeof values === 'number') return values;
   const level = values['log-level'];
   if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
     io.stderr.write(`rolesanywhere-agent run: --log-level must be one of ${LOG_LEVELS.join(', ')}\n`);

@@ -5,13 +5,13 @@
  * and answers, else read from the state file the agent replaces atomically. `--json` prints the same
  * document `/status` serves (observability/status-document.ts builds both).
  */
-import { parseArgs } from 'node:util';
 import { readState } from '../agent/state-file.js';
 import { processAlive } from '../credentials-file/index.js';
 import { healthMarginSeconds } from '../observability/health.js';
 import { connectTarget, describeAddress, fetchStatus } from '../observability/status-client.js';
 import { buildStatusDocument, formatStatusText, type StatusDocument } from '../observability/status-document.js';
 import { loadScheduleOrReport } from './agent-setup.js';
+import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
 
 export const STATUS_HELP = `Usage: rolesanywhere-agent status --config FILE [--json]
@@ -23,17 +23,8 @@ listener when configured, else its state file); otherwise what the last run or o
 Exit codes: 0 every profile holds valid credentials, 6 some do not, 2 bad schedule.`;
 
 export async function statusCommand(args: string[], io: CommandIO): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
-  } catch (e) {
-    io.stderr.write(`rolesanywhere-agent status: ${(e as Error).message} — see --help\n`);
-    return EXIT.BAD_INPUT;
-  }
-  if (values.help) {
-    io.stdout.write(STATUS_HELP + '\n');
-    return EXIT.OK;
-  }
+  const values = parseCommandFlags('status', args, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, STATUS_HELP, io);
+  if (typeof values === 'number') return values;
   const schedule = await loadScheduleOrReport(values.config, io, 'status');
   if (typeof schedule === 'number') return schedule;
   const state = await readState(schedule.credentialsFile);

@@ -6,7 +6,6 @@
  * its own profile. `--once` refreshes one time and exits with the class's exit code.
  */
 import { homedir } from 'node:os';
-import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
 import type { AgentConfig, AgentProfile } from '../agent/agent.js';
 import { DEFAULT_RATE_LIMIT, defaultRefreshPolicy } from '../config/index.js';
@@ -15,6 +14,7 @@ import type { LogLevel } from '../observability/logger.js';
 import { Redactor } from '../observability/redact.js';
 import { makeAgent, makeLog } from './agent-setup.js';
 import { describeError, exitCodeFor, exitCodeForCode } from './exit-codes.js';
+import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
 import { SESSION_FLAGS, SESSION_FLAGS_HELP, sessionSettings } from './session-flags.js';
 
@@ -31,21 +31,14 @@ ${SESSION_FLAGS_HELP}`;
 
 export async function updateCommand(args: string[], io: CommandIO): Promise<number> {
   const err = (line: string) => io.stderr.write(`rolesanywhere-agent update: ${line}\n`);
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      options: { ...SESSION_FLAGS, profile: { type: 'string' }, once: { type: 'boolean' }, 'credentials-file': { type: 'string' } },
-      strict: true,
-    }).values;
-  } catch (e) {
-    err(`${(e as Error).message} — see --help`);
-    return EXIT.BAD_INPUT;
-  }
-  if (values.help) {
-    io.stdout.write(UPDATE_HELP + '\n');
-    return EXIT.OK;
-  }
+  const values = parseCommandFlags(
+    'update',
+    args,
+    { ...SESSION_FLAGS, profile: { type: 'string' }, once: { type: 'boolean' }, 'credentials-file': { type: 'string' } } as const,
+    UPDATE_HELP,
+    io,
+  );
+  if (typeof values === 'number') return values;
   let config: AgentConfig;
   const redactor = new Redactor();
   try {

@@ -3,12 +3,12 @@
  * certificate, dates, service rules, chain) and the ARNs — without calling AWS. Prints a table and
  * exits 0 when everything would work, 2 otherwise.
  */
-import { parseArgs } from 'node:util';
 import { checkScheduleInputs, formatIssues } from '../config/index.js';
 import { AgentError } from '../errors.js';
 import { describeCertificate, loadSigner } from '../keys/load.js';
 import { keyId } from '../agent/signer-source.js';
 import { loadScheduleOrReport } from './agent-setup.js';
+import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
 
 export const VALIDATE_HELP = `Usage: rolesanywhere-agent validate --config FILE [--json]
@@ -28,17 +28,8 @@ interface Row {
 }
 
 export async function validateCommand(args: string[], io: CommandIO): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
-  } catch (e) {
-    io.stderr.write(`rolesanywhere-agent validate: ${(e as Error).message} — see --help\n`);
-    return EXIT.BAD_INPUT;
-  }
-  if (values.help) {
-    io.stdout.write(VALIDATE_HELP + '\n');
-    return EXIT.OK;
-  }
+  const values = parseCommandFlags('validate', args, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, VALIDATE_HELP, io);
+  if (typeof values === 'number') return values;
   const schedule = await loadScheduleOrReport(values.config, io, 'validate');
   if (typeof schedule === 'number') return schedule;
   let problems = 0;
