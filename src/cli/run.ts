@@ -10,12 +10,11 @@ import { writeState, type StateFile } from '../agent/state-file.js';
 import { ConfigError, formatIssues, loadSchedule, type Schedule } from '../config/index.js';
 import { AgentError } from '../errors.js';
 import { CertificateExpiryWarnings } from '../observability/expiry-warnings.js';
-import { healthMarginSeconds, CRON_HEALTH_MARGIN_SECONDS } from '../observability/health.js';
 import type { LogLevel } from '../observability/logger.js';
 import { AgentMetrics } from '../observability/metrics.js';
 import { Redactor } from '../observability/redact.js';
 import { ObservabilityServer } from '../observability/server.js';
-import { liveStatusDocument, type AgentView } from '../observability/status-document.js';
+import { agentView, liveStatusDocument } from '../observability/status-document.js';
 import { watchFiles } from '../watch/watcher.js';
 import { LOG_LEVELS, loadScheduleOrReport, makeAgent, makeLog } from './agent-setup.js';
 import { parseCommandFlags } from './flags.js';
@@ -93,17 +92,12 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   // Process metrics (and their event-loop sampling timer) only when someone can scrape them.
   const metrics = new AgentMetrics({ processMetrics: !!schedule.http });
   const agent = makeAgent(io, log, redactor, { watch: true, unrefTimers: false, onChange, events: metrics.events });
-  const view: AgentView = {
+  const view = agentView(agent, {
     clock: io.clock,
     pid: process.pid,
     credentialsFile: () => schedule.credentialsFile,
-    profiles: () => agent.status(),
-    marginSeconds: (name) => {
-      const p = schedule.profiles.find((x) => x.name === name);
-      return p ? healthMarginSeconds(p.refresh) : CRON_HEALTH_MARGIN_SECONDS;
-    },
-    replaceCount: () => agent.replaceCount,
-  };
+    refreshOf: (name) => schedule.profiles.find((p) => p.name === name)?.refresh,
+  });
   metrics.attach(view);
 
   try {

@@ -4,9 +4,10 @@
  * replaces atomically) — never guessed from the credentials file. Also its text rendering for
  * `status`. Nothing secret goes in: no key material, no credentials, no access key fingerprint.
  */
-import type { ProfileStatus } from '../agent/agent.js';
+import type { Agent, ProfileStatus } from '../agent/agent.js';
 import type { Clock } from '../time/clock.js';
-import { profileHealth } from './health.js';
+import type { RefreshPolicy } from '../time/refresh.js';
+import { CRON_HEALTH_MARGIN_SECONDS, healthMarginSeconds, profileHealth } from './health.js';
 
 const DAY_MS = 86_400_000;
 
@@ -127,6 +128,24 @@ export interface AgentView {
   marginSeconds(profile: string): number;
   /** The credentials writer's replace count (Agent.replaceCount). */
   replaceCount(): number;
+}
+
+/** The view of a running agent; `refreshOf` answers from the schedule in force (it changes on reload). */
+export function agentView(
+  agent: Agent,
+  o: { clock: Clock; pid: number; credentialsFile: () => string; refreshOf: (profile: string) => RefreshPolicy | undefined },
+): AgentView {
+  return {
+    clock: o.clock,
+    pid: o.pid,
+    credentialsFile: o.credentialsFile,
+    profiles: () => agent.status(),
+    marginSeconds: (name) => {
+      const refresh = o.refreshOf(name);
+      return refresh ? healthMarginSeconds(refresh) : CRON_HEALTH_MARGIN_SECONDS;
+    },
+    replaceCount: () => agent.replaceCount,
+  };
 }
 
 /** The document a running agent serves at /status. */

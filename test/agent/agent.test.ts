@@ -1,78 +1,16 @@
 import { expect } from 'chai';
 import type { Credentials } from '../../src/credentials.js';
-import { Agent, type AgentConfig, type AgentProfile, type CredentialsSink } from '../../src/agent/agent.js';
+import { Agent, type AgentConfig, type AgentProfile } from '../../src/agent/agent.js';
 import { AgentError } from '../../src/errors.js';
 import type { Signer } from '../../src/keys/signer.js';
 import type { Log } from '../../src/observability/logger.js';
-import type { HttpReply, Transport } from '../../src/rolesanywhere/transport.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { ManualScheduler } from '../../src/time/manual-scheduler.js';
+import { FakeService, MemorySink, profile } from '../helpers/agent-fakes.js';
 import { memorySigner } from '../helpers/signer.js';
 import { KAT_EC_CERT, KAT_EC_KEY } from '../rolesanywhere/fixtures/kat-material.js';
 
 const T0 = Date.UTC(2026, 10, 22, 0, 0, 0);
-const TA = 'arn:aws:rolesanywhere:eu-west-1:111122223333:trust-anchor/2b7f1a3c-4d5e-4f60-8a9b-0c1d2e3f4a5b';
-const PR = 'arn:aws:rolesanywhere:eu-west-1:111122223333:profile/6c7d8e9f-0a1b-4c2d-9e3f-4a5b6c7d8e9f';
-
-function profile(name: string, extra: Partial<AgentProfile> = {}): AgentProfile {
-  return {
-    name,
-    specHash: `hash-${name}`,
-    session: { trustAnchorArn: TA, profileArn: PR, roleArn: `arn:aws:iam::111122223333:role/${name}`, durationSeconds: 3600 },
-    refresh: { kind: 'before_expiry', marginSeconds: 900, jitterSeconds: 0 },
-    key: { certificate: `/certs/${name}.pem`, privateKey: `/certs/${name}.key` },
-    transport: {},
-    ...extra,
-  };
-}
-
-/** The service: replies per role, scripted failures per role, and a log of calls. */
-class FakeService implements Transport {
-  calls: string[] = [];
-  failures = new Map<string, Array<HttpReply | Error>>();
-  counter = 0;
-  constructor(private readonly clock: ManualClock, public lifetimeS = 3600) {}
-  async post(url: string): Promise<HttpReply> {
-    const role = new URL(url).searchParams.get('roleArn')!.split('/').pop()!;
-    this.calls.push(role);
-    const f = this.failures.get(role)?.shift();
-    if (f instanceof Error) throw f;
-    if (f) return f;
-    const n = ++this.counter;
-    return {
-      status: 201,
-      headers: {},
-      body: JSON.stringify({
-        credentialSet: [
-          {
-            credentials: {
-              accessKeyId: `ASIA${role.toUpperCase()}${n}`,
-              secretAccessKey: `secret-${role}-${n}`,
-              sessionToken: `token-${role}-${n}`,
-              expiration: new Date(this.clock.now() + this.lifetimeS * 1000).toISOString(),
-            },
-          },
-        ],
-      }),
-    };
-  }
-  async close() {}
-}
-
-class MemorySink implements CredentialsSink {
-  writes: Array<{ profile: string; credentials: Credentials }> = [];
-  replaceCount = 0;
-  async write(profile: string, credentials: Credentials) {
-    this.writes.push({ profile, credentials });
-    this.replaceCount++;
-  }
-  async flush() {}
-  async close() {}
-  last(profile: string) {
-    return [...this.writes].reverse().find((w) => w.profile === profile)?.credentials;
-  }
-}
-
 function captureLog(): Log & { lines: string[] } {
   const lines: string[] = [];
   const at = (level: string) => (m: string, meta?: Record<string, unknown>) => void lines.push(`${level} ${m} ${JSON.stringify(meta ?? {})}`);

@@ -1,12 +1,10 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { register as globalRegistry } from 'prom-client';
-import { healthMarginSeconds } from '../../src/observability/health.js';
 import { AgentMetrics, METRIC_PREFIX } from '../../src/observability/metrics.js';
-import type { AgentView } from '../../src/observability/status-document.js';
 import { makePki, type TestPki } from '../helpers/pki.js';
 import { memorySigner } from '../helpers/signer.js';
-import { agentWorld, profile, reply, sample } from './support.js';
+import { observedWorld, profile, reply, sample } from './support.js';
 
 const m = (n: string) => METRIC_PREFIX + n;
 
@@ -18,22 +16,9 @@ describe('observability: Prometheus metrics', function () {
   });
 
   function world() {
-    const metrics = new AgentMetrics();
-    const t = agentWorld([profile('a'), profile('b', { refresh: { kind: 'cron', expression: '*/20 * * * *', jitterSeconds: 0 } })], {
-      now: Math.floor(Date.now() / 1000) * 1000,
-      signer: () => memorySigner(pki.leaf.certPem, pki.leaf.keyPem, [pki.intermediate.certPem]),
-      events: metrics.events,
-    });
-    const view: AgentView = {
-      clock: t.clock,
-      pid: process.pid,
-      credentialsFile: () => t.config.credentialsFile,
-      profiles: () => t.agent.status(),
-      marginSeconds: (name) => healthMarginSeconds(t.config.profiles.find((p) => p.name === name)!.refresh),
-      replaceCount: () => t.agent.replaceCount,
-    };
-    metrics.attach(view);
-    return { ...t, metrics };
+    return observedWorld([profile('a'), profile('b', { refresh: { kind: 'cron', expression: '*/20 * * * *', jitterSeconds: 0 } })], () =>
+      memorySigner(pki.leaf.certPem, pki.leaf.keyPem, [pki.intermediate.certPem]),
+    );
   }
 
   it('counts refreshes by profile and result, throttled replies and file replaces, and times CreateSession', async () => {

@@ -5,14 +5,13 @@ import { existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { AgentError } from '../../src/errors.js';
-import { healthMarginSeconds } from '../../src/observability/health.js';
 import { AgentMetrics, METRIC_PREFIX } from '../../src/observability/metrics.js';
 import { ObservabilityServer, type HealthBody } from '../../src/observability/server.js';
-import { liveStatusDocument, type AgentView, type StatusDocument } from '../../src/observability/status-document.js';
+import { liveStatusDocument, type StatusDocument } from '../../src/observability/status-document.js';
 import { makePki, type TestPki } from '../helpers/pki.js';
 import { memorySigner } from '../helpers/signer.js';
 import { makeTempDir } from '../helpers/tmp.js';
-import { agentWorld, http, profile, reply, sample } from './support.js';
+import { http, observedWorld, profile, reply, sample } from './support.js';
 
 describe('observability: the listener', function () {
   this.timeout(10_000);
@@ -26,21 +25,8 @@ describe('observability: the listener', function () {
   });
 
   async function serve(listen: { host: string; port: number } | { socket: string } = { host: '127.0.0.1', port: 0 }) {
-    const metrics = new AgentMetrics();
-    const t = agentWorld([profile('a'), profile('b')], {
-      now: Math.floor(Date.now() / 1000) * 1000,
-      signer: () => memorySigner(pki.leaf.certPem, pki.leaf.keyPem, [pki.intermediate.certPem]),
-      events: metrics.events,
-    });
-    const view: AgentView = {
-      clock: t.clock,
-      pid: process.pid,
-      credentialsFile: () => t.config.credentialsFile,
-      profiles: () => t.agent.status(),
-      marginSeconds: (name) => healthMarginSeconds(t.config.profiles.find((p) => p.name === name)!.refresh),
-      replaceCount: () => t.agent.replaceCount,
-    };
-    metrics.attach(view);
+    const t = observedWorld([profile('a'), profile('b')], () => memorySigner(pki.leaf.certPem, pki.leaf.keyPem, [pki.intermediate.certPem]));
+    const { metrics, view } = t;
     const server = await ObservabilityServer.start(listen, { document: () => liveStatusDocument(view), metrics });
     cleanups.push(() => t.agent.stop(), () => server.close());
     const health = async () => {

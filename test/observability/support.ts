@@ -4,65 +4,18 @@
  * the listener over TCP or a unix socket.
  */
 import { request } from 'node:http';
-import type { Credentials } from '../../src/credentials.js';
-import { Agent, type AgentConfig, type AgentProfile, type CredentialsSink } from '../../src/agent/agent.js';
+import { Agent, type AgentConfig, type AgentProfile } from '../../src/agent/agent.js';
 import type { JobEvents } from '../../src/agent/job.js';
 import type { Signer } from '../../src/keys/signer.js';
 import type { Log } from '../../src/observability/logger.js';
 import type { BoundAddress } from '../../src/observability/server.js';
-import type { HttpReply, Transport } from '../../src/rolesanywhere/transport.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { ManualScheduler } from '../../src/time/manual-scheduler.js';
+import { FakeService, MemorySink } from '../helpers/agent-fakes.js';
+import { AgentMetrics } from '../../src/observability/metrics.js';
+import { agentView } from '../../src/observability/status-document.js';
 
-export const TA = 'arn:aws:rolesanywhere:eu-west-1:111122223333:trust-anchor/2b7f1a3c-4d5e-4f60-8a9b-0c1d2e3f4a5b';
-export const PR = 'arn:aws:rolesanywhere:eu-west-1:111122223333:profile/6c7d8e9f-0a1b-4c2d-9e3f-4a5b6c7d8e9f';
-
-export function profile(name: string, extra: Partial<AgentProfile> = {}): AgentProfile {
-  return {
-    name,
-    specHash: `hash-${name}`,
-    session: { trustAnchorArn: TA, profileArn: PR, roleArn: `arn:aws:iam::111122223333:role/${name}`, durationSeconds: 3600 },
-    refresh: { kind: 'before_expiry', marginSeconds: 900, jitterSeconds: 0 },
-    key: { certificate: `/certs/${name}.pem`, privateKey: `/certs/${name}.key` },
-    transport: {},
-    ...extra,
-  };
-}
-
-export const reply = (status: number, type: string): HttpReply => ({ status, headers: { 'x-amzn-errortype': type }, body: '{"message":"scripted"}' });
-
-/** The service: credentials per role, scripted failures per role, every issued secret kept. */
-export class FakeService implements Transport {
-  calls: string[] = [];
-  failures = new Map<string, HttpReply[]>();
-  issued: Credentials[] = [];
-  constructor(private readonly clock: ManualClock, public lifetimeS = 3600) {}
-  async post(url: string): Promise<HttpReply> {
-    const role = new URL(url).searchParams.get('roleArn')!.split('/').pop()!;
-    this.calls.push(role);
-    const f = this.failures.get(role)?.shift();
-    if (f) return f;
-    const n = this.issued.length + 1;
-    const c = {
-      accessKeyId: `ASIA${role.toUpperCase()}${n}`,
-      secretAccessKey: `secret-${role}-${n}-${'s'.repeat(20)}`,
-      sessionToken: `token-${role}-${n}-${'t'.repeat(40)}`,
-      expiration: new Date(this.clock.now() + this.lifetimeS * 1000),
-    };
-    this.issued.push(c);
-    return { status: 201, headers: {}, body: JSON.stringify({ credentialSet: [{ credentials: { ...c, expiration: c.expiration.toISOString() } }] }) };
-  }
-  async close() {}
-}
-
-export class MemorySink implements CredentialsSink {
-  replaceCount = 0;
-  async write() {
-    this.replaceCount++;
-  }
-  async flush() {}
-  async close() {}
-}
+export { TA, PR, profile, reply, FakeService, MemorySink } from '../helpers/agent-fakes.js';
 
 export function captureLog(): Log & { lines: Array<{ level: string; message: string; meta: Record<string, unknown> }> } {
   const lines: Array<{ level: string; message: string; meta: Record<string, unknown> }> = [];
@@ -138,4 +91,18 @@ export function sample(text: string, name: string, labels: Record<string, string
     if (Object.keys(got).length === keys.length && keys.every((k) => got[k] === labels[k])) return Number(m[3]);
   }
   return undefined;
+}
+
+/** agentWorld with metrics attached through the same view a running agent serves. */
+export function observedWorld(profiles: AgentProfile[], signer: () => Signer) {
+  const metrics = new AgentMetrics();
+  const t = agentWorld(profiles, { now: Math.floor(Date.now() / 1000) * 1000, signer, events: metrics.events });
+  const view = agentView(t.agent, {
+    clock: t.clock,
+    pid: process.pid,
+    credentialsFile: () => t.config.credentialsFile,
+    refreshOf: (name) => t.config.profiles.find((p) => p.name === name)?.refresh,
+  });
+  metrics.attach(view);
+  return { ...t, metrics, view };
 }
