@@ -10,7 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { sign, type KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { toPem, type Issued } from '../helpers/pki.js';
+import { makePki, toPem, type Issued, type TestPki } from '../helpers/pki.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 /**
  * Runs openssl. Refuses a non-empty `pass:` argument, so a test cannot put a password in a child's argv;
@@ -62,4 +63,29 @@ export async function thrown(f: () => unknown): Promise<Error & { code?: string;
     return e as Error & { code?: string; hint?: string };
   }
   throw new Error('expected an error, but nothing was thrown');
+}
+
+/**
+ * The key tests' common setup: an RSA and an EC test PKI made once per describe, and a fresh temp
+ * dir per test (`tmp.dir` always names the current test's).
+ */
+export function useKeyFixtures() {
+  const pki: Partial<Record<'rsa' | 'ec', TestPki>> = {};
+  let current: ReturnType<typeof makeTempDir> | undefined;
+  before(async () => {
+    pki.rsa = await makePki('rsa');
+    pki.ec = await makePki('ec');
+  });
+  beforeEach(() => (current = makeTempDir()));
+  afterEach(() => current?.cleanup());
+  return {
+    pki,
+    tmp: {
+      get dir(): string {
+        return current!.dir;
+      },
+    },
+    rsa: () => pki.rsa!,
+    ec: () => pki.ec!,
+  };
 }

@@ -4,21 +4,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSigner, signerLoader } from '../../src/keys/load.js';
 import { FileSigner } from '../../src/keys/file-signer.js';
-import { makePki, writePair, type TestPki } from '../helpers/pki.js';
-import { makeTempDir } from '../helpers/tmp.js';
-import { openssl, thrown, write } from './fixtures.js';
+import { writePair } from '../helpers/pki.js';
+import { openssl, thrown, write, useKeyFixtures } from './fixtures.js';
 
 describe('loadSigner', () => {
-  const pki: Partial<Record<'rsa' | 'ec', TestPki>> = {};
-  let tmp: ReturnType<typeof makeTempDir>;
-  before(async () => {
-    pki.rsa = await makePki('rsa');
-    pki.ec = await makePki('ec');
-  });
-  beforeEach(() => (tmp = makeTempDir()));
-  afterEach(() => tmp.cleanup());
-  const ec = () => pki.ec!;
-  const rsa = () => pki.rsa!;
+  const { tmp, rsa, ec } = useKeyFixtures();
 
   it('signs with RSA PKCS#1 v1.5 over SHA-256: deterministic, equal to crypto.sign, verified by the certificate key', async () => {
     const files = writePair(tmp.dir, 'rsa', rsa().leaf, [rsa().intermediate]);

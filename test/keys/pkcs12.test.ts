@@ -5,9 +5,8 @@ import { verify } from 'node:crypto';
 import { join } from 'node:path';
 import { loadFileSigner, loadSigner } from '../../src/keys/load.js';
 import type { PasswordSource } from '../../src/keys/options.js';
-import { issue, makePki, type Issued, type TestPki } from '../helpers/pki.js';
-import { makeTempDir } from '../helpers/tmp.js';
-import { openssl, thrown, write } from './fixtures.js';
+import { issue, type Issued } from '../helpers/pki.js';
+import { openssl, thrown, write, useKeyFixtures } from './fixtures.js';
 
 const PW = 'p12 secret ü';
 
@@ -40,14 +39,7 @@ function info(path: string, password: string | undefined, legacy = false): strin
 }
 
 describe('PKCS#12 bundles', () => {
-  const pki: Partial<Record<'rsa' | 'ec', TestPki>> = {};
-  let tmp: ReturnType<typeof makeTempDir>;
-  before(async () => {
-    pki.rsa = await makePki('rsa');
-    pki.ec = await makePki('ec');
-  });
-  beforeEach(() => (tmp = makeTempDir()));
-  afterEach(() => tmp.cleanup());
+  const { pki, tmp } = useKeyFixtures();
 
   interface Variant {
     name: string;

@@ -8,9 +8,8 @@ import { loadFileSigner } from '../../src/keys/load.js';
 import { PbeFailed, decryptPbe, passwordBytes } from '../../src/keys/pbe.js';
 import { splitPem } from '../../src/keys/pem.js';
 import type { PasswordSource } from '../../src/keys/options.js';
-import { makePki, type TestPki } from '../helpers/pki.js';
-import { makeTempDir } from '../helpers/tmp.js';
-import { openssl, thrown, write } from './fixtures.js';
+
+import { openssl, thrown, write, useKeyFixtures } from './fixtures.js';
 
 const PW = 'correct horse battery staple';
 
@@ -120,14 +119,7 @@ const FORMATS: Format[] = [
 ];
 
 describe('private keys from files', () => {
-  const pki: Partial<Record<'rsa' | 'ec', TestPki>> = {};
-  let tmp: ReturnType<typeof makeTempDir>;
-  before(async () => {
-    pki.rsa = await makePki('rsa');
-    pki.ec = await makePki('ec');
-  });
-  beforeEach(() => (tmp = makeTempDir()));
-  afterEach(() => tmp.cleanup());
+  const { pki, tmp } = useKeyFixtures();
 
   function files(kind: 'rsa' | 'ec') {
     const leaf = pki[kind]!.leaf;
