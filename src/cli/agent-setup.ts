@@ -16,7 +16,8 @@ import { Redactor } from '../observability/redact.js';
 import { systemScheduler } from '../time/scheduler.js';
 import { EXIT, type CommandIO } from './io.js';
 
-export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+/** The schedule's log levels, also what --log-level accepts. */
+export { LOG_LEVELS } from '../config/index.js';
 
 /** Loads and validates the schedule; prints every issue and returns an exit code on failure. */
 export async function loadScheduleOrReport(
