@@ -96,7 +96,10 @@ export function sample(text: string, name: string, labels: Record<string, string
 /** agentWorld with metrics attached through the same view a running agent serves. */
 export function observedWorld(profiles: AgentProfile[], signer: () => Signer) {
   const metrics = new AgentMetrics();
-  const t = agentWorld(profiles, { now: Math.floor(Date.now() / 1000) * 1000, signer, events: metrics.events });
+  // One minute into the current 20-minute window: the test certificates (valid from an hour ago)
+  // are in date, and a `*/20` cron profile cannot come due while a test advances a few minutes.
+  const now = Math.floor(Date.now() / 1_200_000) * 1_200_000 + 60_000;
+  const t = agentWorld(profiles, { now, signer, events: metrics.events });
   const view = agentView(t.agent, {
     clock: t.clock,
     pid: process.pid,
