@@ -50,6 +50,9 @@ export function createLogger(o: LoggerOptions): Log & { setLevel(level: LogLevel
     transports: [new winston.transports.Stream({ stream: o.stream })],
   });
   const write = (level: LogLevel) => (message: string, meta?: LogMeta) => {
+    // winston runs every format (redaction included) before its transports drop a record below
+    // the level: debug lines built on every refresh would cost more than the refresh's signature.
+    if (!logger.isLevelEnabled(level)) return;
     logger.log(level, message, meta ?? {});
   };
   return {

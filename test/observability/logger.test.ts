@@ -33,6 +33,54 @@ describe('logging with redaction', () => {
     expect(r.redact('-----BEGIN EC PRIVATE KEY-----\nAA\n-----END EC PRIVATE KEY-----')).to.equal('[REDACTED PRIVATE KEY]');
   });
 
+  it('keeps a profile\'s current and previous credentials masked and forgets older ones, so the set stays bounded', () => {
+    const r = new Redactor();
+    const generation = (n: number) => [`SECRETKEY${String(n).padStart(31, '0')}`, `SESSIONTOKEN${String(n).padStart(200, '0')}`];
+    for (let n = 0; n < 10_000; n++) r.hold('credentials:prod', generation(n));
+    expect(r.size).to.equal(4);
+    const [current, token] = generation(9999);
+    const [previous] = generation(9998);
+    const [older] = generation(9997);
+    expect(r.redact(`a ${current} b ${token} c ${previous}`)).to.equal(`a ${'****'}${current!.slice(-4)} b ****${token!.slice(-4)} c ****${previous!.slice(-4)}`);
+    expect(r.redact(`x ${older}`)).to.equal(`x ${older}`);
+    r.forget('credentials:prod');
+    expect(r.size).to.equal(0);
+  });
+
+  it('masks the longer of two registered secrets that start alike, and a secret registered twice until both let go', () => {
+    const r = new Redactor();
+    r.add('abcdef123');
+    r.hold('p1', ['abcdef123456789']);
+    r.hold('p2', ['xyz987654321']);
+    r.hold('p3', ['xyz987654321']);
+    expect(r.redact('[abcdef123456789] [abcdef123] [xyz987654321]')).to.equal('[****6789] [****f123] [****4321]');
+    r.forget('p2');
+    expect(r.redact('xyz987654321')).to.equal('****4321');
+    r.forget('p3');
+    r.forget('p1');
+    expect(r.redact('xyz987654321 abcdef123456789')).to.equal('xyz987654321 ****f123456789');
+    expect(r.size).to.equal(1);
+  });
+
+  it('does not format or redact a record below the level', async () => {
+    const stream = new PassThrough();
+    let out = '';
+    stream.on('data', (d) => (out += d.toString()));
+    const log = createLogger({ human: false, redactor: new Redactor(), stream, level: 'info' });
+    let reads = 0;
+    const meta = {
+      get detail() {
+        reads++;
+        return 'x';
+      },
+    };
+    log.debug('not shown', meta);
+    log.info('shown', meta);
+    await new Promise((r) => setImmediate(r));
+    expect(reads, 'metadata read only for the info record').to.equal(1);
+    expect(out).to.include('"message":"shown"').and.not.include('not shown');
+  });
+
   it('writes human lines with the level and key=value extras', async () => {
     const { log, text } = capture(true);
     log.warn('profile refreshed', { profile: 'prod', next: 'in 45m' });
