@@ -146,6 +146,7 @@ export class Agent {
       const job = this.addJob(p);
       const prior = existing.get(p.name);
       if (prior && prior.credentials.expiration.getTime() > now) {
+        this.deps.redactor?.hold(`credentials:${p.name}`, [prior.credentials.secretAccessKey, prior.credentials.sessionToken]);
         job.adopt(prior.credentials, prior.issuedAt);
         this.deps.log.info('kept credentials already in the file', { profile: p.name, expires: prior.credentials.expiration.toISOString() });
       } else {
@@ -358,8 +359,7 @@ export class Agent {
         call: (signer: Signer, session: SessionSpec, context: string, signal: AbortSignal): Promise<SessionResult> =>
           createSession(signer, { ...session, context, signal, env: deps.env }, { transport, clock: deps.clock, random: this.random, sleep: this.sleep }),
         write: async (profile, credentials) => {
-          deps.redactor?.add(credentials.secretAccessKey);
-          deps.redactor?.add(credentials.sessionToken);
+          deps.redactor?.hold(`credentials:${profile}`, [credentials.secretAccessKey, credentials.sessionToken]);
           await this.writer.write(profile, credentials);
         },
         changed: () => deps.onChange?.(),
@@ -379,6 +379,7 @@ export class Agent {
     await job?.settled();
     this.jobs.delete(name);
     this.specs.delete(name);
+    this.deps.redactor?.forget(`credentials:${name}`);
     const id = this.keyIds.get(name);
     this.keyIds.delete(name);
     if (spec && id) {

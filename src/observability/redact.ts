@@ -2,25 +2,64 @@
  * Keeps secrets out of every log line: values the agent has seen (issued secret keys, session
  * tokens, key passwords, PINs) are registered and masked wherever they appear, and anything shaped
  * like a credential assignment or a PEM private key is masked even if it was never registered.
+ *
+ * Issued credentials are held per owner (a profile) for two generations, the current one and the
+ * one it replaced, so the set stays the size of the schedule however long the agent runs; looking
+ * them up goes through an index of their first characters, so a log line costs one pass over its
+ * text rather than one search per secret.
  */
 import { mask } from '../credentials.js';
 
 const ASSIGNMENT =
   /((?:aws_secret_access_key|aws_session_token|aws_security_token|secretaccesskey|sessiontoken|secret_access_key|session_token|password|passphrase|pin|pin-value)["']?\s*[:=]\s*["']?)([^\s"',;}]{4,})/gi;
 const PEM_KEY = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g;
+/** Shorter values are not registered (too many false hits); also the length of the index key. */
+const MIN_SECRET = 6;
+/** Generations of an owner's secrets that stay masked: the current one and the one before it. */
+const GENERATIONS = 2;
 
 export class Redactor {
-  private readonly secrets = new Set<string>();
+  /** Registered secret → how many registrations hold it. */
+  private readonly counts = new Map<string, number>();
+  /** First MIN_SECRET characters → the registered secrets that start with them. */
+  private readonly index = new Map<string, string[]>();
+  private readonly permanent = new Set<string>();
+  private readonly owners = new Map<string, string[][]>();
 
-  /** Registers a value that must never be printed; short values are ignored (too many false hits). */
+  /** Registers a value that must never be printed, for the life of the agent (key passwords, PINs). */
   add(secret: string | undefined): void {
-    if (secret && secret.length >= 6) this.secrets.add(secret);
+    if (!secret || secret.length < MIN_SECRET || this.permanent.has(secret)) return;
+    this.permanent.add(secret);
+    this.retain(secret);
+  }
+
+  /**
+   * Registers the secrets an owner holds now (a profile's issued credentials). The owner's previous
+   * generation stays masked as well; older ones are forgotten.
+   */
+  hold(owner: string, secrets: ReadonlyArray<string | undefined>): void {
+    const generation = secrets.filter((s): s is string => !!s && s.length >= MIN_SECRET);
+    const generations = this.owners.get(owner) ?? [];
+    generations.push(generation);
+    for (const s of generation) this.retain(s);
+    while (generations.length > GENERATIONS) for (const s of generations.shift()!) this.release(s);
+    this.owners.set(owner, generations);
+  }
+
+  /** Forgets everything an owner held (a profile removed from the schedule). */
+  forget(owner: string): void {
+    for (const generation of this.owners.get(owner) ?? []) for (const s of generation) this.release(s);
+    this.owners.delete(owner);
+  }
+
+  /** Distinct secrets registered now. */
+  get size(): number {
+    return this.counts.size;
   }
 
   redact(text: string): string {
-    let out = text;
-    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join(mask(s));
-    out = out.replace(PEM_KEY, '[REDACTED PRIVATE KEY]');
+    let out = this.counts.size && text.length >= MIN_SECRET ? this.maskRegistered(text) : text;
+    if (out.includes('PRIVATE KEY-----')) out = out.replace(PEM_KEY, '[REDACTED PRIVATE KEY]');
     return out.replace(ASSIGNMENT, (_m, k: string, v: string) => `${k}${mask(v)}`);
   }
 
@@ -33,5 +72,47 @@ export class Redactor {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = this.redactValue(v, depth + 1);
     return out;
+  }
+
+  /** Every registered secret in `text` masked; where two start at one place, the longer wins. */
+  private maskRegistered(text: string): string {
+    let out = '';
+    let copied = 0;
+    for (let i = 0; i + MIN_SECRET <= text.length; ) {
+      const candidates = this.index.get(text.slice(i, i + MIN_SECRET));
+      let found: string | undefined;
+      if (candidates) for (const s of candidates) if ((!found || s.length > found.length) && text.startsWith(s, i)) found = s;
+      if (found) {
+        out += text.slice(copied, i) + mask(found);
+        i += found.length;
+        copied = i;
+      } else {
+        i++;
+      }
+    }
+    return copied === 0 ? text : out + text.slice(copied);
+  }
+
+  private retain(secret: string): void {
+    const n = this.counts.get(secret) ?? 0;
+    this.counts.set(secret, n + 1);
+    if (n > 0) return;
+    const key = secret.slice(0, MIN_SECRET);
+    const list = this.index.get(key);
+    if (list) list.push(secret);
+    else this.index.set(key, [secret]);
+  }
+
+  private release(secret: string): void {
+    const n = this.counts.get(secret) ?? 0;
+    if (n > 1) {
+      this.counts.set(secret, n - 1);
+      return;
+    }
+    this.counts.delete(secret);
+    const key = secret.slice(0, MIN_SECRET);
+    const list = this.index.get(key)?.filter((s) => s !== secret);
+    if (list?.length) this.index.set(key, list);
+    else this.index.delete(key);
   }
 }

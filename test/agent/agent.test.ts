@@ -4,6 +4,7 @@ import { Agent, type AgentConfig, type AgentProfile } from '../../src/agent/agen
 import { AgentError } from '../../src/errors.js';
 import type { Signer } from '../../src/keys/signer.js';
 import type { Log } from '../../src/observability/logger.js';
+import { Redactor } from '../../src/observability/redact.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { ManualScheduler } from '../../src/time/manual-scheduler.js';
 import { FakeService, MemorySink, profile } from '../helpers/agent-fakes.js';
@@ -183,6 +184,36 @@ describe('the agent (jobs on a manual clock)', () => {
     expect(state(agent, 'a').state).to.equal('fresh');
     await t.advance(900_000);
     expect(t.service.calls).to.deep.equal(['a']);
+    await agent.stop();
+  });
+
+  it('masks issued and adopted credentials in its logs, holding two generations per profile and none for a removed one', async () => {
+    const t = setup([profile('a'), profile('b')]);
+    const redactor = new Redactor();
+    const adopted: Credentials = { accessKeyId: 'ASIAOLD', secretAccessKey: 'adopted-secret-key', sessionToken: 'adopted-session-token', expiration: new Date(T0 + 1800_000) };
+    const agent = new Agent({
+      clock: t.clock,
+      scheduler: t.scheduler,
+      log: t.log,
+      env: {},
+      random: () => 0,
+      redactor,
+      loadSigner: async () => memorySigner(KAT_EC_CERT, KAT_EC_KEY),
+      makeWriter: () => t.sink,
+      makeTransport: () => t.service,
+      existing: async () => new Map([['a', { credentials: adopted, issuedAt: T0 - 1800_000 }]]),
+    });
+    await agent.start(t.config);
+    await t.advance(1000);
+    expect(redactor.redact('adopted-session-token'), 'adopted credentials are masked').to.equal('****oken');
+    for (let i = 0; i < 5; i++) await agent.refreshNow();
+    await t.advance(1000);
+    expect(t.service.issued.length).to.equal(11);
+    expect(redactor.size, 'two generations of two secrets for each of two profiles').to.equal(8);
+    const latest = t.sink.last('b')!;
+    expect(redactor.redact(latest.sessionToken)).to.equal(`****${latest.sessionToken.slice(-4)}`);
+    await agent.reload({ ...t.config, profiles: [profile('a')] });
+    expect(redactor.size, 'b removed').to.equal(4);
     await agent.stop();
   });
 });
