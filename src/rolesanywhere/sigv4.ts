@@ -15,7 +15,8 @@ export function sha256Hex(data: string | Buffer): string {
 
 /** `YYYYMMDDTHHMMSSZ` */
 export function amzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
 }
 
 /** RFC 3986 percent-encoding of everything but the unreserved set, as SigV4 wants. */
