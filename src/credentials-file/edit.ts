@@ -100,6 +100,20 @@ function normalise(updates: ReadonlyArray<ProfileUpdate>): Map<string, Record<Ow
 const OWN = new Set<string>(OWN_KEYS);
 const STALE = new Set<string>(STALE_KEYS);
 
+/** A text with its strict analysis and both readers' view of it. */
+interface Readings {
+  readonly text: string;
+  readonly analysis: Analysis;
+  /** botocore's reading: section → key → value. */
+  readonly strict: Map<string, Map<string, string>>;
+  /** The JavaScript SDK's reading. */
+  readonly js: Map<string, Map<string, string>>;
+}
+
+function read(text: string, analysis = analyse(text)): Readings {
+  return { text, analysis, strict: strictMaps(analysis), js: readLikeJsSdk(text) };
+}
+
 export function editProfiles(text: string, updates: ReadonlyArray<ProfileUpdate>): string {
   const wanted = normalise(updates);
   const a = analyse(text);
@@ -157,7 +171,7 @@ export function editProfiles(text: string, updates: ReadonlyArray<ProfileUpdate>
   }
 
   const candidate = joinLines(split, out);
-  check(text, a, candidate, wanted);
+  check(read(text, a), candidate, wanted);
   return candidate;
 }
 
@@ -167,10 +181,18 @@ function fail(message: string): never {
   });
 }
 
+/** The same keys (those `skip` does not pass over) with the same values. */
 function sameMap(a: ReadonlyMap<string, string> | undefined, b: ReadonlyMap<string, string> | undefined, skip: (k: string) => boolean): boolean {
-  const ka = [...(a ?? new Map<string, string>()).entries()].filter(([k]) => !skip(k));
-  const kb = [...(b ?? new Map<string, string>()).entries()].filter(([k]) => !skip(k));
-  return ka.length === kb.length && ka.every(([k, v]) => b?.get(k) === v);
+  let counted = 0;
+  if (a) {
+    for (const [k, v] of a) {
+      if (skip(k)) continue;
+      if (b?.get(k) !== v) return false;
+      counted++;
+    }
+  }
+  if (b) for (const k of b.keys()) if (!skip(k)) counted--;
+  return counted === 0;
 }
 
 function strictMaps(a: Analysis): Map<string, Map<string, string>> {
@@ -193,16 +215,15 @@ function strictMaps(a: Analysis): Map<string, Map<string, string>> {
  * CREDENTIALS_FILE (path-less) otherwise.
  */
 export function verifyCandidate(original: string, candidate: string, updates: ReadonlyArray<ProfileUpdate>): void {
-  check(original, analyse(original), candidate, normalise(updates));
+  check(read(original), candidate, normalise(updates));
 }
 
-function check(original: string, before: Analysis, candidate: string, wanted: Map<string, Record<OwnKey, string>>): void {
-  const after = analyse(candidate);
-  if (after.issues.length) fail(`the edited file would not parse: ${issuesError(after.issues).message}`);
-  const mb = strictMaps(before);
-  const ma = strictMaps(after);
-  const jb = readLikeJsSdk(original);
-  const ja = readLikeJsSdk(candidate);
+function check(before: Readings, candidate: string, wanted: Map<string, Record<OwnKey, string>>): void {
+  const analysis = analyse(candidate);
+  if (analysis.issues.length) fail(`the edited file would not parse: ${issuesError(analysis.issues).message}`);
+  const after = read(candidate, analysis);
+  const { strict: mb, js: jb } = before;
+  const { strict: ma, js: ja } = after;
   // A key is ours when botocore would name it so (up to the first '=' or ':'): the JavaScript SDK
   // reads `aws_access_key_id: x = y` as a key "aws_access_key_id: x", which our rewrite replaces.
   const ours = (k: string): boolean => {

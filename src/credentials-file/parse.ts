@@ -7,7 +7,7 @@
  * written. Line numbers here never carry a path: callers add it.
  */
 import { AgentError } from '../errors.js';
-import { classify, splitLines, type ClassifiedLine, type SplitText } from './syntax.js';
+import { classify, splitLines, withoutControls, type ClassifiedLine, type SplitText } from './syntax.js';
 
 export type IssueKind = 'duplicate-section' | 'duplicate-key' | 'before-header' | 'malformed';
 
@@ -60,7 +60,7 @@ export function quoteName(name: string, what: string): string {
 
 export function analyse(text: string): Analysis {
   const split = splitLines(text);
-  const lines = classify(split.lines);
+  const lines = classify(split.lines, withoutControls(text));
   const spans: SectionSpan[] = [];
   const issues: Issue[] = [];
   const firstHeader = new Map<string, number>();
@@ -199,8 +199,8 @@ export function readLikeJsSdk(text: string): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
   let section: string | undefined;
   let sub: string | undefined;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.split(/(?:^|\s)[;#]/)[0]!.trim();
+  for (const raw of text.includes('\r') ? text.split(/\r?\n/) : text.split('\n')) {
+    const line = (raw.includes('#') || raw.includes(';') ? raw.split(/(?:^|\s)[;#]/)[0]! : raw).trim();
     if (line.startsWith('[') && line.endsWith(']')) {
       const name = line.slice(1, -1);
       sub = undefined;

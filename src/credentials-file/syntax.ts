@@ -84,6 +84,14 @@ export interface ClassifiedLine extends Line {
 // Python's str.strip() and JavaScript's trim() agree on ASCII whitespace; anything else below 0x20
 // (and DEL) is read differently by the readers, so such a line is malformed.
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+
+/**
+ * True when `text` holds no control character but tab and line feed (so no carriage return either):
+ * one scan of the whole text instead of one per line, for the common LF-only file.
+ */
+export function withoutControls(text: string): boolean {
+  return !CONTROL.test(text);
+}
 // A trailing comment needs a space before it: the JavaScript SDK only sees ' #' and ' ;' as comments.
 const HEADER = /^\[([^\]]+)\](?:\s+[#;][^\]]*)?\s*$/;
 const WHITESPACE = /\s/;
@@ -91,9 +99,10 @@ const WHITESPACE = /\s/;
 /**
  * Classifies every line as botocore does: comments and blank lines first, then an indented line
  * right after a key (deeper than that key) continues its value — blank and comment lines between do
- * not end a value — otherwise a header or a `key = value` line.
+ * not end a value — otherwise a header or a `key = value` line. `clean` says the caller checked the
+ * whole text for control characters (a carriage return included) and found none.
  */
-export function classify(lines: readonly Line[]): ClassifiedLine[] {
+export function classify(lines: readonly Line[], clean = false): ClassifiedLine[] {
   const out: ClassifiedLine[] = [];
   let inSection = false;
   let currentKey: number | undefined;
@@ -122,7 +131,7 @@ export function classify(lines: readonly Line[]): ClassifiedLine[] {
     let n = 0;
     while (n < text.length && WHITESPACE.test(text[n]!)) n++;
     const indent = text.slice(0, n);
-    if (CONTROL.test(text) || text.includes('\r')) {
+    if (!clean && (CONTROL.test(text) || text.includes('\r'))) {
       const problem = text.includes('\r')
         ? 'holds a carriage return that does not end the line (botocore splits the line there, other readers do not)'
         : 'holds a control character';
