@@ -30,6 +30,8 @@ export interface CredentialsWriterOptions {
 }
 
 export const DEFAULT_BATCH_WINDOW_MS = 50;
+/** Under a burst, the next replace waits this many times as long as the last one took. */
+export const GATHER_FACTOR = 4;
 
 const realTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -136,11 +138,12 @@ export class CredentialsWriter {
       )
       .finally(() => {
         this.inFlight = undefined;
-        // Under a burst, gather for as long as the last replace took (at least the batch window)
-        // before the next one: a 1 MB file costs tens of ms to edit and verify, and back-to-back
-        // replaces would spend the agent's CPU on rewriting it rather than on refreshing.
+        // Under a burst, gather for GATHER_FACTOR times as long as the last replace took (at least
+        // the batch window) before the next one, so rewriting the file takes at most a fifth of
+        // the agent's time: a 1 MB file costs ~20 ms to edit and verify, and replaces paced only by
+        // their own length spent half of a 1000-profile refresh cycle's CPU on the file.
         if (this.pending.size && this.timer === undefined) {
-          const wait = Math.max(this.batchWindowMs, (this.options.clock ?? systemClock).now() - started);
+          const wait = Math.max(this.batchWindowMs, GATHER_FACTOR * ((this.options.clock ?? systemClock).now() - started));
           this.timer = this.timers.setTimeout(() => {
             this.timer = undefined;
             this.run();

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readProfiles } from '../../src/credentials-file/parse.js';
-import { CredentialsWriter, type Timers } from '../../src/credentials-file/writer.js';
+import { CredentialsWriter, GATHER_FACTOR, type Timers } from '../../src/credentials-file/writer.js';
+import { ManualClock } from '../../src/time/clock.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { errno, faultyFs } from './faulty-fs.js';
 import { catchAsync, creds, expectAgentError } from './helpers.js';
@@ -95,6 +96,26 @@ describe('CredentialsWriter', () => {
     await Promise.all(later);
     expect(w.replaceCount).to.equal(2);
     expect(['a', 'b', 'c'].map((p) => akid(file, p))).to.deep.equal([creds('a', 2).accessKeyId, creds('b', 1).accessKeyId, creds('c', 1).accessKeyId]);
+  });
+
+  it('under a burst, waits four times as long as the last replace took before the next one', async () => {
+    const gate = deferred();
+    const clock = new ManualClock(Date.UTC(2026, 10, 22));
+    const fs = faultyFs({ 'temp-write': () => gate.promise }, { nth: { 'temp-write': 1 } });
+    const w = new CredentialsWriter(file, { timers, fs, clock, batchWindowMs: 50 });
+    const first = w.write('a', creds('a', 1));
+    timers.fireAll();
+    while (!fs.steps.includes('temp-write')) await new Promise((r) => setImmediate(r));
+    const later = w.write('b', creds('b', 1));
+    clock.advance(120); // the replace takes 120 ms
+    gate.resolve();
+    await first;
+    while (timers.pending.size === 0) await new Promise((r) => setImmediate(r));
+    expect([...timers.pending.values()].map((t) => t.ms)).to.deep.equal([GATHER_FACTOR * 120]);
+    expect(GATHER_FACTOR).to.equal(4);
+    timers.fireAll();
+    await later;
+    expect(w.replaceCount).to.equal(2);
   });
 
   it('rejects every write of a failed replace with its error, and the next batch still succeeds', async () => {
