@@ -13,7 +13,7 @@ import type { Log } from '../observability/logger.js';
 import type { Redactor } from '../observability/redact.js';
 import { createSession } from '../rolesanywhere/client.js';
 import type { SessionResult } from '../rolesanywhere/reply.js';
-import { UndiciTransport, type Transport, type TransportOptions } from '../rolesanywhere/transport.js';
+import { makeTransport, type Transport, type TransportOptions } from '../rolesanywhere/transport.js';
 import type { Clock } from '../time/clock.js';
 import { ConcurrencyLimiter } from '../time/concurrency.js';
 import type { Scheduler } from '../time/scheduler.js';
@@ -300,7 +300,7 @@ export class Agent {
     const id = transportId(o);
     let t = this.transports.get(id);
     if (!t) {
-      t = (this.deps.makeTransport ?? ((x) => new UndiciTransport(x)))(o);
+      t = (this.deps.makeTransport ?? ((x) => makeTransport(x, this.deps.env)))(o);
       this.transports.set(id, t);
     }
     return t;

@@ -5,7 +5,7 @@
  */
 import { loadSigner } from '../keys/load.js';
 import { createSession } from '../rolesanywhere/client.js';
-import { UndiciTransport } from '../rolesanywhere/transport.js';
+import { makeTransport, type Transport } from '../rolesanywhere/transport.js';
 import { describeError, exitCodeFor } from './exit-codes.js';
 import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -43,13 +43,13 @@ export async function credentialProcessCommand(args: string[], io: CommandIO): P
   const err = (line: string) => io.stderr.write(`rolesanywhere-agent credential-process: ${line}\n`);
   const values = parseCommandFlags('credential-process', args, SESSION_FLAGS, CREDENTIAL_PROCESS_HELP, io);
   if (typeof values === 'number') return values;
-  const transportHolder: { t?: UndiciTransport } = {};
+  const transportHolder: { t?: Transport } = {};
   let signer;
   try {
     const s = sessionSettings(values, io.env);
     for (const w of s.warnings) err(`warning: ${w}`);
     signer = await loadSigner(s.key, { env: io.env, clock: io.clock });
-    transportHolder.t = new UndiciTransport(s.transport);
+    transportHolder.t = makeTransport(s.transport, io.env);
     const debug = s.debug ? (m: string) => io.stderr.write(`[debug] ${m}\n`) : undefined;
     // No context: every line already starts with the command's name, and createSession's default
     // (`role <arn>`) says which role a refusal is about.

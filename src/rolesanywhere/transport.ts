@@ -4,10 +4,16 @@
  * system roots, HTTPS_PROXY/NO_PROXY honoured, and connect and total timeouts. Network and TLS
  * failures come back as typed AgentErrors saying whether a retry can help. This is the edge that
  * tests may replace with a fake.
+ *
+ * Without a proxy in the environment, requests go through node:https. With one, they go through
+ * undici's EnvHttpProxyAgent (CONNECT tunnels, NO_PROXY), loaded only then: undici costs ~190 ms of
+ * start-up and ~20 MB of memory, and ~50 µs more CPU per request than node:https (measured; see
+ * docs/benchmarks.md), which every credential-process call and every refresh would otherwise pay.
  */
 import { readFileSync } from 'node:fs';
-import { createSecureContext, rootCertificates } from 'node:tls';
-import { EnvHttpProxyAgent, request } from 'undici';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
+import type { Dispatcher } from 'undici';
 import { AgentError } from '../errors.js';
 
 export interface HttpReply {
@@ -32,6 +38,26 @@ export interface TransportOptions {
   userAgent?: string;
 }
 
+/** The proxy settings of an environment, as curl and undici name them (lower case first). */
+export interface ProxySettings {
+  httpsProxy: string;
+  httpProxy: string;
+  noProxy: string;
+}
+
+/** The proxy an environment asks for, or undefined when it names none (then node:https is used). */
+export function proxySettings(env: NodeJS.ProcessEnv): ProxySettings | undefined {
+  const pick = (name: string) => env[name.toLowerCase()] ?? env[name.toUpperCase()] ?? '';
+  const settings = { httpsProxy: pick('https_proxy'), httpProxy: pick('http_proxy'), noProxy: pick('no_proxy') };
+  return settings.httpsProxy || settings.httpProxy ? settings : undefined;
+}
+
+/** The transport for these options: node:https, or undici when the environment names a proxy. */
+export function makeTransport(o: TransportOptions, env: NodeJS.ProcessEnv): Transport {
+  const proxy = proxySettings(env);
+  return proxy ? new ProxyTransport(o, proxy) : new HttpsTransport(o);
+}
+
 const TLS_CODES = new Set([
   'CERT_HAS_EXPIRED',
   'CERT_NOT_YET_VALID',
@@ -46,6 +72,8 @@ const TLS_CODES = new Set([
   'EPROTO',
   'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
+
+const NETWORK_HINT = 'check network reachability of the endpoint and any proxy (HTTPS_PROXY / NO_PROXY)';
 
 function errorCode(e: unknown): string | undefined {
   let cur: unknown = e;
@@ -78,11 +106,7 @@ export function classifyNetworkError(e: unknown, url: string, signal?: AbortSign
     });
   }
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED') {
-    return new AgentError('TIMEOUT', `request to ${host} timed out`, {
-      cause: e,
-      retryable: true,
-      hint: 'check network reachability of the endpoint and any proxy (HTTPS_PROXY / NO_PROXY)',
-    });
+    return new AgentError('TIMEOUT', `request to ${host} timed out`, { cause: e, retryable: true, hint: NETWORK_HINT });
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return new AgentError('NETWORK', `cannot resolve ${host} (${code})`, {
@@ -94,7 +118,7 @@ export function classifyNetworkError(e: unknown, url: string, signal?: AbortSign
   return new AgentError('NETWORK', `request to ${host} failed: ${code}${detail && !detail.includes(code) ? ` (${detail})` : ''}`, {
     cause: e,
     retryable: true,
-    hint: 'check network reachability of the endpoint and any proxy (HTTPS_PROXY / NO_PROXY)',
+    hint: NETWORK_HINT,
   });
 }
 
@@ -118,61 +142,154 @@ export function readCaBundle(path: string): string {
   return pem;
 }
 
-export class UndiciTransport implements Transport {
-  private readonly dispatcher: EnvHttpProxyAgent;
+/**
+ * One secure context for every connection: building it parses the whole CA store, which cost ~30 ms
+ * of CPU per new connection when left to tls.connect (measured in the benchmarks).
+ */
+function secureContextFor(o: TransportOptions): SecureContext {
+  return createSecureContext(o.caBundle ? { ca: [...rootCertificates, readCaBundle(o.caBundle)] } : {});
+}
+
+/**
+ * Runs one request under the total timeout: a timer cleared when the call ends (AbortSignal.timeout()
+ * would leave one armed per request for the full 30 s, a thousand of them after a cold fill), joined
+ * with the caller's signal. Errors come back classified.
+ */
+async function withTimeout(url: string, totalTimeoutMs: number, signal: AbortSignal | undefined, send: (signal: AbortSignal) => Promise<HttpReply>): Promise<HttpReply> {
+  const timer = new AbortController();
+  const timeout = timer.signal;
+  const handle = setTimeout(() => timer.abort(new Error('timeout')), totalTimeoutMs);
+  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  try {
+    return await send(combined);
+  } catch (e) {
+    if (timeout.aborted && !signal?.aborted) {
+      throw new AgentError('TIMEOUT', `request to ${new URL(url).host} took longer than ${totalTimeoutMs} ms`, { cause: e, retryable: true, hint: NETWORK_HINT });
+    }
+    throw classifyNetworkError(e, url, signal);
+  } finally {
+    clearTimeout(handle);
+  }
+}
+
+function networkError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/** node:https with a keep-alive agent: the transport when no proxy is configured. */
+export class HttpsTransport implements Transport {
+  private readonly agent: HttpsAgent;
   private readonly totalTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
   private readonly userAgent: string;
 
   constructor(o: TransportOptions = {}) {
-    // One secure context for every connection: building it parses the whole CA store, which cost
-    // ~30 ms of CPU per new connection when left to tls.connect (measured in the benchmarks).
-    const secureContext = createSecureContext(o.caBundle ? { ca: [...rootCertificates, readCaBundle(o.caBundle)] } : {});
-    const tls = { secureContext, rejectUnauthorized: !o.noVerifySsl, timeout: o.connectTimeoutMs ?? 10_000 };
     this.totalTimeoutMs = o.totalTimeoutMs ?? 30_000;
+    this.connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
     this.userAgent = o.userAgent ?? 'rolesanywhere-agent';
-    this.dispatcher = new EnvHttpProxyAgent({
-      connect: tls,
-      requestTls: tls,
-      keepAliveTimeout: 30_000,
-      headersTimeout: this.totalTimeoutMs,
-      bodyTimeout: this.totalTimeoutMs,
-    } as ConstructorParameters<typeof EnvHttpProxyAgent>[0]);
+    // Idle sockets close after 30 s, as undici's keep-alive timeout did; the timer is the socket's own.
+    this.agent = new HttpsAgent({ keepAlive: true, timeout: 30_000, secureContext: secureContextFor(o), rejectUnauthorized: !o.noVerifySsl });
   }
 
-  async post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<HttpReply> {
-    // A timer cleared when the call ends: AbortSignal.timeout() would leave one armed per request
-    // for the full 30 s, a thousand of them after a cold fill.
-    const timer = new AbortController();
-    const timeout = timer.signal;
-    const handle = setTimeout(() => timer.abort(new Error('timeout')), this.totalTimeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    try {
-      const res = await request(url, {
-        method: 'POST',
-        headers: { ...headers, 'user-agent': this.userAgent },
-        body,
-        dispatcher: this.dispatcher,
-        signal: combined,
+  post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<HttpReply> {
+    return withTimeout(url, this.totalTimeoutMs, signal, (combined) => this.send(url, headers, body, combined));
+  }
+
+  private send(url: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<HttpReply> {
+    return new Promise<HttpReply>((resolve, reject) => {
+      const u = new URL(url);
+      const payload = Buffer.from(body, 'utf8');
+      let connectTimer: NodeJS.Timeout | undefined;
+      const fail = (e: unknown) => {
+        clearTimeout(connectTimer);
+        reject(e);
+      };
+      const req = httpsRequest(
+        {
+          host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+          port: u.port || 443,
+          path: `${u.pathname}${u.search}`,
+          method: 'POST',
+          agent: this.agent,
+          headers: { ...headers, 'user-agent': this.userAgent, 'content-length': String(payload.length) },
+          signal,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let ended = false;
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            ended = true;
+            const out: Record<string, string | undefined> = {};
+            for (const [k, v] of Object.entries(res.headers)) out[k] = Array.isArray(v) ? v.join(', ') : v;
+            resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks).toString('utf8') });
+          });
+          res.on('error', fail);
+          res.on('close', () => {
+            if (!ended) fail(networkError('the connection closed before the reply was complete', 'ECONNRESET'));
+          });
+        },
+      );
+      req.on('error', fail);
+      // The connect timeout covers TCP and the TLS handshake of a new socket; a reused one is ready.
+      req.on('socket', (socket) => {
+        if (!socket.connecting) return;
+        connectTimer = setTimeout(() => req.destroy(networkError(`connecting took longer than ${this.connectTimeoutMs} ms`, 'ETIMEDOUT')), this.connectTimeoutMs);
+        socket.once('secureConnect', () => clearTimeout(connectTimer));
+        socket.once('close', () => clearTimeout(connectTimer));
       });
+      req.end(payload);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.agent.destroy();
+  }
+}
+
+/** undici's EnvHttpProxyAgent, loaded on first use: the transport when the environment names a proxy. */
+export class ProxyTransport implements Transport {
+  private readonly totalTimeoutMs: number;
+  private readonly userAgent: string;
+  private undici: Promise<{ dispatcher: Dispatcher; request: typeof import('undici').request }> | undefined;
+
+  constructor(
+    private readonly o: TransportOptions,
+    private readonly proxy: ProxySettings,
+  ) {
+    this.totalTimeoutMs = o.totalTimeoutMs ?? 30_000;
+    this.userAgent = o.userAgent ?? 'rolesanywhere-agent';
+    secureContextFor(o); // a bad CA bundle is reported now, not at the first request
+  }
+
+  private load() {
+    this.undici ??= import('undici').then(({ EnvHttpProxyAgent, request }) => {
+      const tls = { secureContext: secureContextFor(this.o), rejectUnauthorized: !this.o.noVerifySsl, timeout: this.o.connectTimeoutMs ?? 10_000 };
+      const dispatcher = new EnvHttpProxyAgent({
+        ...this.proxy,
+        connect: tls,
+        requestTls: tls,
+        keepAliveTimeout: 30_000,
+        headersTimeout: this.totalTimeoutMs,
+        bodyTimeout: this.totalTimeoutMs,
+      } as ConstructorParameters<typeof EnvHttpProxyAgent>[0]);
+      return { dispatcher, request };
+    });
+    return this.undici;
+  }
+
+  post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<HttpReply> {
+    return withTimeout(url, this.totalTimeoutMs, signal, async (combined) => {
+      const { dispatcher, request } = await this.load();
+      const res = await request(url, { method: 'POST', headers: { ...headers, 'user-agent': this.userAgent }, body, dispatcher, signal: combined });
       const text = await res.body.text();
       const out: Record<string, string | undefined> = {};
       for (const [k, v] of Object.entries(res.headers)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
       return { status: res.statusCode, headers: out, body: text };
-    } catch (e) {
-      if (timeout.aborted && !signal?.aborted) {
-        throw new AgentError('TIMEOUT', `request to ${new URL(url).host} took longer than ${this.totalTimeoutMs} ms`, {
-          cause: e,
-          retryable: true,
-          hint: 'check network reachability of the endpoint and any proxy (HTTPS_PROXY / NO_PROXY)',
-        });
-      }
-      throw classifyNetworkError(e, url, signal);
-    } finally {
-      clearTimeout(handle);
-    }
+    });
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    if (this.undici) await (await this.undici).dispatcher.close();
   }
 }

@@ -12,7 +12,7 @@ import { loadSchedule } from '../../src/config/index.js';
 import { CredentialsWriter } from '../../src/credentials-file/index.js';
 import { loadSigner } from '../../src/keys/load.js';
 import type { Log } from '../../src/observability/logger.js';
-import { UndiciTransport } from '../../src/rolesanywhere/transport.js';
+import { makeTransport } from '../../src/rolesanywhere/transport.js';
 import { systemClock } from '../../src/time/clock.js';
 import { systemScheduler } from '../../src/time/scheduler.js';
 import { makeWorld, type World } from '../helpers/world.js';
@@ -56,7 +56,7 @@ describe('the agent against replies slower than its transport timeout (in-proces
       makeWriter: (path) => new CredentialsWriter(path),
       makeTransport: (o) => {
         timeouts.push(o.totalTimeoutMs);
-        return new UndiciTransport({ ...o, totalTimeoutMs: TIMEOUT_MS });
+        return makeTransport({ ...o, totalTimeoutMs: TIMEOUT_MS }, {});
       },
     });
     await agent.start(agentConfig(schedule));

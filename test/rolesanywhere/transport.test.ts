@@ -1,0 +1,194 @@
+/**
+ * The transport on loopback against real servers: node:https when no proxy is configured (keep-alive,
+ * TLS verification, connect and total timeouts, a reply cut short, cancellation), undici through a
+ * CONNECT proxy when HTTPS_PROXY names one, and NO_PROXY bypassing it.
+ */
+import { expect } from 'chai';
+import { writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { generateTlsIdentity, type TlsIdentity } from '../../src/emulator/tls.js';
+import { AgentError } from '../../src/errors.js';
+import { HttpsTransport, makeTransport, ProxyTransport, proxySettings, type Transport } from '../../src/rolesanywhere/transport.js';
+import { makeTempDir } from '../helpers/tmp.js';
+
+type AnyServer = HttpServer | HttpsServer | NetServer;
+
+async function listen<S extends AnyServer>(server: S): Promise<{ server: S; port: number }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+async function rejection(p: Promise<unknown>): Promise<AgentError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).to.be.instanceOf(AgentError);
+    return e as AgentError;
+  }
+  expect.fail('expected the request to fail');
+}
+
+describe('transport', function () {
+  this.timeout(20_000);
+  let tls: TlsIdentity;
+  let caFile: string;
+  let cleanup: () => void;
+  const servers: AnyServer[] = [];
+  const sockets = new Set<Socket>();
+  const transports: Transport[] = [];
+
+  before(async () => {
+    tls = await generateTlsIdentity();
+    const tmp = makeTempDir('ra-transport-');
+    cleanup = tmp.cleanup;
+    caFile = join(tmp.dir, 'ca.pem');
+    writeFileSync(caFile, tls.caPem);
+  });
+  after(() => cleanup());
+  afterEach(async () => {
+    for (const t of transports.splice(0)) await t.close();
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+    await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+  });
+
+  function track<S extends AnyServer>(server: S): S {
+    servers.push(server);
+    server.on('connection', (s: Socket) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    return server;
+  }
+
+  function keep<T extends Transport>(t: T): T {
+    transports.push(t);
+    return t;
+  }
+
+  /** An HTTPS server answering every POST with its body echoed; counts TLS connections. */
+  async function echoServer() {
+    let connections = 0;
+    const seen: Array<Record<string, string | string[] | undefined>> = [];
+    const server = track(
+      createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
+        seen.push(req.headers);
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          res.writeHead(201, { 'Content-Type': 'application/json', 'X-Amzn-RequestId': 'req-1' });
+          res.end(Buffer.concat(chunks));
+        });
+      }),
+    );
+    server.on('secureConnection', () => connections++);
+    const { port } = await listen(server);
+    return { port, url: `https://127.0.0.1:${port}/sessions?x=1`, connections: () => connections, seen };
+  }
+
+  it('posts over node:https on one kept-alive connection and returns status, lower-cased headers and body', async () => {
+    const echo = await echoServer();
+    const t = keep(makeTransport({ caBundle: caFile, userAgent: 'test-agent/1' }, {}));
+    expect(t).to.be.instanceOf(HttpsTransport);
+    for (let i = 0; i < 3; i++) {
+      const r = await t.post(echo.url, { 'content-type': 'application/json', 'x-amz-date': '20261122T000000Z' }, `{"n":${i}}`);
+      expect(r).to.deep.include({ status: 201, body: `{"n":${i}}` });
+      expect(r.headers['x-amzn-requestid']).to.equal('req-1');
+    }
+    expect(echo.connections(), 'TLS connections for 3 requests').to.equal(1);
+    expect(echo.seen[0]).to.include({ 'user-agent': 'test-agent/1', 'content-length': '7', 'x-amz-date': '20261122T000000Z' });
+  });
+
+  it('refuses a server it cannot verify with a TLS error naming --ca-bundle, not retryable; only an explicit opt-out skips the check', async () => {
+    const echo = await echoServer();
+    const e = await rejection(keep(new HttpsTransport({})).post(echo.url, {}, '{}'));
+    expect(e.code).to.equal('TLS');
+    expect(e.retryable).to.equal(false);
+    expect(e.hint).to.contain('--ca-bundle');
+    const r = await keep(new HttpsTransport({ noVerifySsl: true })).post(echo.url, {}, '{}');
+    expect(r.status).to.equal(201);
+  });
+
+  it('times out at the connect timeout when the server never completes the TLS handshake', async () => {
+    const { port } = await listen(track(createNetServer(() => {})));
+    const started = Date.now();
+    const e = await rejection(keep(new HttpsTransport({ caBundle: caFile, connectTimeoutMs: 300, totalTimeoutMs: 10_000 })).post(`https://127.0.0.1:${port}/sessions`, {}, '{}'));
+    expect(e.code).to.equal('TIMEOUT');
+    expect(e.retryable).to.equal(true);
+    expect(Date.now() - started, 'ms until the timeout').to.be.below(5_000);
+  });
+
+  it('times out at the total timeout when the reply never comes', async () => {
+    const server = track(createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, () => {}));
+    const { port } = await listen(server);
+    const e = await rejection(keep(new HttpsTransport({ caBundle: caFile, totalTimeoutMs: 300 })).post(`https://127.0.0.1:${port}/sessions`, {}, '{}'));
+    expect(e.code).to.equal('TIMEOUT');
+    expect(e.message).to.contain('took longer than 300 ms');
+  });
+
+  it('reports a reply cut short as a retryable network error', async () => {
+    const server = track(
+      createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, (_req, res) => {
+        res.writeHead(201, { 'content-length': '100' });
+        res.write('{"partial":');
+        setTimeout(() => res.socket?.destroy(), 20);
+      }),
+    );
+    const { port } = await listen(server);
+    const e = await rejection(keep(new HttpsTransport({ caBundle: caFile })).post(`https://127.0.0.1:${port}/sessions`, {}, '{}'));
+    expect(e.code).to.equal('NETWORK');
+    expect(e.retryable).to.equal(true);
+  });
+
+  it('is cancelled by the caller\'s signal', async () => {
+    const server = track(createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, () => {}));
+    const { port } = await listen(server);
+    const abort = new AbortController();
+    const pending = keep(new HttpsTransport({ caBundle: caFile })).post(`https://127.0.0.1:${port}/sessions`, {}, '{}', abort.signal);
+    setTimeout(() => abort.abort(), 100);
+    expect((await rejection(pending)).code).to.equal('ABORTED');
+  });
+
+  it('tunnels through the proxy HTTPS_PROXY names (CONNECT), and goes direct for a host in NO_PROXY', async () => {
+    const echo = await echoServer();
+    const tunnels: string[] = [];
+    const proxy = track(createHttpServer((_req, res) => res.writeHead(405).end()));
+    proxy.on('connect', (req, client: Socket, head: Buffer) => {
+      tunnels.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client).pipe(upstream);
+      });
+      sockets.add(upstream);
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    const { port: proxyPort } = await listen(proxy);
+    const env = { HTTPS_PROXY: `http://127.0.0.1:${proxyPort}` };
+
+    const viaProxy = keep(makeTransport({ caBundle: caFile }, env));
+    expect(viaProxy).to.be.instanceOf(ProxyTransport);
+    expect((await viaProxy.post(echo.url, {}, '{"via":"proxy"}')).body).to.equal('{"via":"proxy"}');
+    expect(tunnels).to.deep.equal([`127.0.0.1:${echo.port}`]);
+
+    const bypass = keep(makeTransport({ caBundle: caFile }, { ...env, NO_PROXY: '127.0.0.1' }));
+    expect((await bypass.post(echo.url, {}, '{"via":"direct"}')).status).to.equal(201);
+    expect(tunnels, 'no new tunnel for a NO_PROXY host').to.have.length(1);
+  });
+
+  it('reads proxy settings as curl does: lower case first, and none when no proxy is named', () => {
+    expect(proxySettings({})).to.equal(undefined);
+    expect(proxySettings({ NO_PROXY: 'example.com' })).to.equal(undefined);
+    expect(proxySettings({ HTTPS_PROXY: 'http://upper:1', https_proxy: 'http://lower:2', NO_PROXY: '.corp' })).to.deep.equal({
+      httpsProxy: 'http://lower:2',
+      httpProxy: '',
+      noProxy: '.corp',
+    });
+    expect(proxySettings({ HTTP_PROXY: 'http://p:3' })).to.deep.equal({ httpsProxy: '', httpProxy: 'http://p:3', noProxy: '' });
+  });
+});
