@@ -64,7 +64,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   let stateTimer: NodeJS.Timeout | undefined;
   let stateWrite: Promise<void> = Promise.resolve();
   let listener: ObservabilityServer | undefined;
-  const saveState = () => {
+  const saveState = (profiles = agent.status()) => {
     const snapshot: StateFile = {
       version: 1,
       pid: process.pid,
@@ -72,7 +72,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       schedule: schedule.source.path,
       updatedAt: new Date(io.clock.now()).toISOString(),
       replaces: agent.replaceCount,
-      profiles: agent.status(),
+      profiles,
       ...(listener && { http: listener.address }),
     };
     stateWrite = stateWrite
@@ -81,13 +81,21 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     return stateWrite;
   };
   const warnings = new CertificateExpiryWarnings({ clock: io.clock, log, thresholdsSeconds: schedule.certificateExpiryWarnings });
-  const checkExpiry = () => {
+  const checkExpiry = (profiles = agent.status()) => {
     const byName = new Map(schedule.profiles.map((p) => [p.name, p]));
-    warnings.check(agent.status().map((s) => ({ profile: s.name, certificate: s.certificate, sessionSeconds: byName.get(s.name)?.sessionDurationSeconds ?? 0 })));
+    warnings.check(profiles.map((s) => ({ profile: s.name, certificate: s.certificate, sessionSeconds: byName.get(s.name)?.sessionDurationSeconds ?? 0 })));
   };
   const onChange = () => {
     // At most one state-file write a second: with 1000 profiles each write serialises them all.
-    if (!stateTimer) stateTimer = setTimeout(() => ((stateTimer = undefined), checkExpiry(), void saveState()), STATE_DEBOUNCE_MS);
+    // One status() for both: it walks every profile.
+    if (!stateTimer) {
+      stateTimer = setTimeout(() => {
+        stateTimer = undefined;
+        const profiles = agent.status();
+        checkExpiry(profiles);
+        void saveState(profiles);
+      }, STATE_DEBOUNCE_MS);
+    }
   };
   // Process metrics (and their event-loop sampling timer) only when someone can scrape them.
   const metrics = new AgentMetrics({ processMetrics: !!schedule.http });
@@ -120,7 +128,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       log.error('observability listener not started; the agent runs without it', { error: e instanceof AgentError ? e.describe() : String(e) });
     }
   }
-  const expiryTimer = setInterval(checkExpiry, EXPIRY_CHECK_MS);
+  const expiryTimer = setInterval(() => checkExpiry(), EXPIRY_CHECK_MS);
   expiryTimer.unref();
 
   let reloading: Promise<void> = Promise.resolve();
