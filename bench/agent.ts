@@ -242,6 +242,7 @@ async function main(): Promise<void> {
     writePrivate(`${shared.cert}.new`, renewed.certPem);
     const oldKeys = new Set(accessKeys(thousand.file));
     const cycle0 = cpuSeconds(thousand.agent.proc.pid!);
+    const cycleThreads0 = threadCpu(thousand.agent.proc.pid!);
     const cycleT0 = performance.now();
     renameSync(`${shared.key}.new`, shared.key);
     renameSync(`${shared.cert}.new`, shared.cert);
@@ -250,6 +251,10 @@ async function main(): Promise<void> {
       return now.length === 1000 && now.every((k) => !oldKeys.has(k));
     }, 300_000, 20);
     const cycleWall = performance.now() - cycleT0;
+    if (process.env['BENCH_THREADS']) {
+      const now = threadCpu(thousand.agent.proc.pid!);
+      for (const [tid, v] of now) console.error(`thread ${tid}: ${(v - (cycleThreads0.get(tid) ?? 0)).toFixed(2)} s during the refresh cycle`);
+    }
     const cycleCpuMs = (cpuSeconds(thousand.agent.proc.pid!) - cycle0) * 1000;
     const steadyPerRefreshMs = cycleCpuMs / 1000;
     console.error(`refresh cycle: ${cycleWall.toFixed(0)} ms wall, ${cycleCpuMs.toFixed(0)} ms cpu`);
