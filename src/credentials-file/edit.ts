@@ -41,15 +41,11 @@ export function validateProfileName(profile: string): void {
   }
 }
 
-/** Printable ASCII except the characters some reader cuts at, unquotes or unescapes. */
+/** Printable ASCII (0x21-0x7e) except the characters some reader cuts at, unquotes or unescapes: # ; " ' \ */
+const VALID_VALUE = /^[\x21\x24-\x26\x28-\x3a\x3c-\x5b\x5d-\x7e]+$/;
+
 function validValue(v: string): boolean {
-  if (v.length === 0 || v.length > MAX_VALUE_LENGTH) return false;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x21 || c > 0x7e) return false;
-    if (c === 0x23 /* # */ || c === 0x3b /* ; */ || c === 0x22 /* " */ || c === 0x27 /* ' */ || c === 0x5c /* \ */) return false;
-  }
-  return true;
+  return v.length > 0 && v.length <= MAX_VALUE_LENGTH && VALID_VALUE.test(v);
 }
 
 /** `2026-11-22T01:00:00Z`: ISO-8601 UTC to the second. */

@@ -237,6 +237,22 @@ describe('editProfiles', () => {
     expectAgentError(catchError(() => ownValues({ profile: 'dev', credentials: c })), 'ARGUMENT_INVALID', 'expiration');
   });
 
+  it('accepts in a credential value exactly the printable ASCII characters but # ; " \' and \\', () => {
+    const accepted: number[] = [];
+    const codeUnits = [...Array.from({ length: 0x300 }, (_, c) => c), 0x2028, 0xd800, 0xdfff, 0xfeff, 0xff03, 0xffff];
+    for (const c of codeUnits) {
+      const credentials = { ...creds('dev', 1), secretAccessKey: `abc${String.fromCharCode(c)}def` };
+      try {
+        ownValues({ profile: 'dev', credentials });
+        accepted.push(c);
+      } catch {
+        /* refused */
+      }
+    }
+    const expected = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => 0x21 + i).filter((c) => !'#;"\'\\'.includes(String.fromCharCode(c)));
+    expect(accepted).to.deep.equal(expected);
+  });
+
   it('writes the expiry as ISO-8601 UTC to the second', () => {
     expect(formatExpiration(new Date(Date.UTC(2026, 10, 22, 1, 0, 0, 999)))).to.equal('2026-11-22T01:00:00Z');
   });
