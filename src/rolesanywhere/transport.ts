@@ -75,6 +75,16 @@ const TLS_CODES = new Set([
 
 const NETWORK_HINT = 'check network reachability of the endpoint and any proxy (HTTPS_PROXY / NO_PROXY)';
 
+/** A CreateSession reply is a few KiB; a larger one is refused before it fills memory. */
+export const MAX_REPLY_BYTES = 1024 * 1024;
+
+function replyTooLarge(host: string): AgentError {
+  return new AgentError('BAD_RESPONSE', `the reply from ${host} is larger than ${MAX_REPLY_BYTES / 1024} KiB; a CreateSession reply is a few KiB`, {
+    retryable: false,
+    hint: 'check the endpoint URL (endpoint: / --endpoint / AWS_ENDPOINT_URL_ROLESANYWHERE): it does not answer like IAM Roles Anywhere',
+  });
+}
+
 function errorCode(e: unknown): string | undefined {
   let cur: unknown = e;
   for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
@@ -166,6 +176,7 @@ async function withTimeout(url: string, totalTimeoutMs: number, signal: AbortSig
     if (timeout.aborted && !signal?.aborted) {
       throw new AgentError('TIMEOUT', `request to ${new URL(url).host} took longer than ${totalTimeoutMs} ms`, { cause: e, retryable: true, hint: NETWORK_HINT });
     }
+    if (e instanceof AgentError) throw e;
     throw classifyNetworkError(e, url, signal);
   } finally {
     clearTimeout(handle);
@@ -224,7 +235,12 @@ export class HttpsTransport implements Transport {
         (res) => {
           const chunks: Buffer[] = [];
           let ended = false;
-          res.on('data', (c: Buffer) => chunks.push(c));
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > MAX_REPLY_BYTES) stop(replyTooLarge(u.host));
+            else chunks.push(c);
+          });
           res.on('end', () => {
             ended = true;
             const out: Record<string, string | undefined> = {};
@@ -298,7 +314,17 @@ export class ProxyTransport implements Transport {
     return withTimeout(url, this.totalTimeoutMs, signal, async (combined) => {
       const { dispatcher, request } = await this.load();
       const res = await request(url, { method: 'POST', headers: { ...headers, 'user-agent': this.userAgent }, body, dispatcher, signal: combined });
-      const text = await res.body.text();
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_REPLY_BYTES) {
+          res.body.destroy();
+          throw replyTooLarge(new URL(url).host);
+        }
+        chunks.push(chunk);
+      }
+      const text = Buffer.concat(chunks).toString('utf8');
       const out: Record<string, string | undefined> = {};
       for (const [k, v] of Object.entries(res.headers)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
       return { status: res.statusCode, headers: out, body: text };

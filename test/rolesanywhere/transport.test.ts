@@ -11,7 +11,7 @@ import { connect, createServer as createNetServer, type AddressInfo, type Server
 import { join } from 'node:path';
 import { generateTlsIdentity, type TlsIdentity } from '../../src/emulator/tls.js';
 import { AgentError } from '../../src/errors.js';
-import { HttpsTransport, makeTransport, ProxyTransport, proxySettings, type Transport } from '../../src/rolesanywhere/transport.js';
+import { HttpsTransport, makeTransport, MAX_REPLY_BYTES, ProxyTransport, proxySettings, type Transport } from '../../src/rolesanywhere/transport.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 type AnyServer = HttpServer | HttpsServer | NetServer;
@@ -67,6 +67,26 @@ describe('transport', function () {
   function keep<T extends Transport>(t: T): T {
     transports.push(t);
     return t;
+  }
+
+  /** An HTTP proxy that opens CONNECT tunnels, as corporate proxies do; records each tunnel's target. */
+  async function connectProxy() {
+    const tunnels: string[] = [];
+    const proxy = track(createHttpServer((_req, res) => res.writeHead(405).end()));
+    proxy.on('connect', (req, client: Socket, head: Buffer) => {
+      tunnels.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client).pipe(upstream);
+      });
+      sockets.add(upstream);
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    const { port } = await listen(proxy);
+    return { port, tunnels };
   }
 
   /** An HTTPS server answering every POST with its body echoed; counts TLS connections. */
@@ -143,6 +163,23 @@ describe('transport', function () {
     expect(e.retryable).to.equal(true);
   });
 
+  it('refuses a reply larger than 1 MiB as a bad response, through node:https and through a proxy', async () => {
+    const server = track(
+      createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, (_req, res) => {
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end(Buffer.alloc(MAX_REPLY_BYTES + 1, 0x20));
+      }),
+    );
+    const { port } = await listen(server);
+    const url = `https://127.0.0.1:${port}/sessions`;
+    const direct = await rejection(keep(new HttpsTransport({ caBundle: caFile })).post(url, {}, '{}'));
+    expect(direct.code).to.equal('BAD_RESPONSE');
+    expect(direct.message).to.contain('larger than 1024 KiB');
+    const { port: proxyPort } = await connectProxy();
+    const viaProxy = await rejection(keep(makeTransport({ caBundle: caFile }, { HTTPS_PROXY: `http://127.0.0.1:${proxyPort}` })).post(url, {}, '{}'));
+    expect(viaProxy.code).to.equal('BAD_RESPONSE');
+  });
+
   it('is cancelled by the caller\'s signal', async () => {
     const server = track(createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, () => {}));
     const { port } = await listen(server);
@@ -154,21 +191,7 @@ describe('transport', function () {
 
   it('tunnels through the proxy HTTPS_PROXY names (CONNECT), and goes direct for a host in NO_PROXY', async () => {
     const echo = await echoServer();
-    const tunnels: string[] = [];
-    const proxy = track(createHttpServer((_req, res) => res.writeHead(405).end()));
-    proxy.on('connect', (req, client: Socket, head: Buffer) => {
-      tunnels.push(req.url ?? '');
-      const [host, port] = (req.url ?? '').split(':');
-      const upstream = connect(Number(port), host, () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        upstream.write(head);
-        upstream.pipe(client).pipe(upstream);
-      });
-      sockets.add(upstream);
-      upstream.on('error', () => client.destroy());
-      client.on('error', () => upstream.destroy());
-    });
-    const { port: proxyPort } = await listen(proxy);
+    const { port: proxyPort, tunnels } = await connectProxy();
     const env = { HTTPS_PROXY: `http://127.0.0.1:${proxyPort}` };
 
     const viaProxy = keep(makeTransport({ caBundle: caFile }, env));
