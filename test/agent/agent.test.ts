@@ -22,7 +22,14 @@ const flush = async (n = 20) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
 
-function setup(profiles: AgentProfile[], opts: { loadSigner?: () => Promise<Signer> } = {}) {
+interface SetupOptions {
+  loadSigner?: () => Promise<Signer>;
+  /** Credentials already in the file, by profile. */
+  existing?: Map<string, { credentials: Credentials; issuedAt: number }>;
+  redactor?: Redactor;
+}
+
+function setup(profiles: AgentProfile[], opts: SetupOptions = {}) {
   const clock = new ManualClock(T0);
   const scheduler = new ManualScheduler(clock);
   const service = new FakeService(clock);
@@ -40,6 +47,8 @@ function setup(profiles: AgentProfile[], opts: { loadSigner?: () => Promise<Sign
     makeTransport: () => service,
     watch: false,
     tuning: { baseMs: 2_000, capMs: 60_000, slowBaseMs: 60_000, slowCapMs: 600_000 },
+    ...(opts.existing && { existing: async () => opts.existing! }),
+    ...(opts.redactor && { redactor: opts.redactor }),
   });
   const config: AgentConfig = { credentialsFile: '/tmp/x', profiles, rateLimit: { perSecond: 100, burst: 100, concurrency: 4 } };
   const advance = async (ms: number) => {
@@ -165,19 +174,9 @@ describe('the agent (jobs on a manual clock)', () => {
   });
 
   it('adopts credentials already in the file instead of calling at start', async () => {
-    const t = setup([profile('a')]);
     const existing: Credentials = { accessKeyId: 'ASIAOLD', secretAccessKey: 's', sessionToken: 't', expiration: new Date(T0 + 1800_000) };
-    const agent = new Agent({
-      clock: t.clock,
-      scheduler: t.scheduler,
-      log: t.log,
-      env: {},
-      random: () => 0,
-      loadSigner: async () => memorySigner(KAT_EC_CERT, KAT_EC_KEY),
-      makeWriter: () => t.sink,
-      makeTransport: () => t.service,
-      existing: async () => new Map([['a', { credentials: existing, issuedAt: T0 - 1800_000 }]]),
-    });
+    const t = setup([profile('a')], { existing: new Map([['a', { credentials: existing, issuedAt: T0 - 1800_000 }]]) });
+    const agent = t.agent;
     await agent.start(t.config);
     await t.advance(1000);
     expect(t.service.calls).to.deep.equal([]);
@@ -188,21 +187,10 @@ describe('the agent (jobs on a manual clock)', () => {
   });
 
   it('masks issued and adopted credentials in its logs, holding two generations per profile and none for a removed one', async () => {
-    const t = setup([profile('a'), profile('b')]);
     const redactor = new Redactor();
     const adopted: Credentials = { accessKeyId: 'ASIAOLD', secretAccessKey: 'adopted-secret-key', sessionToken: 'adopted-session-token', expiration: new Date(T0 + 1800_000) };
-    const agent = new Agent({
-      clock: t.clock,
-      scheduler: t.scheduler,
-      log: t.log,
-      env: {},
-      random: () => 0,
-      redactor,
-      loadSigner: async () => memorySigner(KAT_EC_CERT, KAT_EC_KEY),
-      makeWriter: () => t.sink,
-      makeTransport: () => t.service,
-      existing: async () => new Map([['a', { credentials: adopted, issuedAt: T0 - 1800_000 }]]),
-    });
+    const t = setup([profile('a'), profile('b')], { redactor, existing: new Map([['a', { credentials: adopted, issuedAt: T0 - 1800_000 }]]) });
+    const agent = t.agent;
     await agent.start(t.config);
     await t.advance(1000);
     expect(redactor.redact('adopted-session-token'), 'adopted credentials are masked').to.equal('****oken');
