@@ -379,7 +379,6 @@ export class Agent {
     await job?.settled();
     this.jobs.delete(name);
     this.specs.delete(name);
-    this.deps.redactor?.forget(`credentials:${name}`);
     const id = this.keyIds.get(name);
     this.keyIds.delete(name);
     if (spec && id) {

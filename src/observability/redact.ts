@@ -4,7 +4,8 @@
  * like a credential assignment or a PEM private key is masked even if it was never registered.
  *
  * Issued credentials are held per owner (a profile) for two generations, the current one and the
- * one it replaced, so the set stays the size of the schedule however long the agent runs; looking
+ * one it replaced, so the set stays the size of the schedule however long the agent runs. A profile
+ * removed from the schedule keeps its last ones: they stay valid in the file until they expire. Looking
  * them up goes through an index of their first characters, so a log line costs one pass over its
  * text rather than one search per secret.
  */
@@ -44,12 +45,6 @@ export class Redactor {
     for (const s of generation) this.retain(s);
     while (generations.length > GENERATIONS) for (const s of generations.shift()!) this.release(s);
     this.owners.set(owner, generations);
-  }
-
-  /** Forgets everything an owner held (a profile removed from the schedule). */
-  forget(owner: string): void {
-    for (const generation of this.owners.get(owner) ?? []) for (const s of generation) this.release(s);
-    this.owners.delete(owner);
   }
 
   /** Distinct secrets registered now. */

@@ -186,7 +186,7 @@ describe('the agent (jobs on a manual clock)', () => {
     await agent.stop();
   });
 
-  it('masks issued and adopted credentials in its logs, holding two generations per profile and none for a removed one', async () => {
+  it('masks issued and adopted credentials in its logs, holding two generations per profile, a removed profile\'s too', async () => {
     const redactor = new Redactor();
     const adopted: Credentials = { accessKeyId: 'ASIAOLD', secretAccessKey: 'adopted-secret-key', sessionToken: 'adopted-session-token', expiration: new Date(T0 + 1800_000) };
     const t = setup([profile('a'), profile('b')], { redactor, existing: new Map([['a', { credentials: adopted, issuedAt: T0 - 1800_000 }]]) });
@@ -201,7 +201,8 @@ describe('the agent (jobs on a manual clock)', () => {
     const latest = t.sink.last('b')!;
     expect(redactor.redact(latest.sessionToken)).to.equal(`****${latest.sessionToken.slice(-4)}`);
     await agent.reload({ ...t.config, profiles: [profile('a')] });
-    expect(redactor.size, 'b removed').to.equal(4);
+    expect(redactor.redact(latest.sessionToken), 'b removed: its last credentials stay valid in the file').to.equal(`****${latest.sessionToken.slice(-4)}`);
+    expect(redactor.size).to.equal(8);
     await agent.stop();
   });
 });
