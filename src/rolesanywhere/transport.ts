@@ -284,6 +284,8 @@ export class ProxyTransport implements Transport {
   private readonly totalTimeoutMs: number;
   private readonly userAgent: string;
   private undici: Promise<{ dispatcher: Dispatcher; request: typeof import('undici').request }> | undefined;
+  /** Built now, so that a bad CA bundle is reported at once rather than at the first request. */
+  private readonly secureContext: SecureContext;
 
   constructor(
     private readonly o: TransportOptions,
@@ -291,12 +293,12 @@ export class ProxyTransport implements Transport {
   ) {
     this.totalTimeoutMs = o.totalTimeoutMs ?? 30_000;
     this.userAgent = o.userAgent ?? 'rolesanywhere-agent';
-    secureContextFor(o); // a bad CA bundle is reported now, not at the first request
+    this.secureContext = secureContextFor(o);
   }
 
   private load() {
     this.undici ??= import('undici').then(({ EnvHttpProxyAgent, request }) => {
-      const tls = { secureContext: secureContextFor(this.o), rejectUnauthorized: !this.o.noVerifySsl, timeout: this.o.connectTimeoutMs ?? 10_000 };
+      const tls = { secureContext: this.secureContext, rejectUnauthorized: !this.o.noVerifySsl, timeout: this.o.connectTimeoutMs ?? 10_000 };
       const dispatcher = new EnvHttpProxyAgent({
         ...this.proxy,
         connect: tls,
