@@ -96,18 +96,16 @@ function normalise(updates: ReadonlyArray<ProfileUpdate>): Map<string, Record<Ow
 const OWN = new Set<string>(OWN_KEYS);
 const STALE = new Set<string>(STALE_KEYS);
 
-/** A text with its strict analysis and both readers' view of it. */
+/** Both readers' view of a text: section → key → value. */
 interface Readings {
-  readonly text: string;
-  readonly analysis: Analysis;
-  /** botocore's reading: section → key → value. */
+  /** botocore's reading. */
   readonly strict: Map<string, Map<string, string>>;
   /** The JavaScript SDK's reading. */
   readonly js: Map<string, Map<string, string>>;
 }
 
 function read(text: string, analysis = analyse(text)): Readings {
-  return { text, analysis, strict: strictMaps(analysis), js: readLikeJsSdk(text) };
+  return { strict: strictMaps(analysis), js: readLikeJsSdk(text) };
 }
 
 export function editProfiles(text: string, updates: ReadonlyArray<ProfileUpdate>): string {
