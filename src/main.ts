@@ -13,6 +13,22 @@ import { systemClock } from './time/clock.js';
 
 type Command = (args: string[], io: CommandIO) => Promise<number>;
 
+/**
+ * For the commands that refresh many profiles in a burst (`run`, `once`): V8's optimising compiler
+ * does not pay for itself on them. Compiling ~800 functions per burst cost more CPU than the
+ * optimised code saved: a 1000-profile refresh cycle of `run` took 1680 ms of CPU instead of 2140,
+ * its cold fill 2.20 s instead of 2.90 s, and `once` filling 1000 profiles 1.5–1.9 s instead of
+ * 2.1–2.3 s, with peak RSS 10–16 MB lower (bench/agent.ts with BENCH_NODE_FLAGS=--no-opt, and
+ * `once` under /usr/bin/time; Node 20). The main thread is slower per burst, but the quota (< 10
+ * CreateSession/s) paces refreshes far below what it can do. Set before the command's code loads.
+ */
+function withoutOptimisingCompiler(load: () => Promise<Command>): () => Promise<Command> {
+  return () => {
+    setFlagsFromString('--no-turbofan'); // `--no-opt` is the older alias
+    return load();
+  };
+}
+
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   'credential-process': {
     summary: 'print one set of credentials as credential_process JSON',
@@ -20,21 +36,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   },
   run: {
     summary: 'run the agent: keep every profile of a schedule fresh (foreground)',
-    load: async () => {
-      // The agent works in short bursts (a refresh cycle every ~45 min, a rotation), and V8's
-      // optimising compiler does not pay for itself on them: compiling ~800 functions per burst cost
-      // more CPU than the optimised code saved. Without it a 1000-profile refresh cycle took
-      // 1680 ms of CPU instead of 2140 ms, a cold fill 2.20 s instead of 2.90 s, and peak RSS
-      // fell by 10 MB (bench/agent.ts, BENCH_NODE_FLAGS=--no-opt, Node 20). The main thread is
-      // slower per burst, but the quota (< 10 CreateSession/s) paces refreshes far below what it
-      // can do. Set before the agent's code runs; `--no-opt` is the older alias.
-      setFlagsFromString('--no-turbofan');
-      return (await import('./cli/run.js')).runCommand;
-    },
+    load: withoutOptimisingCompiler(async () => (await import('./cli/run.js')).runCommand),
   },
   once: {
     summary: 'refresh the profiles of a schedule that are missing or due, then exit',
-    load: async () => (await import('./cli/once.js')).onceCommand,
+    load: withoutOptimisingCompiler(async () => (await import('./cli/once.js')).onceCommand),
   },
   validate: {
     summary: 'check a schedule, its key material and ARNs without calling AWS',
