@@ -1,27 +1,12 @@
 import { expect } from 'chai';
 import type { Credentials } from '../../src/credentials.js';
-import { Agent, type AgentConfig, type AgentProfile } from '../../src/agent/agent.js';
+import type { Agent, AgentProfile } from '../../src/agent/agent.js';
 import { AgentError } from '../../src/errors.js';
 import type { Signer } from '../../src/keys/signer.js';
-import type { Log } from '../../src/observability/logger.js';
 import { Redactor } from '../../src/observability/redact.js';
-import { ManualClock } from '../../src/time/clock.js';
-import { ManualScheduler } from '../../src/time/manual-scheduler.js';
-import { FakeService, MemorySink, profile } from '../helpers/agent-fakes.js';
-import { memorySigner } from '../helpers/signer.js';
-import { KAT_EC_CERT, KAT_EC_KEY } from '../rolesanywhere/fixtures/kat-material.js';
+import { agentWorld, logText, profile } from '../helpers/agent-fakes.js';
 
 const T0 = Date.UTC(2026, 10, 22, 0, 0, 0);
-function captureLog(): Log & { lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (m: string, meta?: Record<string, unknown>) => void lines.push(`${level} ${m} ${JSON.stringify(meta ?? {})}`);
-  return { lines, error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
-}
-
-const flush = async (n = 20) => {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-};
-
 interface SetupOptions {
   loadSigner?: () => Promise<Signer>;
   /** Credentials already in the file, by profile. */
@@ -29,38 +14,7 @@ interface SetupOptions {
   redactor?: Redactor;
 }
 
-function setup(profiles: AgentProfile[], opts: SetupOptions = {}) {
-  const clock = new ManualClock(T0);
-  const scheduler = new ManualScheduler(clock);
-  const service = new FakeService(clock);
-  const sink = new MemorySink();
-  const log = captureLog();
-  let loads = 0;
-  const agent = new Agent({
-    clock,
-    scheduler,
-    log,
-    env: {},
-    random: () => 0,
-    loadSigner: opts.loadSigner ?? (async () => (loads++, memorySigner(KAT_EC_CERT, KAT_EC_KEY))),
-    makeWriter: () => sink,
-    makeTransport: () => service,
-    watch: false,
-    tuning: { baseMs: 2_000, capMs: 60_000, slowBaseMs: 60_000, slowCapMs: 600_000 },
-    ...(opts.existing && { existing: async () => opts.existing! }),
-    ...(opts.redactor && { redactor: opts.redactor }),
-  });
-  const config: AgentConfig = { credentialsFile: '/tmp/x', profiles, rateLimit: { perSecond: 100, burst: 100, concurrency: 4 } };
-  const advance = async (ms: number) => {
-    // Step in small increments so promise chains between timers settle.
-    const step = 1000;
-    for (let done = 0; done < ms; done += step) {
-      scheduler.advance(Math.min(step, ms - done));
-      await flush(30);
-    }
-  };
-  return { clock, scheduler, service, sink, log, agent, config, advance, loads: () => loads };
-}
+const setup = (profiles: AgentProfile[], opts: SetupOptions = {}) => agentWorld(profiles, { now: T0, ...opts });
 
 const state = (agent: Agent, name: string) => agent.status().find((s) => s.name === name)!;
 
@@ -103,7 +57,7 @@ describe('the agent (jobs on a manual clock)', () => {
     expect(s.expiration).to.equal(good.expiration.toISOString());
     expect(s.lastError?.code).to.equal('SERVICE_UNAVAILABLE');
     expect(t.sink.last('a')).to.equal(good);
-    const warn = t.log.lines.find((l) => l.startsWith('warn refresh failed; keeping the current credentials'));
+    const warn = logText(t.log).find((l) => l.startsWith('warn refresh failed; keeping the current credentials'));
     expect(warn, 'a warning that names the current expiry').to.include(`"current_credentials_expire":"${good.expiration.toISOString()}"`);
     const retryIn = Number(/"retry_in_s":(\d+)/.exec(warn!)![1]) * 1000;
     expect(retryIn, 'retry well before expiry').to.be.at.most((good.expiration.getTime() - t.clock.now()) / 4);
@@ -111,7 +65,7 @@ describe('the agent (jobs on a manual clock)', () => {
     await t.advance(retryIn + 60_000);
     expect(state(t.agent, 'a').state).to.equal('fresh');
     expect(t.sink.last('a')).to.not.equal(good);
-    expect(t.log.lines.some((l) => l.startsWith('info profile recovered'))).to.equal(true);
+    expect(logText(t.log).some((l) => l.startsWith('info profile recovered'))).to.equal(true);
     await t.agent.stop();
   });
 
@@ -122,7 +76,7 @@ describe('the agent (jobs on a manual clock)', () => {
     t.service.failures.set('a', Array.from({ length: 10_000 }, () => new AgentError('NETWORK', 'down', { retryable: true })));
     await t.advance(3700_000);
     expect(state(t.agent, 'a').state).to.equal('expired');
-    expect(t.log.lines.filter((l) => l.includes('credentials in the file have expired; refreshes keep failing')).length).to.equal(1);
+    expect(logText(t.log).filter((l) => l.includes('credentials in the file have expired; refreshes keep failing')).length).to.equal(1);
     await t.agent.stop();
   });
 

@@ -11,21 +11,15 @@ import { agentConfig } from '../../src/agent/from-schedule.js';
 import { loadSchedule } from '../../src/config/index.js';
 import { CredentialsWriter } from '../../src/credentials-file/index.js';
 import { loadSigner } from '../../src/keys/load.js';
-import type { Log } from '../../src/observability/logger.js';
 import { makeTransport } from '../../src/rolesanywhere/transport.js';
 import { systemClock } from '../../src/time/clock.js';
 import { systemScheduler } from '../../src/time/scheduler.js';
+import { captureLog } from '../helpers/agent-fakes.js';
 import { makeWorld, type World } from '../helpers/world.js';
 import { tryReadCredentials, waitFor } from './fixtures/agent-process.js';
 import { scheduleDoc, writeSchedule } from './fixtures/schedule.js';
 
 const TIMEOUT_MS = 300;
-
-function captureLog(): Log & { records: Array<{ level: string; message: string; meta: Record<string, unknown> }> } {
-  const records: Array<{ level: string; message: string; meta: Record<string, unknown> }> = [];
-  const at = (level: string) => (message: string, meta: Record<string, unknown> = {}) => void records.push({ level, message, meta });
-  return { records, error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
-}
 
 describe('the agent against replies slower than its transport timeout (in-process, real transport and timers)', function () {
   this.timeout(30_000);
@@ -73,7 +67,7 @@ describe('the agent against replies slower than its transport timeout (in-proces
     expect(status?.lastError?.code).to.equal('TIMEOUT');
     expect(status?.lastError?.message).to.equal(`profile "slow": request to ${new URL(w.emulator.httpsUrl!).host} took longer than ${TIMEOUT_MS} ms (gave up after 4 attempts)`);
     expect(tryReadCredentials(credentials)?.get('slow'), 'the file keeps the last good credentials').to.deep.equal(first);
-    const warned = log.records.find((r) => r.message === 'refresh failed; keeping the current credentials and retrying');
+    const warned = log.lines.find((r) => r.message === 'refresh failed; keeping the current credentials and retrying');
     expect(warned?.meta['code']).to.equal('TIMEOUT');
     expect(warned?.meta['current_credentials_expire']).to.equal(new Date(Date.parse(first.expires!)).toISOString());
     const retryInS = warned?.meta['retry_in_s'] as number;
@@ -86,7 +80,7 @@ describe('the agent against replies slower than its transport timeout (in-proces
     }, 'credentials from the automatic retry', { timeoutMs: 5_000 });
     expect(w.emulator.issued.map((i) => i.accessKeyId), 'the new credentials are ones the emulator issued').to.include(now.accessKeyId);
     expect(agent.status()[0]?.state).to.equal('fresh');
-    expect(log.records.some((r) => r.message === 'profile recovered'), 'recovery logged').to.equal(true);
+    expect(log.lines.some((r) => r.message === 'profile recovered'), 'recovery logged').to.equal(true);
     // The emulator finishes the slow requests after the client gave up on them: 4 timed out, at least one answered.
     await waitFor(() => w.emulator.requests.length - before >= 5, 'the emulator to record the abandoned requests', { timeoutMs: 5_000 });
   });

@@ -1,12 +1,20 @@
 /**
  * Fakes at the agent's edges, shared by the agent and observability tests: profiles on fixed ARNs,
  * a scripted CreateSession service (the transport is the only fake; signing and reply parsing run
- * for real), and a credentials sink that remembers every write.
+ * for real), a credentials sink that remembers every write, a captured Log, and an in-process Agent
+ * on a manual clock built from them.
  */
 import type { Credentials } from '../../src/credentials.js';
-import type { AgentProfile, CredentialsSink } from '../../src/agent/agent.js';
+import { Agent, type AgentConfig, type AgentProfile, type CredentialsSink } from '../../src/agent/agent.js';
+import type { JobEvents } from '../../src/agent/job.js';
+import type { Signer } from '../../src/keys/signer.js';
+import type { Log } from '../../src/observability/logger.js';
+import type { Redactor } from '../../src/observability/redact.js';
 import type { HttpReply, Transport } from '../../src/rolesanywhere/transport.js';
-import type { Clock } from '../../src/time/clock.js';
+import { ManualClock, type Clock } from '../../src/time/clock.js';
+import { ManualScheduler } from '../../src/time/manual-scheduler.js';
+import { KAT_EC_CERT, KAT_EC_KEY } from '../rolesanywhere/fixtures/kat-material.js';
+import { memorySigner } from './signer.js';
 
 export const TA = 'arn:aws:rolesanywhere:eu-west-1:111122223333:trust-anchor/2b7f1a3c-4d5e-4f60-8a9b-0c1d2e3f4a5b';
 export const PR = 'arn:aws:rolesanywhere:eu-west-1:111122223333:profile/6c7d8e9f-0a1b-4c2d-9e3f-4a5b6c7d8e9f';
@@ -67,4 +75,70 @@ export class MemorySink implements CredentialsSink {
   last(profile: string) {
     return [...this.writes].reverse().find((w) => w.profile === profile)?.credentials;
   }
+}
+
+export interface LogRecord {
+  level: string;
+  message: string;
+  meta: Record<string, unknown>;
+}
+
+/** A Log that keeps every record. */
+export function captureLog(): Log & { lines: LogRecord[] } {
+  const lines: LogRecord[] = [];
+  const at = (level: string) => (message: string, meta?: Record<string, unknown>) => void lines.push({ level, message, meta: meta ?? {} });
+  return { lines, error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
+}
+
+/** The records as `level message {meta as JSON}` lines, for matching on text. */
+export function logText(log: { lines: LogRecord[] }): string[] {
+  return log.lines.map((r) => `${r.level} ${r.message} ${JSON.stringify(r.meta)}`);
+}
+
+export interface AgentWorldOptions {
+  /** The manual clock's start (ms since the epoch). */
+  now: number;
+  /** Default: the known-answer EC test key. */
+  loadSigner?: () => Promise<Signer>;
+  /** Credentials already in the file, by profile. */
+  existing?: Map<string, { credentials: Credentials; issuedAt: number }>;
+  redactor?: Redactor;
+  events?: JobEvents;
+}
+
+const settle = async (n = 30) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+
+/** An Agent on a manual clock and scheduler against the scripted service, writing to a MemorySink. */
+export function agentWorld(profiles: AgentProfile[], o: AgentWorldOptions) {
+  const clock = new ManualClock(o.now);
+  const scheduler = new ManualScheduler(clock);
+  const service = new FakeService(clock);
+  const sink = new MemorySink();
+  const log = captureLog();
+  const agent = new Agent({
+    clock,
+    scheduler,
+    log,
+    env: {},
+    random: () => 0,
+    loadSigner: o.loadSigner ?? (async () => memorySigner(KAT_EC_CERT, KAT_EC_KEY)),
+    makeWriter: () => sink,
+    makeTransport: () => service,
+    watch: false,
+    tuning: { baseMs: 2_000, capMs: 60_000, slowBaseMs: 60_000, slowCapMs: 600_000 },
+    ...(o.existing && { existing: async () => o.existing! }),
+    ...(o.redactor && { redactor: o.redactor }),
+    ...(o.events && { events: o.events }),
+  });
+  const config: AgentConfig = { credentialsFile: '/tmp/agent-world-credentials', profiles, rateLimit: { perSecond: 100, burst: 100, concurrency: 4 } };
+  /** Moves both clocks in 1 s steps so promise chains between timers settle. */
+  const advance = async (ms: number) => {
+    for (let done = 0; done < ms; done += 1000) {
+      scheduler.advance(Math.min(1000, ms - done));
+      await settle();
+    }
+  };
+  return { clock, scheduler, service, sink, log, agent, config, advance };
 }

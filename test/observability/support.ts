@@ -4,58 +4,14 @@
  * the listener over TCP or a unix socket.
  */
 import { request } from 'node:http';
-import { Agent, type AgentConfig, type AgentProfile } from '../../src/agent/agent.js';
-import type { JobEvents } from '../../src/agent/job.js';
+import type { AgentProfile } from '../../src/agent/agent.js';
 import type { Signer } from '../../src/keys/signer.js';
-import type { Log } from '../../src/observability/logger.js';
 import type { BoundAddress } from '../../src/observability/server.js';
-import { ManualClock } from '../../src/time/clock.js';
-import { ManualScheduler } from '../../src/time/manual-scheduler.js';
-import { FakeService, MemorySink } from '../helpers/agent-fakes.js';
+import { agentWorld } from '../helpers/agent-fakes.js';
 import { AgentMetrics } from '../../src/observability/metrics.js';
 import { agentView } from '../../src/observability/status-document.js';
 
-export { TA, PR, profile, reply, FakeService, MemorySink } from '../helpers/agent-fakes.js';
-
-export function captureLog(): Log & { lines: Array<{ level: string; message: string; meta: Record<string, unknown> }> } {
-  const lines: Array<{ level: string; message: string; meta: Record<string, unknown> }> = [];
-  const at = (level: string) => (message: string, meta?: Record<string, unknown>) => void lines.push({ level, message, meta: meta ?? {} });
-  return { lines, error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
-}
-
-const settle = async (n = 30) => {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-};
-
-export function agentWorld(profiles: AgentProfile[], o: { signer: () => Signer; now: number; events?: JobEvents }) {
-  const clock = new ManualClock(o.now);
-  const scheduler = new ManualScheduler(clock);
-  const service = new FakeService(clock);
-  const sink = new MemorySink();
-  const log = captureLog();
-  const agent = new Agent({
-    clock,
-    scheduler,
-    log,
-    env: {},
-    random: () => 0,
-    loadSigner: async () => o.signer(),
-    makeWriter: () => sink,
-    makeTransport: () => service,
-    watch: false,
-    tuning: { baseMs: 2_000, capMs: 60_000, slowBaseMs: 60_000, slowCapMs: 600_000 },
-    ...(o.events && { events: o.events }),
-  });
-  const config: AgentConfig = { credentialsFile: '/tmp/obs-credentials', profiles, rateLimit: { perSecond: 100, burst: 100, concurrency: 4 } };
-  /** Moves both clocks in 1 s steps so promise chains between timers settle. */
-  const advance = async (ms: number) => {
-    for (let done = 0; done < ms; done += 1000) {
-      scheduler.advance(Math.min(1000, ms - done));
-      await settle();
-    }
-  };
-  return { clock, scheduler, service, sink, log, agent, config, advance };
-}
+export { TA, PR, profile, reply, FakeService, MemorySink, captureLog, agentWorld } from '../helpers/agent-fakes.js';
 
 export interface HttpAnswer {
   status: number;
@@ -99,7 +55,7 @@ export function observedWorld(profiles: AgentProfile[], signer: () => Signer) {
   // One minute into the current 20-minute window: the test certificates (valid from an hour ago)
   // are in date, and a `*/20` cron profile cannot come due while a test advances a few minutes.
   const now = Math.floor(Date.now() / 1_200_000) * 1_200_000 + 60_000;
-  const t = agentWorld(profiles, { now, signer, events: metrics.events });
+  const t = agentWorld(profiles, { now, loadSigner: async () => signer(), events: metrics.events });
   const view = agentView(t.agent, {
     clock: t.clock,
     pid: process.pid,
