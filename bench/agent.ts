@@ -4,7 +4,8 @@
  * - cold fill of N = 1, 100, 1000 profiles (wall time until every profile is in the file);
  * - agent CPU per refresh, beside one RSA-2048 signature measured in the same run (goal ≤ 2x): a
  *   refresh cycle of the running 1000-profile agent (its shared certificate rotated, so every
- *   profile refreshes once); and, for comparison, what each profile adds to a cold fill;
+ *   profile refreshes once); for comparison, what each profile adds to a cold fill; and the floor
+ *   under both, the same calls from a bare client with no agent work (bench/floor-client.ts);
  * - credentials-file replaces for 1000 refreshes (goal ≤ 20);
  * - rotation (rename of a new certificate and key) to new credentials in the file, p50 and max of
  *   20 rotations (goals ≤ 300 ms and ≤ 1 s);
@@ -158,6 +159,21 @@ async function coldFill(base: string, n: number, endpoint: string, ca: string, k
   return { n, dir, file, agent, wall, cpu, rss, replaces: state.replaces ?? NaN };
 }
 
+/**
+ * CPU per CreateSession call of bench/floor-client.ts, a bare client in its own process against the
+ * same emulator: request builder, signature, node:https. What no client can skip; no agent work.
+ */
+async function floorPerCall(emu: { url: string; ca: string }, key: { cert: string; key: string }): Promise<number> {
+  const args = [...(process.env['BENCH_FLOOR_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', join(ROOT, 'bench/floor-client.ts'), '--endpoint', emu.url, '--ca', emu.ca, '--certificate', key.cert, '--private-key', key.key, '--trust-anchor', TA, '--profile', PR, '--role', ROLES[0]!, '--calls', '1000'];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d.toString()));
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  if (code !== 0) throw new Error(`bench/floor-client.ts exited with ${code}`);
+  const { calls, cpuMicros } = JSON.parse(out) as { calls: number; cpuMicros: number };
+  return cpuMicros / calls / 1000;
+}
+
 async function main(): Promise<void> {
   const base = mkdtempSync(join(tmpdir(), 'ra-bench-'));
   const results: string[] = [];
@@ -246,6 +262,8 @@ async function main(): Promise<void> {
     writePrivate(`${shared.cert}.new`, renewed.certPem);
     const sigBeforeCycle = signatures(2000);
     const sigMs = median([...sigAtStart, ...sigBeforeCycle]);
+    const floorMs = await floorPerCall(emu, shared);
+    console.error(`floor (bare client): ${(floorMs * 1000).toFixed(0)} µs CPU per call`);
     const oldKeys = new Set(accessKeys(thousand.file));
     const cycle0 = cpuSeconds(thousand.agent.proc.pid!);
     const cycleThreads0 = threadCpu(thousand.agent.proc.pid!);
@@ -307,6 +325,7 @@ async function main(): Promise<void> {
       ...fills.map((f) => `| cold fill, ${f.n} profile${f.n > 1 ? 's' : ''} (wall, start to all written) | ${f.wall.toFixed(0)} ms | — |`),
       `| one RSA-2048 signature (median of 4000, same run: 2000 at the start, median ${(median(sigAtStart) * 1000).toFixed(0)} µs; 2000 before the refresh cycle, ${(median(sigBeforeCycle) * 1000).toFixed(0)} µs) | ${(sigMs * 1000).toFixed(0)} µs | — |`,
       `| agent CPU per refresh: a refresh cycle of 1000 profiles (shared certificate rotated; ${cycleWall.toFixed(0)} ms wall) | ${(steadyPerRefreshMs * 1000).toFixed(0)} µs = ${(steadyPerRefreshMs / sigMs).toFixed(1)}× a signature | ≤ 2× (${ok(steadyPerRefreshMs / sigMs <= 2)}) |`,
+      `| the floor: the same CreateSession calls from a bare client in its own process (request builder, signature, node:https keep-alive; no agent work), 1000 calls | ${(floorMs * 1000).toFixed(0)} µs = ${(floorMs / sigMs).toFixed(1)}× a signature | — |`,
       `| agent CPU per profile added to a cold fill ((CPU at 1000 − CPU at 1) / 999; includes parsing and setting up the profile) | ${(cpuPerRefreshMs * 1000).toFixed(0)} µs = ${(cpuPerRefreshMs / sigMs).toFixed(1)}× a signature | — |`,
       `| credentials-file replaces for 1000 refreshes | ${thousand.replaces} | ≤ 20 (${ok(thousand.replaces <= 20)}) |`,
       `| rotation → new credentials in the file, p50 of 20 | ${rot50.toFixed(0)} ms | ≤ 300 ms (${ok(rot50 <= 300)}) |`,
