@@ -7,6 +7,7 @@ import { checkScheduleInputs, formatIssues } from '../config/index.js';
 import { AgentError } from '../errors.js';
 import { describeCertificate, loadSigner } from '../keys/load.js';
 import { keyId } from '../agent/signer-source.js';
+import { proxySettings } from '../rolesanywhere/transport.js';
 import { loadScheduleOrReport } from './agent-setup.js';
 import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -15,7 +16,7 @@ export const VALIDATE_HELP = `Usage: rolesanywhere-agent validate --config FILE 
 
 Checks the schedule and everything it points at without calling AWS: YAML and keys, ARNs,
 durations, files, certificate and key (match, dates, X.509 v3, not a CA, digitalSignature, no
-SHA-1/MD5), intermediates. Exit codes: 0 valid, 2 problems found (all listed).`;
+SHA-1/MD5), intermediates, and the proxy variables (HTTPS_PROXY, HTTP_PROXY). Exit codes: 0 valid, 2 problems found (all listed).`;
 
 interface Row {
   profile: string;
@@ -37,6 +38,12 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
   if (inputIssues.length) {
     problems += inputIssues.length;
     io.stderr.write(`${formatIssues(inputIssues)}\n`);
+  }
+  try {
+    proxySettings(io.env);
+  } catch (e) {
+    problems++;
+    io.stderr.write(`environment: ${e instanceof AgentError ? e.describe() : String(e)}\n`);
   }
   const signers = new Map<string, Promise<{ ok: true; desc: ReturnType<typeof describeCertificate> } | { ok: false; error: string }>>();
   const rows: Row[] = [];

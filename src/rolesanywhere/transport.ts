@@ -45,11 +45,46 @@ export interface ProxySettings {
   noProxy: string;
 }
 
-/** The proxy an environment asks for, or undefined when it names none (then node:https is used). */
+/**
+ * The proxy an environment asks for, or undefined when it names none (then node:https is used). A
+ * proxy without a scheme is read as http://, as curl, Go and the AWS CLI read it. A value that is
+ * not an http:// or https:// URL throws CONFIG_INVALID naming the variable, so the user learns it at
+ * start rather than as a network error at every refresh; a password in it is never shown.
+ */
 export function proxySettings(env: NodeJS.ProcessEnv): ProxySettings | undefined {
-  const pick = (name: string) => env[name.toLowerCase()] ?? env[name.toUpperCase()] ?? '';
-  const settings = { httpsProxy: pick('https_proxy'), httpProxy: pick('http_proxy'), noProxy: pick('no_proxy') };
+  const pick = (name: string): [string, string] => {
+    for (const n of [name, name.toUpperCase()]) {
+      const v = env[n];
+      if (v !== undefined) return [n, v];
+    }
+    return [name.toUpperCase(), ''];
+  };
+  const noProxy = pick('no_proxy')[1];
+  const settings = { httpsProxy: proxyUrl(...pick('https_proxy')), httpProxy: proxyUrl(...pick('http_proxy')), noProxy };
   return settings.httpsProxy || settings.httpProxy ? settings : undefined;
+}
+
+function proxyUrl(variable: string, value: string): string {
+  if (value === '') return '';
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  const hint = 'set it to http://HOST:PORT (user and password, if any, before an @), or unset it to connect directly';
+  let url: URL | undefined;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    url = undefined;
+  }
+  if (url && url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new AgentError('CONFIG_INVALID', `${variable} is a ${url.protocol} URL; only http:// and https:// proxies are supported`, { hint });
+  }
+  if (!url || url.hostname === '') {
+    // Everything between the scheme and the last @ may be a user and password.
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(value)?.[0] ?? '';
+    const at = value.lastIndexOf('@');
+    const shown = at >= scheme.length ? `${scheme}***${value.slice(at)}` : value;
+    throw new AgentError('CONFIG_INVALID', `${variable} is not a proxy URL: "${shown}"`, { hint });
+  }
+  return withScheme;
 }
 
 /** The transport for these options: node:https, or undici when the environment names a proxy. */

@@ -286,6 +286,25 @@ describe('the agent as a real process (run) against the emulator', function () {
     await stopAndCheck(agent, p.credentials);
   });
 
+  it('refuses to start when HTTPS_PROXY is not a proxy URL: exit 2, the variable named, its password not shown, nothing written', async () => {
+    const p = place();
+    writeSchedule(p.schedule, scheduleDoc(w, p.credentials, { app: { role: 'role-1', key: w.rsaFiles } }));
+    const calls = w.emulator.requests.length;
+    const r = await runCli(['run', '--config', p.schedule, '--log-format', 'json'], { ...env, HTTPS_PROXY: 'http://alice:s3cret@' }, 10_000);
+    const errors = r.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { level: string; message: string; error?: string })
+      .filter((l) => l.level === 'error');
+    expect(errors.map((l) => [l.message, l.error])).to.deep.equal([
+      ['agent could not start', 'HTTPS_PROXY is not a proxy URL: "http://***@" — set it to http://HOST:PORT (user and password, if any, before an @), or unset it to connect directly'],
+    ]);
+    expect(r.stderr + r.stdout, 'output').not.to.contain('s3cret');
+    expect(r.code, 'exit code').to.equal(2);
+    expect(w.emulator.requests.length, 'CreateSession calls').to.equal(calls);
+    expect(readdirSync(p.dir), 'files made').to.deep.equal(['schedule.yaml']);
+  });
+
   it('refuses to start on a schedule that fails validation: exit 2 with every issue, no credentials written', async () => {
     const p = place();
     writeFileSync(p.schedule, `credentials_file: ${p.credentials}\nprofiles:\n  app:\n    role_arn: arn:aws:iam::1:role\n    certificate: /nonexistent/host.pem\n    private_key: /nonexistent/host.key\n    trust_anchor_arn: ${TRUST_ANCHOR_ARN}\n    profile_arn: ${PROFILE_ARN}\n`);

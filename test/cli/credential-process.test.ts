@@ -349,6 +349,11 @@ describe('credential-process against the emulator over HTTPS', function () {
     it('an AWS_CA_BUNDLE that does not exist', async () => {
       expectBadInput(await run([...args({ ca: null }), ...key('rsa-direct')], { AWS_CA_BUNDLE: f['missing']! }), [f['missing']!, 'CA bundle'], 'AWS_CA_BUNDLE');
     });
+    it('an HTTPS_PROXY that is not a proxy URL, its password not shown', async () => {
+      const r = await run([...args(), ...key('rsa-direct')], { HTTPS_PROXY: 'http://alice:s3cret@' });
+      expectBadInput(r, ['HTTPS_PROXY is not a proxy URL: "http://***@"'], 'set it to http://HOST:PORT');
+      expect(r.err).not.to.contain('s3cret');
+    });
     it('a missing --certificate and --role-arn', async () => {
       const a = args().filter((x, i, all) => x !== '--role-arn' && all[i - 1] !== '--role-arn');
       expectBadInput(await run([...a, '--private-key', f['rsa-leaf.key']!]), ['--certificate', '--role-arn'], '--help');

@@ -130,6 +130,20 @@ describe('once', function () {
     ]);
   });
 
+  it('exits 2 for a proxy variable that is not a proxy URL, naming it, calling nothing and writing nothing', async () => {
+    const s = setup({ web: { role: 'app', key: w.rsaFiles } });
+    const io = captureIO({ HOME: s.dir, https_proxy: 'socks5://proxy.corp:1080' });
+    const calls = w.emulator.requests.length;
+    const code = await onceCommand(['--config', s.schedule], io);
+    expect(io.err()).to.equal(
+      'rolesanywhere-agent once: could not start: https_proxy is a socks5: URL; only http:// and https:// proxies are supported — set it to http://HOST:PORT (user and password, if any, before an @), or unset it to connect directly\n',
+    );
+    expect(io.out(), 'stdout').to.equal('');
+    expect(code, 'exit code').to.equal(2);
+    expect(w.emulator.requests.length, 'CreateSession calls').to.equal(calls);
+    expect(existsSync(s.credentials), 'credentials file').to.equal(false);
+  });
+
   it('exits 2 for a schedule that fails validation, writing nothing', async () => {
     const t = makeTempDir('ra-once-');
     cleanups.push(t.cleanup);

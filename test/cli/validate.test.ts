@@ -139,6 +139,17 @@ describe('validate', () => {
       expect(w.emulator.requests, 'requests to the service').to.deep.equal([]);
     });
 
+    it('reports a proxy variable that is not a proxy URL, exit 2', async () => {
+      const schedule = writeSchedule(join(w.dir, 'proxy.yaml'), scheduleDoc(w, join(w.dir, 'proxy', 'credentials'), { app: { role: 'app', key: w.rsaFiles } }));
+      const io = captureIO({ HOME: w.dir, HTTPS_PROXY: 'socks5://proxy.corp:1080' });
+      const code = await validateCommand(['--config', schedule], io);
+      expect(io.err(), 'stderr').to.equal(
+        'environment: HTTPS_PROXY is a socks5: URL; only http:// and https:// proxies are supported — set it to http://HOST:PORT (user and password, if any, before an @), or unset it to connect directly\n',
+      );
+      expect(io.out().split('\n')).to.deep.equal([`schedule ${schedule}: 1 profile(s) → ${join(w.dir, 'proxy', 'credentials')}`, row('app', 'app', w.rsa.leaf), '1 problem(s) found', '']);
+      expect(code, 'exit code').to.equal(2);
+    });
+
     it('reports an expired certificate and a key that does not match its certificate in the table, exit 2', async () => {
       const old = writePair(w.dir, 'expired', expired);
       const mismatch = { certificate: w.rsaFiles.certificate, privateKey: w.ecFiles.privateKey, intermediates: w.rsaFiles.intermediates! };

@@ -21,6 +21,15 @@ async function listen<S extends AnyServer>(server: S): Promise<{ server: S; port
   return { server, port: (server.address() as AddressInfo).port };
 }
 
+function thrown(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return expect.fail('expected a throw');
+}
+
 async function rejection(p: Promise<unknown>): Promise<AgentError> {
   try {
     await p;
@@ -213,5 +222,27 @@ describe('transport', function () {
       noProxy: '.corp',
     });
     expect(proxySettings({ HTTP_PROXY: 'http://p:3' })).to.deep.equal({ httpsProxy: '', httpProxy: 'http://p:3', noProxy: '' });
+  });
+
+  it('reads a proxy without a scheme as http://, as curl, Go and the AWS CLI do', () => {
+    expect(proxySettings({ HTTPS_PROXY: 'proxy.corp:3128' })).to.deep.equal({ httpsProxy: 'http://proxy.corp:3128', httpProxy: '', noProxy: '' });
+    expect(proxySettings({ http_proxy: 'https://proxy.corp' })?.httpProxy).to.equal('https://proxy.corp');
+  });
+
+  it('refuses a proxy setting that is not a proxy URL at once, naming the variable and never its password', () => {
+    const cases: [NodeJS.ProcessEnv, string][] = [
+      [{ HTTPS_PROXY: 'socks5://proxy.corp:1080' }, 'HTTPS_PROXY is a socks5: URL; only http:// and https:// proxies are supported'],
+      [{ https_proxy: 'http://alice:s3cret@' }, 'https_proxy is not a proxy URL: "http://***@"'],
+      [{ HTTP_PROXY: 'http://pro xy:80' }, 'HTTP_PROXY is not a proxy URL: "http://pro xy:80"'],
+      [{ HTTPS_PROXY: 'http://u:s3cret/x@proxy:80' }, 'HTTPS_PROXY is not a proxy URL: "http://***@proxy:80"'],
+    ];
+    for (const [env, message] of cases) {
+      const e = thrown(() => makeTransport({}, env));
+      expect(e, JSON.stringify(env)).to.be.instanceOf(AgentError);
+      expect((e as AgentError).code).to.equal('CONFIG_INVALID');
+      expect((e as AgentError).message).to.equal(message);
+      expect((e as AgentError).hint).to.equal('set it to http://HOST:PORT (user and password, if any, before an @), or unset it to connect directly');
+      expect((e as AgentError).describe()).not.to.include('s3cret');
+    }
   });
 });
