@@ -159,11 +159,17 @@ async function coldFill(base: string, n: number, endpoint: string, ca: string, k
   return { n, dir, file, agent, wall, cpu, rss, replaces: state.replaces ?? NaN };
 }
 
+interface FloorMeasure {
+  batches: number[];
+  median: number;
+}
+
 /**
  * CPU per CreateSession call of bench/floor-client.ts, a bare client in its own process against the
- * same emulator: request builder, signature, node:https. What no client can skip; no agent work.
+ * same emulator, with no agent work: over node:https, over raw TLS with HTTP/1.1 by hand, and raw
+ * without a signature per call; beside a tight-loop signature measured in that process just before.
  */
-async function floorPerCall(emu: { url: string; ca: string }, key: { cert: string; key: string }): Promise<{ callMs: number; signatureMs: number; batches: number[] }> {
+async function floorPerCall(emu: { url: string; ca: string }, key: { cert: string; key: string }) {
   const flags = process.env['BENCH_FLOOR_NODE_FLAGS']?.split(' ').filter(Boolean) ?? [];
   const args = [...flags, '--import', 'tsx', join(ROOT, 'bench/floor-client.ts'), '--endpoint', emu.url, '--ca', emu.ca, '--certificate', key.cert, '--private-key', key.key, '--trust-anchor', TA, '--profile', PR, '--role', ROLES[0]!];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -171,8 +177,7 @@ async function floorPerCall(emu: { url: string; ca: string }, key: { cert: strin
   child.stdout!.on('data', (d) => (out += d.toString()));
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   if (code !== 0) throw new Error(`bench/floor-client.ts exited with ${code}`);
-  const r = JSON.parse(out) as { batches: number[]; callMicros: number; signatureMicros: number };
-  return { callMs: r.callMicros / 1000, signatureMs: r.signatureMicros / 1000, batches: r.batches };
+  return JSON.parse(out) as { signatureMicros: number; https: FloorMeasure; raw: FloorMeasure; rawUnsigned: FloorMeasure };
 }
 
 async function main(): Promise<void> {
@@ -264,7 +269,8 @@ async function main(): Promise<void> {
     const sigBeforeCycle = signatures(2000);
     const sigMs = median([...sigAtStart, ...sigBeforeCycle]);
     const floor = await floorPerCall(emu, shared);
-    console.error(`floor (bare client): ${(floor.callMs * 1000).toFixed(0)} µs CPU per call (batches ${floor.batches.join(' ')}), its own signature ${(floor.signatureMs * 1000).toFixed(0)} µs`);
+    for (const k of ['https', 'raw', 'rawUnsigned'] as const) console.error(`floor ${k}: ${floor[k].median.toFixed(0)} µs CPU per call (batches ${floor[k].batches.join(' ')})`);
+    console.error(`floor client's own signature: ${floor.signatureMicros.toFixed(0)} µs`);
     const oldKeys = new Set(accessKeys(thousand.file));
     const cycle0 = cpuSeconds(thousand.agent.proc.pid!);
     const cycleThreads0 = threadCpu(thousand.agent.proc.pid!);
@@ -326,7 +332,9 @@ async function main(): Promise<void> {
       ...fills.map((f) => `| cold fill, ${f.n} profile${f.n > 1 ? 's' : ''} (wall, start to all written) | ${f.wall.toFixed(0)} ms | — |`),
       `| one RSA-2048 signature (median of 4000, same run: 2000 at the start, median ${(median(sigAtStart) * 1000).toFixed(0)} µs; 2000 before the refresh cycle, ${(median(sigBeforeCycle) * 1000).toFixed(0)} µs) | ${(sigMs * 1000).toFixed(0)} µs | — |`,
       `| agent CPU per refresh: a refresh cycle of 1000 profiles (shared certificate rotated; ${cycleWall.toFixed(0)} ms wall) | ${(steadyPerRefreshMs * 1000).toFixed(0)} µs = ${(steadyPerRefreshMs / sigMs).toFixed(1)}× a signature | ≤ 2× (${ok(steadyPerRefreshMs / sigMs <= 2)}) |`,
-      `| the floor: the same calls from a bare client in its own process (request builder, signature, node:https keep-alive; no agent work), median of 5 batches of 300 | ${(floor.callMs * 1000).toFixed(0)} µs = ${(floor.callMs / sigMs).toFixed(1)}× a signature (${(floor.callMs / floor.signatureMs).toFixed(1)}× the ${(floor.signatureMs * 1000).toFixed(0)} µs of a signature in that process just before) | — |`,
+      `| the floor: the same calls from a bare client in its own process (request builder, signature, node:https keep-alive; no agent work), median of 5 batches of 300 | ${floor.https.median.toFixed(0)} µs = ${(floor.https.median / 1000 / sigMs).toFixed(1)}× a signature (${(floor.https.median / floor.signatureMicros).toFixed(1)}× the ${floor.signatureMicros.toFixed(0)} µs of a signature in that process just before) | — |`,
+      `| below the floor: the same, HTTP/1.1 written by hand on raw TLS sockets | ${floor.raw.median.toFixed(0)} µs = ${(floor.raw.median / 1000 / sigMs).toFixed(1)}× a signature (${(floor.raw.median / floor.signatureMicros).toFixed(1)}× that process's) | — |`,
+      `| … and re-sending one signed request, no signature per call | ${floor.rawUnsigned.median.toFixed(0)} µs: a signature inside a loop of requests costs ${((floor.raw.median - floor.rawUnsigned.median) / floor.signatureMicros).toFixed(1)}× the tight-loop one | — |`,
       `| agent CPU per profile added to a cold fill ((CPU at 1000 − CPU at 1) / 999; includes parsing and setting up the profile) | ${(cpuPerRefreshMs * 1000).toFixed(0)} µs = ${(cpuPerRefreshMs / sigMs).toFixed(1)}× a signature | — |`,
       `| credentials-file replaces for 1000 refreshes | ${thousand.replaces} | ≤ 20 (${ok(thousand.replaces <= 20)}) |`,
       `| rotation → new credentials in the file, p50 of 20 | ${rot50.toFixed(0)} ms | ≤ 300 ms (${ok(rot50 <= 300)}) |`,

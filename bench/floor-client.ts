@@ -1,23 +1,29 @@
 /**
  * The floor under the agent's "CPU per refresh" (bench/agent.ts runs this in its own process, against
  * the same emulator, in the same run): the same CreateSession calls made by the least code that can
- * make them. Each call builds and signs the request with the project's request builder and FileSigner
- * (canonical request, its SHA-256, one RSA-2048 signature), sends it with a bare node:https keep-alive
- * request, 32 at a time like the agent, and checks the 201 and its JSON. No agent work: no jobs, no
- * timers, no credentials file, no logs, no metrics. Node's default flags.
+ * make them, with no agent work (no jobs, timers, credentials file, logs or metrics), 32 at a time
+ * like the agent, on kept-alive connections, with Node's default flags. Three ways:
+ * - https: each call builds and signs the request with the project's request builder and FileSigner
+ *   (canonical request, its SHA-256, one RSA-2048 signature), sends it with node:https, and checks
+ *   the 201 and its JSON. What a client on the standard library cannot skip.
+ * - raw: the same, but HTTP/1.1 written and read by hand on 32 TLS sockets: below what any real
+ *   Node client costs (no header validation, no streams, no redirects or errors handled).
+ * - rawUnsigned: raw, re-sending one request signed once, so no signature per call; raw minus
+ *   rawUnsigned is what the signature costs inside a loop of requests.
+ * Before the calls, a tight-loop RSA-2048 signature (median of 500), since the machine's speed drifts.
  *
- * First a tight-loop RSA-2048 signature (median of 500), then 200 calls to open the connections,
- * then B batches of N calls. Prints one JSON line: {"batches": CPU µs per call of each batch (all
- * threads), "callMicros": their median, "signatureMicros": the signature's median}.
+ * Prints one JSON line: {"signatureMicros": n, "https" | "raw" | "rawUnsigned": {"batches": CPU µs per
+ * call of each batch (all threads), "median": their median}}.
  * Usage: node --import tsx bench/floor-client.ts --endpoint URL --ca FILE --certificate FILE
  *        --private-key FILE --trust-anchor ARN --profile ARN --role ARN [--calls N] [--batches B]
  */
 import { createPrivateKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
+import { connect, type TLSSocket } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { loadFileSigner } from '../src/keys/load.js';
-import { buildSignedRequest, type SessionRequest } from '../src/rolesanywhere/request.js';
+import { buildSignedRequest, type SessionRequest, type SignedRequest } from '../src/rolesanywhere/request.js';
 
 const CONCURRENCY = 32;
 const WARM_UP = 200;
@@ -41,21 +47,30 @@ const need = (name: keyof typeof values): string => {
   return v;
 };
 
-const endpoint = need('endpoint');
+const endpoint = new URL(need('endpoint'));
+const ca = readFileSync(need('ca'));
 const signer = await loadFileSigner({ certificate: need('certificate'), privateKey: need('private-key') });
 const session: SessionRequest = { trustAnchorArn: need('trust-anchor'), profileArn: need('profile'), roleArn: need('role'), durationSeconds: 3600 };
-const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca: readFileSync(need('ca')) });
+const signed = () => buildSignedRequest(endpoint.href, 'us-east-1', session, signer, Date.now());
 
-async function call(): Promise<void> {
-  const req = await buildSignedRequest(endpoint, 'us-east-1', session, signer, Date.now());
-  await new Promise<void>((resolve, reject) => {
+function checked(status: number | undefined, body: string): void {
+  if (status !== 201) throw new Error(`floor-client: CreateSession answered ${status}: ${body.slice(0, 200)}`);
+  JSON.parse(body);
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca });
+function httpsCall(req: SignedRequest): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const r = request(req.url, { method: 'POST', headers: { ...req.headers, 'content-length': Buffer.byteLength(req.body) }, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        if (res.statusCode !== 201) return reject(new Error(`floor-client: CreateSession answered ${res.statusCode}`));
-        JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        resolve();
+        try {
+          checked(res.statusCode, Buffer.concat(chunks).toString('utf8'));
+          resolve();
+        } catch (e) {
+          reject(e as Error);
+        }
       });
       res.on('error', reject);
     });
@@ -64,16 +79,65 @@ async function call(): Promise<void> {
   });
 }
 
-async function calls(n: number): Promise<void> {
-  let left = n;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (left-- > 0) await call();
-    }),
-  );
+/** One request on a kept-alive TLS socket, HTTP/1.1 by hand: the emulator answers with a content-length. */
+function rawCall(socket: TLSSocket, req: SignedRequest): Promise<void> {
+  const url = new URL(req.url);
+  let head = `POST ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-length: ${Buffer.byteLength(req.body)}\r\n`;
+  for (const [k, v] of Object.entries(req.headers)) if (k !== 'host') head += `${k}: ${v}\r\n`;
+  socket.write(`${head}\r\n${req.body}`);
+  return new Promise<void>((resolve, reject) => {
+    let text = '';
+    const onData = (d: Buffer) => {
+      text += d.toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(text.slice(0, end))?.[1] ?? 0);
+      if (text.length - end - 4 < length) return;
+      socket.off('data', onData);
+      try {
+        checked(Number(text.slice(9, 12)), Buffer.from(text.slice(end + 4, end + 4 + length), 'latin1').toString('utf8'));
+        resolve();
+      } catch (e) {
+        reject(e as Error);
+      }
+    };
+    socket.on('data', onData);
+  });
 }
 
-// A tight-loop signature in this process, right before its calls: the machine's speed drifts.
+const sockets = await Promise.all(
+  Array.from(
+    { length: CONCURRENCY },
+    () =>
+      new Promise<TLSSocket>((resolve, reject) => {
+        const s = connect({ host: endpoint.hostname, port: Number(endpoint.port || 443), ca, servername: endpoint.hostname }, () => resolve(s));
+        s.once('error', reject);
+      }),
+  ),
+);
+
+/** CPU µs per call of n calls, CONCURRENCY at a time; worker i is the only user of sockets[i]. */
+async function cpuPerCall(n: number, call: (worker: number) => Promise<void>): Promise<number> {
+  let left = n;
+  const before = process.cpuUsage();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, i) => {
+      while (left-- > 0) await call(i);
+    }),
+  );
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / n;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function measure(call: (worker: number) => Promise<void>): Promise<{ batches: number[]; median: number }> {
+  await cpuPerCall(WARM_UP, call);
+  const batches: number[] = [];
+  for (let b = 0; b < Number(values.batches); b++) batches.push(await cpuPerCall(Number(values.calls), call));
+  return { batches: batches.map(Math.round), median: median(batches) };
+}
+
 const key = createPrivateKey(readFileSync(need('private-key')));
 const data = Buffer.alloc(200, 7);
 for (let i = 0; i < 100; i++) sign('sha256', data, key);
@@ -84,15 +148,10 @@ for (let i = 0; i < 500; i++) {
   signatureTimes.push((performance.now() - t) * 1000);
 }
 
-await calls(WARM_UP); // opens the connections, as the agent's are open before its refresh cycle
-const batches = Number(values.batches);
-const perCall: number[] = [];
-for (let b = 0; b < batches; b++) {
-  const before = process.cpuUsage();
-  await calls(Number(values.calls));
-  const used = process.cpuUsage(before);
-  perCall.push((used.user + used.system) / Number(values.calls));
-}
+const https = await measure(async () => httpsCall(await signed()));
+const raw = await measure(async (i) => rawCall(sockets[i]!, await signed()));
+const once = await signed();
+const rawUnsigned = await measure((i) => rawCall(sockets[i]!, once));
 agent.destroy();
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(JSON.stringify({ batches: perCall.map(Math.round), callMicros: median(perCall), signatureMicros: median(signatureTimes) }));
+for (const s of sockets) s.destroy();
+console.log(JSON.stringify({ signatureMicros: median(signatureTimes), https, raw, rawUnsigned }));
