@@ -110,7 +110,7 @@ const sockets = await Promise.all(
     { length: CONCURRENCY },
     () =>
       new Promise<TLSSocket>((resolve, reject) => {
-        const s = connect({ host: endpoint.hostname, port: Number(endpoint.port || 443), ca, servername: endpoint.hostname }, () => resolve(s));
+        const s = connect({ host: endpoint.hostname, port: Number(endpoint.port || 443), ca }, () => resolve(s));
         s.once('error', reject);
       }),
   ),
