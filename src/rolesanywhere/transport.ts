@@ -5,12 +5,14 @@
  * failures come back as typed AgentErrors saying whether a retry can help. This is the edge that
  * tests may replace with a fake.
  *
- * Without a proxy in the environment, requests go through node:https. With one, they go through
+ * Without a proxy in the environment, requests go through node:https (node:http for a loopback
+ * http:// endpoint, which the schedule allows for the emulator). With one, they go through
  * undici's EnvHttpProxyAgent (CONNECT tunnels, NO_PROXY), loaded only then: undici costs ~190 ms of
  * start-up and ~20 MB of memory, and ~50 µs more CPU per request than node:https (measured; see
  * docs/benchmarks.md), which every credential-process call and every refresh would otherwise pay.
  */
 import { readFileSync } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import type { Dispatcher } from 'undici';
@@ -222,9 +224,13 @@ function networkError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-/** node:https with a keep-alive agent: the transport when no proxy is configured. */
+/**
+ * node:https with a keep-alive agent: the transport when no proxy is configured. An http:// URL
+ * (allowed only on loopback, for the emulator) goes over node:http with its own keep-alive agent.
+ */
 export class HttpsTransport implements Transport {
   private readonly agent: HttpsAgent;
+  private readonly plainAgent: HttpAgent;
   private readonly totalTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly userAgent: string;
@@ -235,6 +241,7 @@ export class HttpsTransport implements Transport {
     this.userAgent = o.userAgent ?? 'rolesanywhere-agent';
     // Idle sockets close after 30 s, as undici's keep-alive timeout did; the timer is the socket's own.
     this.agent = new HttpsAgent({ keepAlive: true, timeout: 30_000, secureContext: secureContextFor(o), rejectUnauthorized: !o.noVerifySsl });
+    this.plainAgent = new HttpAgent({ keepAlive: true, timeout: 30_000 });
   }
 
   /**
@@ -258,13 +265,14 @@ export class HttpsTransport implements Transport {
         if (reply) resolve(reply);
         else reject(e instanceof AgentError ? e : classifyNetworkError(e, url, signal));
       };
-      const req = httpsRequest(
+      const plain = u.protocol === 'http:';
+      const req = (plain ? httpRequest : httpsRequest)(
         {
           host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
-          port: u.port || 443,
+          port: u.port || (plain ? 80 : 443),
           path: `${u.pathname}${u.search}`,
           method: 'POST',
-          agent: this.agent,
+          agent: plain ? this.plainAgent : this.agent,
           headers: { ...headers, 'user-agent': this.userAgent, 'content-length': String(payload.length) },
         },
         (res) => {
@@ -303,7 +311,7 @@ export class HttpsTransport implements Transport {
       req.on('socket', (socket) => {
         if (!socket.connecting) return;
         connectTimer = setTimeout(() => stop(networkError(`connecting took longer than ${this.connectTimeoutMs} ms`, 'ETIMEDOUT')), this.connectTimeoutMs);
-        socket.once('secureConnect', () => clearTimeout(connectTimer));
+        socket.once(plain ? 'connect' : 'secureConnect', () => clearTimeout(connectTimer));
       });
       req.end(payload);
     });
@@ -311,6 +319,7 @@ export class HttpsTransport implements Transport {
 
   async close(): Promise<void> {
     this.agent.destroy();
+    this.plainAgent.destroy();
   }
 }
 

@@ -297,6 +297,9 @@ describe('credential-process against the emulator over HTTPS', function () {
       const port = await closedPort();
       expectIssued(await run([...args(), ...key('ec-direct')], { AWS_ENDPOINT_URL_ROLESANYWHERE: `https://127.0.0.1:${port}` }));
     });
+    it('a plain http:// loopback endpoint (the emulator\'s --http-port) gets credentials', async () => {
+      expectIssued(await run([...args({ endpoint: w.emulator.httpUrl!, ca: null }), ...key('rsa-direct')]));
+    });
     it('AWS_CA_BUNDLE stands in for --ca-bundle', async () => {
       expectIssued(await run([...args({ ca: null }), ...key('rsa-direct')], { AWS_CA_BUNDLE: w.caBundle }));
     });

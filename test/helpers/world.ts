@@ -40,7 +40,8 @@ export async function makeWorld(o: { roles?: string[]; profileDurationSeconds?: 
       acceptRoleSessionName: true,
       ...(o.profileDurationSeconds ? { durationSeconds: o.profileDurationSeconds } : {}),
     }),
-    { httpsPort: 0 },
+    // Plain HTTP too: a loopback http:// endpoint is allowed, for the emulator.
+    { httpsPort: 0, httpPort: 0 },
   );
   // One trust anchor holding both roots.
   emulator.config.trustAnchors[0]!.certificates.push(ec.root.certPem);

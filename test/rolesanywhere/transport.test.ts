@@ -131,6 +131,25 @@ describe('transport', function () {
     expect(echo.seen[0]).to.include({ 'user-agent': 'test-agent/1', 'content-length': '7', 'x-amz-date': '20261122T000000Z' });
   });
 
+  it('posts over plain HTTP to a loopback http:// endpoint (the emulator), on one kept-alive connection', async () => {
+    let connections = 0;
+    const server = track(
+      createHttpServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          res.writeHead(201, { 'Content-Type': 'application/json' });
+          res.end(Buffer.concat(chunks));
+        });
+      }),
+    );
+    server.on('connection', () => connections++);
+    const { port } = await listen(server);
+    const t = keep(makeTransport({ caBundle: caFile }, {}));
+    for (let i = 0; i < 3; i++) expect(await t.post(`http://127.0.0.1:${port}/sessions`, {}, `{"n":${i}}`)).to.deep.include({ status: 201, body: `{"n":${i}}` });
+    expect(connections, 'TCP connections for 3 requests').to.equal(1);
+  });
+
   it('refuses a server it cannot verify with a TLS error naming --ca-bundle, not retryable; only an explicit opt-out skips the check', async () => {
     const echo = await echoServer();
     const e = await rejection(keep(new HttpsTransport({})).post(echo.url, {}, '{}'));
