@@ -16,7 +16,7 @@ export const VALIDATE_HELP = `Usage: rolesanywhere-agent validate --config FILE 
 
 Checks the schedule and everything it points at without calling AWS: YAML and keys, ARNs,
 durations, files, certificate and key (match, dates, X.509 v3, not a CA, digitalSignature, no
-SHA-1/MD5), intermediates, and the proxy variables (HTTPS_PROXY, HTTP_PROXY).
+SHA-1/MD5), intermediates, and the proxy variable (HTTPS_PROXY).
 Exit codes: 0 valid, 2 problems found (all listed).`;
 
 interface Row {

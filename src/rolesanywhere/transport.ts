@@ -1,9 +1,9 @@
 /**
  * The HTTP transport for CreateSession: one keep-alive connection pool per configuration, TLS
  * verification on unless explicitly turned off, extra trusted CAs added to (not replacing) the
- * system roots, HTTPS_PROXY/NO_PROXY honoured, and connect and total timeouts. Network and TLS
- * failures come back as typed AgentErrors saying whether a retry can help. This is the edge that
- * tests may replace with a fake.
+ * system roots, HTTPS_PROXY/NO_PROXY honoured (HTTP_PROXY is for http:// URLs), and connect and
+ * total timeouts. Network and TLS failures come back as typed AgentErrors saying whether a retry
+ * can help. This is the edge that tests may replace with a fake.
  *
  * Without a proxy in the environment, requests go through node:https (node:http for a loopback
  * http:// endpoint, which the schedule allows for the emulator). With one, they go through
@@ -40,17 +40,18 @@ export interface TransportOptions {
   userAgent?: string;
 }
 
-/** The proxy settings of an environment, as curl and undici name them (lower case first). */
+/** The proxy settings of an environment that apply to CreateSession, lower-case names first. */
 export interface ProxySettings {
   httpsProxy: string;
-  httpProxy: string;
   noProxy: string;
 }
 
 /**
- * The proxy an environment asks for, or undefined when it names none (then node:https is used). A
- * proxy without a scheme is read as http://, as curl, Go and the AWS CLI read it. A value that is
- * not an http:// or https:// URL throws CONFIG_INVALID naming the variable, so the user learns it at
+ * The proxy an environment asks for, or undefined when it names none (then node:https is used).
+ * As for curl, Go and the AWS CLI, an https:// URL goes through HTTPS_PROXY only: HTTP_PROXY is for
+ * http:// URLs, and the only http:// endpoints allowed are on loopback (the emulator), which go
+ * direct. A proxy without a scheme is read as http://, as those tools read it. A value that is not
+ * an http:// or https:// URL throws CONFIG_INVALID naming the variable, so the user learns it at
  * start rather than as a network error at every refresh; a password in it is never shown.
  */
 export function proxySettings(env: NodeJS.ProcessEnv): ProxySettings | undefined {
@@ -61,9 +62,8 @@ export function proxySettings(env: NodeJS.ProcessEnv): ProxySettings | undefined
     }
     return [name.toUpperCase(), ''];
   };
-  const noProxy = pick('no_proxy')[1];
-  const settings = { httpsProxy: proxyUrl(...pick('https_proxy')), httpProxy: proxyUrl(...pick('http_proxy')), noProxy };
-  return settings.httpsProxy || settings.httpProxy ? settings : undefined;
+  const httpsProxy = proxyUrl(...pick('https_proxy'));
+  return httpsProxy ? { httpsProxy, noProxy: pick('no_proxy')[1] } : undefined;
 }
 
 function proxyUrl(variable: string, value: string): string {
@@ -345,6 +345,7 @@ export class ProxyTransport implements Transport {
       const tls = { secureContext: this.secureContext, rejectUnauthorized: !this.o.noVerifySsl, timeout: this.o.connectTimeoutMs ?? 10_000 };
       const dispatcher = new EnvHttpProxyAgent({
         ...this.proxy,
+        httpProxy: '', // not undefined: undici would read HTTP_PROXY from process.env
         connect: tls,
         requestTls: tls,
         keepAliveTimeout: 30_000,

@@ -232,27 +232,34 @@ describe('transport', function () {
     expect(tunnels, 'no new tunnel for a NO_PROXY host').to.have.length(1);
   });
 
-  it('reads proxy settings as curl does: lower case first, and none when no proxy is named', () => {
+  it('reads the proxy as curl, Go and the AWS CLI do: HTTPS_PROXY, lower case first; none when it is unset', () => {
     expect(proxySettings({})).to.equal(undefined);
     expect(proxySettings({ NO_PROXY: 'example.com' })).to.equal(undefined);
-    expect(proxySettings({ HTTPS_PROXY: 'http://upper:1', https_proxy: 'http://lower:2', NO_PROXY: '.corp' })).to.deep.equal({
-      httpsProxy: 'http://lower:2',
-      httpProxy: '',
-      noProxy: '.corp',
-    });
-    expect(proxySettings({ HTTP_PROXY: 'http://p:3' })).to.deep.equal({ httpsProxy: '', httpProxy: 'http://p:3', noProxy: '' });
+    expect(proxySettings({ HTTPS_PROXY: 'http://upper:1', https_proxy: 'http://lower:2', NO_PROXY: '.corp' })).to.deep.equal({ httpsProxy: 'http://lower:2', noProxy: '.corp' });
+    expect(proxySettings({ HTTPS_PROXY: 'http://p:1', no_proxy: 'lower', NO_PROXY: 'upper' })?.noProxy).to.equal('lower');
+    expect(proxySettings({ HTTP_PROXY: 'http://p:3' }), 'HTTP_PROXY is for http:// URLs, and the endpoint is https').to.equal(undefined);
+    expect(proxySettings({ HTTP_PROXY: 'socks5://not-ours:1080' }), 'nor is it checked').to.equal(undefined);
+  });
+
+  it('goes direct to an https endpoint when only HTTP_PROXY names a proxy', async () => {
+    const echo = await echoServer();
+    const { port: proxyPort, tunnels } = await connectProxy();
+    const t = keep(makeTransport({ caBundle: caFile }, { HTTP_PROXY: `http://127.0.0.1:${proxyPort}`, http_proxy: `http://127.0.0.1:${proxyPort}` }));
+    expect(t).to.be.instanceOf(HttpsTransport);
+    expect((await t.post(echo.url, {}, '{}')).status).to.equal(201);
+    expect(tunnels, 'tunnels through the HTTP_PROXY').to.deep.equal([]);
   });
 
   it('reads a proxy without a scheme as http://, as curl, Go and the AWS CLI do', () => {
-    expect(proxySettings({ HTTPS_PROXY: 'proxy.corp:3128' })).to.deep.equal({ httpsProxy: 'http://proxy.corp:3128', httpProxy: '', noProxy: '' });
-    expect(proxySettings({ http_proxy: 'https://proxy.corp' })?.httpProxy).to.equal('https://proxy.corp');
+    expect(proxySettings({ HTTPS_PROXY: 'proxy.corp:3128' })).to.deep.equal({ httpsProxy: 'http://proxy.corp:3128', noProxy: '' });
+    expect(proxySettings({ https_proxy: 'https://proxy.corp' })?.httpsProxy).to.equal('https://proxy.corp');
   });
 
   it('refuses a proxy setting that is not a proxy URL at once, naming the variable and never its password', () => {
     const cases: [NodeJS.ProcessEnv, string][] = [
       [{ HTTPS_PROXY: 'socks5://proxy.corp:1080' }, 'HTTPS_PROXY is a socks5: URL; only http:// and https:// proxies are supported'],
       [{ https_proxy: 'http://alice:s3cret@' }, 'https_proxy is not a proxy URL: "http://***@"'],
-      [{ HTTP_PROXY: 'http://pro xy:80' }, 'HTTP_PROXY is not a proxy URL: "http://pro xy:80"'],
+      [{ HTTPS_PROXY: 'http://pro xy:80' }, 'HTTPS_PROXY is not a proxy URL: "http://pro xy:80"'],
       [{ HTTPS_PROXY: 'http://u:s3cret/x@proxy:80' }, 'HTTPS_PROXY is not a proxy URL: "http://***@proxy:80"'],
     ];
     for (const [env, message] of cases) {
