@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { DEFAULT_SECTION, DEFAULT_SECTION_HINT } from '../credentials-file/edit.js';
 import type { KeyMaterialOptions } from '../keys/options.js';
 import { parseArn, validateArns } from '../rolesanywhere/arn.js';
 import { formatDuration } from '../time/duration.js';
@@ -633,6 +634,10 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
       names.push(entry.key);
       if (!PROFILE_NAME_PATTERN.test(entry.key)) {
         issues.push(issue(path, entry.keyPos, `"${entry.key}" cannot be a section name in the credentials file`, '1 to 64 characters of letters, digits and _ . @ + -'));
+        continue;
+      }
+      if (entry.key === DEFAULT_SECTION) {
+        issues.push(issue(path, entry.keyPos, '"DEFAULT" cannot be a profile: botocore and the AWS CLI read [DEFAULT] as defaults for every other profile, never as a profile of its own', DEFAULT_SECTION_HINT));
         continue;
       }
       const own = readProfileLayer(entry.value, path, 'profile', ctx);

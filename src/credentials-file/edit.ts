@@ -31,7 +31,21 @@ export const STALE_KEYS = ['aws_security_token'] as const;
 /** Longest credential value accepted (session tokens are a few KiB). */
 export const MAX_VALUE_LENGTH = 16 * 1024;
 
+/**
+ * botocore's RawConfigParser reads [DEFAULT] as defaults for every other section, and never as a
+ * section of its own (the JavaScript SDK reads it as an ordinary section).
+ */
+export const DEFAULT_SECTION = 'DEFAULT';
+export const DEFAULT_SECTION_HINT = 'choose another name, such as "default" (lower case), which is the profile the AWS tools use when none is named';
+
 export function validateProfileName(profile: string): void {
+  if (profile === DEFAULT_SECTION) {
+    throw new AgentError(
+      'ARGUMENT_INVALID',
+      'profile name "DEFAULT" cannot be written to the credentials file: botocore and the AWS CLI read [DEFAULT] as defaults for every other profile, never as a profile of its own',
+      { hint: DEFAULT_SECTION_HINT },
+    );
+  }
   if (!PROFILE_NAME.test(profile) || profile === '__proto__') {
     throw new AgentError(
       'ARGUMENT_INVALID',
@@ -113,6 +127,7 @@ export function editProfiles(text: string, updates: ReadonlyArray<ProfileUpdate>
   const a = analyse(text);
   if (a.issues.length) throw issuesError(a.issues);
   const { lines, split } = a;
+  refuseStaleDefaults(a);
 
   const replace = new Map<number, string>();
   const drop = new Set<number>();
@@ -189,6 +204,27 @@ function sameMap(a: ReadonlyMap<string, string> | undefined, b: ReadonlyMap<stri
   return counted === 0;
 }
 
+/**
+ * A stale session token in [DEFAULT] reaches every profile under botocore, ours included, and wins
+ * over the aws_session_token we write: refused, naming the line (never the value).
+ */
+function refuseStaleDefaults(a: Analysis): void {
+  const span = a.spans.find((s) => s.name === DEFAULT_SECTION);
+  if (!span) return;
+  for (let i = span.header + 1; i < span.end; i++) {
+    const l = a.lines[i]!;
+    if (l.kind === 'key' && STALE.has(l.key!)) {
+      throw new AgentError('CREDENTIALS_FILE', `line ${l.number}: [DEFAULT] sets ${l.key}, which botocore would read in every profile instead of its aws_session_token`, {
+        hint: `remove ${l.key} from [DEFAULT]: botocore and the AWS CLI give every profile the keys of [DEFAULT], and read this one before aws_session_token`,
+      });
+    }
+  }
+}
+
+/**
+ * botocore's reading: section → key → value, each section also holding the keys of [DEFAULT] it
+ * does not set itself. [DEFAULT] stays in the map as well, so that a change to it is seen.
+ */
 function strictMaps(a: Analysis): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
   for (const span of a.spans) {
@@ -198,6 +234,13 @@ function strictMaps(a: Analysis): Map<string, Map<string, string>> {
       if (l.kind === 'key') keys.set(l.key!, keyValue(a.lines, i));
     }
     out.set(span.name, keys);
+  }
+  const defaults = out.get(DEFAULT_SECTION);
+  if (defaults?.size) {
+    for (const [name, keys] of out) {
+      if (name === DEFAULT_SECTION) continue;
+      for (const [k, v] of defaults) if (!keys.has(k)) keys.set(k, v);
+    }
   }
   return out;
 }
@@ -233,7 +276,8 @@ function check(before: Readings, candidate: string, wanted: Map<string, Record<O
       if (j?.get(k) !== want[k]) fail(`profile "${profile}": ${k} would not read back as written (the JavaScript SDK's reading)`);
     }
     for (const k of STALE_KEYS) if (s?.has(k)) fail(`profile "${profile}": a stale ${k} would remain`);
-    if (!sameMap(mb.get(profile), s, ours)) fail(`profile "${profile}": another key of the profile would read differently (botocore's reading)`);
+    // A profile the file did not hold reads, for botocore, as [DEFAULT] alone.
+    if (!sameMap(mb.get(profile) ?? mb.get(DEFAULT_SECTION), s, ours)) fail(`profile "${profile}": another key of the profile would read differently (botocore's reading)`);
     if (!sameMap(jb.get(profile), j, ours)) fail(`profile "${profile}": another key of the profile would read differently (the JavaScript SDK's reading)`);
   }
   const sectionsBefore = [...mb.keys()].filter((n) => !wanted.has(n));

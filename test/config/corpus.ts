@@ -241,11 +241,13 @@ export const corpus: BadCase[] = [
         "my profile": { role_arn: "${ROLE}" }
         ${'p'.repeat(65)}: { role_arn: "${ROLE}" }
         "[x]": { role_arn: "${ROLE}" }
+        DEFAULT: { role_arn: "${ROLE}" }
     `,
     expected: [
       "profiles[\"my profile\"] (line 7:3): \"my profile\" cannot be a section name in the credentials file — 1 to 64 characters of letters, digits and _ . @ + -",
       "profiles.ppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp (line 8:3): \"ppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp\" cannot be a section name in the credentials file — 1 to 64 characters of letters, digits and _ . @ + -",
       "profiles[\"[x]\"] (line 9:3): \"[x]\" cannot be a section name in the credentials file — 1 to 64 characters of letters, digits and _ . @ + -",
+      'profiles.DEFAULT (line 10:3): "DEFAULT" cannot be a profile: botocore and the AWS CLI read [DEFAULT] as defaults for every other profile, never as a profile of its own — choose another name, such as "default" (lower case), which is the profile the AWS tools use when none is named',
     ],
   },
   {

@@ -68,6 +68,7 @@ describe('config/schedule.schema.json', () => {
   it('uses the same profile-name pattern and log levels as the validator', () => {
     const props = schema.properties as Json;
     expect(((props.profiles as Json).propertyNames as Json).pattern).to.equal(PROFILE_NAME_PATTERN.source);
+    expect(((props.profiles as Json).propertyNames as Json).not, 'DEFAULT refused as the loader refuses it').to.deep.equal({ const: 'DEFAULT' });
     expect((props.log_level as Json).enum).to.deep.equal([...LOG_LEVELS]);
   });
 });

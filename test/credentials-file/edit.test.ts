@@ -206,6 +206,24 @@ describe('editProfiles', () => {
     expectAgentError(e, 'CREDENTIALS_FILE', 'profile "dev"', 'would not read back');
   });
 
+  it('refuses the profile name DEFAULT: botocore would hand its keys to every other profile and never show it', () => {
+    const e = expectAgentError(catchError(() => editProfiles('', [{ profile: 'DEFAULT', credentials: creds('x', 1) }])), 'ARGUMENT_INVALID', 'DEFAULT');
+    expect(e.hint).to.equal('choose another name, such as "default" (lower case), which is the profile the AWS tools use when none is named');
+  });
+
+  it('keeps a [DEFAULT] section whose keys botocore gives every profile, when none of them is a credential', () => {
+    const input = '[DEFAULT]\nregion = eu-west-1\n\n[dev]\nregion = x\n';
+    expect(editProfiles(input, [up('dev', 1)])).to.equal(input + ownLines('dev', 1));
+    expect(editProfiles('[DEFAULT]\nregion = eu-west-1\n', [up('new', 1)]), 'a new profile after it').to.equal('[DEFAULT]\nregion = eu-west-1\n[new]\n' + ownLines('new', 1));
+  });
+
+  it('refuses a [DEFAULT] section that sets aws_security_token: botocore would read it in every profile, before aws_session_token', () => {
+    const input = '[DEFAULT]\naws_security_token = STALETOKEN\n\n[dev]\nregion = x\n';
+    const e = expectAgentError(catchError(() => editProfiles(input, [up('dev', 1)])), 'CREDENTIALS_FILE', 'line 2', '[DEFAULT]', 'aws_security_token');
+    expect(e.message).not.to.include('STALETOKEN');
+    expect(e.hint).to.equal('remove aws_security_token from [DEFAULT]: botocore and the AWS CLI give every profile the keys of [DEFAULT], and read this one before aws_session_token');
+  });
+
   for (const name of ['', 'a b', '[x]', 'x]', 'a#b', 'a;b', 'profile dev', 'tab\there', 'é', 'x'.repeat(65), '__proto__', 'a=b']) {
     it(`rejects the profile name ${JSON.stringify(name)}`, () => {
       expectAgentError(catchError(() => editProfiles('', [{ profile: name, credentials: creds('x', 1) }])), 'ARGUMENT_INVALID');
@@ -266,6 +284,11 @@ describe('verifyCandidate', () => {
     expect(() => verifyCandidate(original, good, [up('dev', 1)])).not.to.throw();
   });
 
+  it('refuses a candidate whose profiles would inherit a stale aws_security_token from [DEFAULT]', () => {
+    const stale = '[DEFAULT]\naws_security_token = OLD\n';
+    expectAgentError(catchError(() => verifyCandidate(stale + original, stale + good, [up('dev', 1)])), 'CREDENTIALS_FILE', 'aws_security_token');
+  });
+
   for (const [name, bad] of [
     ['a foreign value changed', good.replace('k = v', 'k = w')],
     ['a foreign section removed', '[dev]\n' + ownLines('dev', 1)],
@@ -273,6 +296,8 @@ describe('verifyCandidate', () => {
     ['a duplicated key', good + 'aws_access_key_id = X\n'],
     ['a key missing', good.replace(/aws_session_token.*\n/, '')],
     ['a stale aws_security_token', good + 'aws_security_token = OLD\n'],
+    ['a stale aws_security_token in [DEFAULT], which botocore reads in every profile', '[DEFAULT]\naws_security_token = OLD\n' + good],
+    ['a changed [DEFAULT], which botocore reads in every profile', good.replace('[a]\nk = v\n', '[DEFAULT]\nk = v\n[a]\n')],
     ['an inline comment the JavaScript SDK would cut', good.replace(/(aws_access_key_id = \S+)/, '$1 #x')],
   ] as const) {
     it(`refuses a candidate with ${name}`, () => {

@@ -66,6 +66,13 @@ const CORPUS: Entry[] = [
     foreign: { one: 'AKIAONEEXAMPLE' },
   },
   {
+    name: 'a [DEFAULT] section, whose keys botocore gives every profile (a new one too)',
+    content: '[DEFAULT]\nregion = ap-south-1\n\n[one]\naws_access_key_id = AKIAONEEXAMPLE\naws_secret_access_key = one/secret\n',
+    profile: 'dev',
+    foreign: { one: 'AKIAONEEXAMPLE' },
+    region: 'ap-south-1',
+  },
+  {
     name: 'a UTF-8 byte order mark',
     content: '\uFEFF[dev]\nregion = eu-west-1\n',
     profile: 'dev',
