@@ -14,7 +14,8 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { DEFAULT_SECTION, DEFAULT_SECTION_HINT } from '../credentials-file/edit.js';
+import { DEFAULT_SECTION_HINT } from '../credentials-file/edit.js';
+import { DEFAULT_SECTION } from '../credentials-file/parse.js';
 import type { KeyMaterialOptions } from '../keys/options.js';
 import { parseArn, validateArns } from '../rolesanywhere/arn.js';
 import { formatDuration } from '../time/duration.js';

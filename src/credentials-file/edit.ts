@@ -12,7 +12,7 @@
  */
 import type { Credentials } from '../credentials.js';
 import { AgentError } from '../errors.js';
-import { analyse, issuesError, keyValue, quoteName, readLikeJsSdk, type Analysis } from './parse.js';
+import { analyse, DEFAULT_SECTION, issuesError, quoteName, readLikeBotocore, readLikeJsSdk, type Analysis } from './parse.js';
 import { joinLines } from './syntax.js';
 
 export interface ProfileUpdate {
@@ -31,11 +31,6 @@ export const STALE_KEYS = ['aws_security_token'] as const;
 /** Longest credential value accepted (session tokens are a few KiB). */
 export const MAX_VALUE_LENGTH = 16 * 1024;
 
-/**
- * botocore's RawConfigParser reads [DEFAULT] as defaults for every other section, and never as a
- * section of its own (the JavaScript SDK reads it as an ordinary section).
- */
-export const DEFAULT_SECTION = 'DEFAULT';
 export const DEFAULT_SECTION_HINT = 'choose another name, such as "default" (lower case), which is the profile the AWS tools use when none is named';
 
 export function validateProfileName(profile: string): void {
@@ -119,7 +114,7 @@ interface Readings {
 }
 
 function read(text: string, analysis = analyse(text)): Readings {
-  return { strict: strictMaps(analysis), js: readLikeJsSdk(text) };
+  return { strict: readLikeBotocore(analysis), js: readLikeJsSdk(text) };
 }
 
 export function editProfiles(text: string, updates: ReadonlyArray<ProfileUpdate>): string {
@@ -221,29 +216,6 @@ function refuseStaleDefaults(a: Analysis): void {
   }
 }
 
-/**
- * botocore's reading: section → key → value, each section also holding the keys of [DEFAULT] it
- * does not set itself. [DEFAULT] stays in the map as well, so that a change to it is seen.
- */
-function strictMaps(a: Analysis): Map<string, Map<string, string>> {
-  const out = new Map<string, Map<string, string>>();
-  for (const span of a.spans) {
-    const keys = new Map<string, string>();
-    for (let i = span.header + 1; i < span.end; i++) {
-      const l = a.lines[i]!;
-      if (l.kind === 'key') keys.set(l.key!, keyValue(a.lines, i));
-    }
-    out.set(span.name, keys);
-  }
-  const defaults = out.get(DEFAULT_SECTION);
-  if (defaults?.size) {
-    for (const [name, keys] of out) {
-      if (name === DEFAULT_SECTION) continue;
-      for (const [k, v] of defaults) if (!keys.has(k)) keys.set(k, v);
-    }
-  }
-  return out;
-}
 
 /**
  * The check editProfiles runs on every candidate before returning it: it parses strictly; each updated

@@ -189,6 +189,37 @@ export function readProfiles(text: string): Map<string, Map<string, string>> {
   return out;
 }
 
+/**
+ * botocore's RawConfigParser reads [DEFAULT] as defaults for every other section, and never as a
+ * section of its own (the JavaScript SDK reads it as an ordinary section).
+ */
+export const DEFAULT_SECTION = 'DEFAULT';
+
+/**
+ * What botocore reads from a file that parses strictly: section → key (lower-cased) → value, each
+ * section also holding the keys of [DEFAULT] it does not set itself. [DEFAULT] stays in the map as
+ * well (botocore lists it nowhere), so that a change to it is seen.
+ */
+export function readLikeBotocore(a: Analysis): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const span of a.spans) {
+    const keys = new Map<string, string>();
+    for (let i = span.header + 1; i < span.end; i++) {
+      const l = a.lines[i]!;
+      if (l.kind === 'key') keys.set(l.key!, keyValue(a.lines, i));
+    }
+    out.set(span.name, keys);
+  }
+  const defaults = out.get(DEFAULT_SECTION);
+  if (defaults?.size) {
+    for (const [name, keys] of out) {
+      if (name === DEFAULT_SECTION) continue;
+      for (const [k, v] of defaults) if (!keys.has(k)) keys.set(k, v);
+    }
+  }
+  return out;
+}
+
 const SECTION_TYPE = /^([\w-]+)\s(["'])?([\w\-@+.%:/]+)\2$/;
 const SECTION_TYPES = new Set(['profile', 'sso-session', 'services']);
 
