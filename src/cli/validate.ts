@@ -7,6 +7,7 @@ import { checkScheduleInputs, formatIssues } from '../config/index.js';
 import { AgentError } from '../errors.js';
 import { describeCertificate, loadSigner } from '../keys/load.js';
 import { keyId } from '../agent/signer-source.js';
+import { checkCredentialsFile } from '../credentials-file/index.js';
 import { proxySettings } from '../rolesanywhere/transport.js';
 import { loadScheduleOrReport } from './agent-setup.js';
 import { parseCommandFlags } from './flags.js';
@@ -16,7 +17,8 @@ export const VALIDATE_HELP = `Usage: rolesanywhere-agent validate --config FILE 
 
 Checks the schedule and everything it points at without calling AWS: YAML and keys, ARNs,
 durations, files, certificate and key (match, dates, X.509 v3, not a CA, digitalSignature, no
-SHA-1/MD5), intermediates, and the proxy variable (HTTPS_PROXY).
+SHA-1/MD5), intermediates, the proxy variable (HTTPS_PROXY), and that the credentials file (if it
+exists) is one the agent can write its profiles into.
 Exit codes: 0 valid, 2 problems found (all listed).`;
 
 interface Row {
@@ -45,6 +47,12 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
   } catch (e) {
     problems++;
     io.stderr.write(`environment: ${e instanceof AgentError ? e.describe() : String(e)}\n`);
+  }
+  try {
+    await checkCredentialsFile(schedule.credentialsFile);
+  } catch (e) {
+    problems++;
+    io.stderr.write(`${e instanceof AgentError ? e.describe() : String(e)}\n`);
   }
   const signers = new Map<string, Promise<{ ok: true; desc: ReturnType<typeof describeCertificate> } | { ok: false; error: string }>>();
   const rows: Row[] = [];

@@ -278,6 +278,22 @@ async function writeAndSwap(fs: Fs, target: string, bytes: Buffer, current: Curr
   }
 }
 
+/**
+ * Whether the agent could write its profiles into the file at `path` as it is now (`validate`): it
+ * reads the file as a replace does and runs the edit with no update, so a missing file passes and
+ * anything a replace would refuse throws the same error, path included. Writes nothing.
+ */
+export async function checkCredentialsFile(path: string, options: Pick<ReplaceOptions, 'fs' | 'maxBytes'> = {}): Promise<void> {
+  const fs = options.fs ?? nodeFs;
+  const target = await resolveTarget(fs, path);
+  const current = await readCurrent(fs, target, options.maxBytes ?? MAX_FILE_BYTES);
+  try {
+    editProfiles(current.text, []);
+  } catch (e) {
+    throw withPath(e, target);
+  }
+}
+
 /** Writes the given profiles into the credentials file at `path`, atomically (see the header). */
 export async function replaceProfiles(path: string, updates: ReadonlyArray<ProfileUpdate>, options: ReplaceOptions = {}): Promise<ReplaceResult> {
   const fs = options.fs ?? nodeFs;

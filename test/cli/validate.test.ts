@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { validateCommand } from '../../src/cli/validate.js';
 import { describeCertificate } from '../../src/keys/load.js';
 import { issue, writePair, type Issued } from '../helpers/pki.js';
@@ -148,6 +149,24 @@ describe('validate', () => {
       );
       expect(io.out().split('\n')).to.deep.equal([`schedule ${schedule}: 1 profile(s) → ${join(w.dir, 'proxy', 'credentials')}`, row('app', 'app', w.rsa.leaf), '1 problem(s) found', '']);
       expect(code, 'exit code').to.equal(2);
+    });
+
+    it('reports a credentials file the agent could not write its profiles into, naming the line and the fix, exit 2', async () => {
+      const credentials = join(w.dir, 'poisoned', 'credentials');
+      mkdirSync(dirname(credentials), { recursive: true });
+      writeFileSync(credentials, '[DEFAULT]\naws_security_token = STALETOKEN\n\n[other]\nregion = eu-west-1\n', { mode: 0o600 });
+      const schedule = writeSchedule(join(w.dir, 'poisoned.yaml'), scheduleDoc(w, credentials, { app: { role: 'app', key: w.rsaFiles } }));
+      const io = captureIO({ HOME: w.dir });
+      const code = await validateCommand(['--config', schedule], io);
+      expect(io.err(), 'stderr').to.equal(
+        `credentials file ${credentials}: line 2: [DEFAULT] sets aws_security_token, which botocore would read in every profile instead of its aws_session_token — remove aws_security_token from [DEFAULT]: botocore and the AWS CLI give every profile the keys of [DEFAULT], and read this one before aws_session_token\n`,
+      );
+      expect(io.out().split('\n')).to.deep.equal([`schedule ${schedule}: 1 profile(s) → ${credentials}`, row('app', 'app', w.rsa.leaf), '1 problem(s) found', '']);
+      expect(code, 'exit code').to.equal(2);
+
+      writeFileSync(credentials, '[other]\nregion = eu-west-1\n');
+      const fine = captureIO({ HOME: w.dir });
+      expect(await validateCommand(['--config', schedule], fine), `a file it can write: ${fine.err()}`).to.equal(0);
     });
 
     it('reports an expired certificate and a key that does not match its certificate in the table, exit 2', async () => {
