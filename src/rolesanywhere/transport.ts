@@ -152,6 +152,9 @@ export function classifyNetworkError(e: unknown, url: string, signal?: AbortSign
       hint: 'if the endpoint uses a private CA, pass --ca-bundle (ca_bundle: in the schedule) or set AWS_CA_BUNDLE; check the endpoint URL',
     });
   }
+  // undici's answer when the proxy does not open the CONNECT tunnel (with UND_ERR_ABORTED, like a timeout).
+  const proxyStatus = /^Proxy response \((\d{3})\) !== 200/.exec(detail)?.[1];
+  if (proxyStatus) return proxyRefusal(Number(proxyStatus), host, e);
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED') {
     return new AgentError('TIMEOUT', `request to ${host} timed out`, { cause: e, retryable: true, hint: NETWORK_HINT });
   }
@@ -166,6 +169,22 @@ export function classifyNetworkError(e: unknown, url: string, signal?: AbortSign
     cause: e,
     retryable: true,
     hint: NETWORK_HINT,
+  });
+}
+
+/** The proxy answered CONNECT with `status`: credentials (407) and refusals (4xx) are not retried; 5xx are. */
+function proxyRefusal(status: number, host: string, cause: unknown): AgentError {
+  if (status === 407) {
+    return new AgentError('NETWORK', `the proxy refused to open a tunnel to ${host}: 407 Proxy Authentication Required`, {
+      cause,
+      hint: "put the proxy user and password in HTTPS_PROXY (http://USER:PASSWORD@HOST:PORT, special characters percent-encoded), and check them with the proxy's owner",
+    });
+  }
+  const retryable = status >= 500;
+  return new AgentError('NETWORK', `the proxy ${retryable ? 'could not' : 'refused to'} open a tunnel to ${host}: ${status}`, {
+    cause,
+    retryable,
+    hint: retryable ? NETWORK_HINT : `ask the proxy's owner to allow CONNECT to ${host}, or list the host in NO_PROXY if it is reachable directly`,
   });
 }
 

@@ -79,10 +79,17 @@ describe('transport', function () {
   }
 
   /** An HTTP proxy that opens CONNECT tunnels, as corporate proxies do; records each tunnel's target. */
-  async function connectProxy() {
+  /** A CONNECT proxy; with `requireAuth`, one that answers 407 unless Proxy-Authorization is exactly that. */
+  async function connectProxy(requireAuth?: string) {
     const tunnels: string[] = [];
+    const auths: Array<string | undefined> = [];
     const proxy = track(createHttpServer((_req, res) => res.writeHead(405).end()));
     proxy.on('connect', (req, client: Socket, head: Buffer) => {
+      auths.push(req.headers['proxy-authorization']);
+      if (requireAuth !== undefined && req.headers['proxy-authorization'] !== requireAuth) {
+        client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\n\r\n');
+        return;
+      }
       tunnels.push(req.url ?? '');
       const [host, port] = (req.url ?? '').split(':');
       const upstream = connect(Number(port), host, () => {
@@ -95,7 +102,7 @@ describe('transport', function () {
       client.on('error', () => upstream.destroy());
     });
     const { port } = await listen(proxy);
-    return { port, tunnels };
+    return { port, tunnels, auths };
   }
 
   /** An HTTPS server answering every POST with its body echoed; counts TLS connections. */
@@ -230,6 +237,37 @@ describe('transport', function () {
     const bypass = keep(makeTransport({ caBundle: caFile }, { ...env, NO_PROXY: '127.0.0.1' }));
     expect((await bypass.post(echo.url, {}, '{"via":"direct"}')).status).to.equal(201);
     expect(tunnels, 'no new tunnel for a NO_PROXY host').to.have.length(1);
+  });
+
+  it('sends the user and password of HTTPS_PROXY to the proxy, and never shows the password when the proxy refuses them', async () => {
+    const echo = await echoServer();
+    const basic = `Basic ${Buffer.from('alice:s3cret').toString('base64')}`;
+    const { port: proxyPort, tunnels, auths } = await connectProxy(basic);
+    const ok = keep(makeTransport({ caBundle: caFile }, { HTTPS_PROXY: `http://alice:s3cret@127.0.0.1:${proxyPort}` }));
+    expect((await ok.post(echo.url, {}, '{}')).status).to.equal(201);
+    expect(auths, 'Proxy-Authorization sent').to.deep.equal([basic]);
+    expect(tunnels).to.have.length(1);
+
+    const refused = await rejection(keep(makeTransport({ caBundle: caFile }, { HTTPS_PROXY: `http://alice:wrongpw@127.0.0.1:${proxyPort}` })).post(echo.url, {}, '{}'));
+    expect(refused.code).to.equal('NETWORK');
+    expect(refused.retryable, 'retrying cannot fix credentials').to.equal(false);
+    expect(refused.message).to.equal(`the proxy refused to open a tunnel to 127.0.0.1:${echo.port}: 407 Proxy Authentication Required`);
+    expect(refused.hint).to.equal('put the proxy user and password in HTTPS_PROXY (http://USER:PASSWORD@HOST:PORT, special characters percent-encoded), and check them with the proxy\'s owner');
+    expect(refused.describe(), 'the password').not.to.contain('wrongpw');
+    expect(JSON.stringify(refused) + String(refused.cause) + ((refused.cause as Error | undefined)?.stack ?? '')).not.to.contain('wrongpw');
+  });
+
+  it('tells a proxy that will not tunnel (403, not retried) from one that cannot right now (502, retried)', async () => {
+    for (const [status, retryable] of [
+      ['403 Forbidden', false],
+      ['502 Bad Gateway', true],
+    ] as const) {
+      const proxy = track(createHttpServer((_req, res) => res.writeHead(405).end()));
+      proxy.on('connect', (_req, client: Socket) => client.end(`HTTP/1.1 ${status}\r\n\r\n`));
+      const { port } = await listen(proxy);
+      const e = await rejection(keep(makeTransport({ caBundle: caFile }, { HTTPS_PROXY: `http://127.0.0.1:${port}` })).post('https://127.0.0.1:9/sessions', {}, '{}'));
+      expect([e.code, e.retryable, e.message], status).to.deep.equal(['NETWORK', retryable, `the proxy ${retryable ? 'could not' : 'refused to'} open a tunnel to 127.0.0.1:9: ${status.slice(0, 3)}`]);
+    }
   });
 
   it('reads the proxy as curl, Go and the AWS CLI do: HTTPS_PROXY, lower case first; none when it is unset', () => {
