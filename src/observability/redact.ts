@@ -1,7 +1,8 @@
 /**
  * Keeps secrets out of every log line: values the agent has seen (issued secret keys, session
  * tokens, key passwords, PINs) are registered and masked wherever they appear, and anything shaped
- * like a credential assignment or a PEM private key is masked even if it was never registered.
+ * like a credential assignment, a PEM private key or a URL's password (a proxy's) is masked even if
+ * it was never registered.
  *
  * Issued credentials are held per owner (a profile) for two generations, the current one and the
  * one it replaced, so the set stays the size of the schedule however long the agent runs. A profile
@@ -14,6 +15,8 @@ import { mask } from '../credentials.js';
 const ASSIGNMENT =
   /((?:aws_secret_access_key|aws_session_token|aws_security_token|secretaccesskey|sessiontoken|secret_access_key|session_token|password|passphrase|pin|pin-value)["']?\s*[:=]\s*["']?)([^\s"',;}]{4,})/gi;
 const PEM_KEY = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g;
+/** scheme://user:password@ (a proxy URL): the password, up to the @. */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@]*@/gi;
 /** Shorter values are not registered (too many false hits); also the length of the index key. */
 const MIN_SECRET = 6;
 /** Generations of an owner's secrets that stay masked: the current one and the one before it. */
@@ -55,6 +58,7 @@ export class Redactor {
   redact(text: string): string {
     let out = this.counts.size && text.length >= MIN_SECRET ? this.maskRegistered(text) : text;
     if (out.includes('PRIVATE KEY-----')) out = out.replace(PEM_KEY, '[REDACTED PRIVATE KEY]');
+    if (out.includes('://')) out = out.replace(URL_PASSWORD, '$1****@');
     return out.replace(ASSIGNMENT, (_m, k: string, v: string) => `${k}${mask(v)}`);
   }
 

@@ -33,6 +33,14 @@ describe('logging with redaction', () => {
     expect(r.redact('-----BEGIN EC PRIVATE KEY-----\nAA\n-----END EC PRIVATE KEY-----')).to.equal('[REDACTED PRIVATE KEY]');
   });
 
+  it('masks the password of a URL (a proxy in HTTPS_PROXY), keeping the user and host', () => {
+    const r = new Redactor();
+    expect(r.redact('via http://alice:s3cret@proxy.corp:3128 failed')).to.equal('via http://alice:****@proxy.corp:3128 failed');
+    expect(r.redact('https://u:p%40ss:word@h/')).to.equal('https://u:****@h/');
+    expect(r.redact('https://rolesanywhere.eu-west-1.amazonaws.com:443/sessions'), 'a URL without user info').to.equal('https://rolesanywhere.eu-west-1.amazonaws.com:443/sessions');
+    expect(r.redact('http://alice@proxy:3128'), 'a user without a password').to.equal('http://alice@proxy:3128');
+  });
+
   it('keeps a profile\'s current and previous credentials masked and forgets older ones, so the set stays bounded', () => {
     const r = new Redactor();
     const generation = (n: number) => [`SECRETKEY${String(n).padStart(31, '0')}`, `SESSIONTOKEN${String(n).padStart(200, '0')}`];
