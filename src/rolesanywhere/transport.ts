@@ -367,6 +367,8 @@ export class ProxyTransport implements Transport {
         httpProxy: '', // not undefined: undici would read HTTP_PROXY from process.env
         connect: tls,
         requestTls: tls,
+        // An https:// proxy is trusted, or not, as the endpoint is: the same CA bundle and opt-out.
+        proxyTls: tls,
         keepAliveTimeout: 30_000,
         headersTimeout: this.totalTimeoutMs,
         bodyTimeout: this.totalTimeoutMs,

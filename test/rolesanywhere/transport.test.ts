@@ -79,11 +79,15 @@ describe('transport', function () {
   }
 
   /** An HTTP proxy that opens CONNECT tunnels, as corporate proxies do; records each tunnel's target. */
-  /** A CONNECT proxy; with `requireAuth`, one that answers 407 unless Proxy-Authorization is exactly that. */
-  async function connectProxy(requireAuth?: string) {
+  /**
+   * A CONNECT proxy; with `requireAuth`, one that answers 407 unless Proxy-Authorization is exactly
+   * that; with `overTls`, one reached over TLS (an https:// proxy) with the test CA's certificate.
+   */
+  async function connectProxy(requireAuth?: string, overTls = false) {
     const tunnels: string[] = [];
     const auths: Array<string | undefined> = [];
-    const proxy = track(createHttpServer((_req, res) => res.writeHead(405).end()));
+    const refuse = (_req: unknown, res: { writeHead(n: number): { end(): void } }) => res.writeHead(405).end();
+    const proxy = track(overTls ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, refuse) : createHttpServer(refuse));
     proxy.on('connect', (req, client: Socket, head: Buffer) => {
       auths.push(req.headers['proxy-authorization']);
       if (requireAuth !== undefined && req.headers['proxy-authorization'] !== requireAuth) {
@@ -255,6 +259,16 @@ describe('transport', function () {
     expect(refused.hint).to.equal('put the proxy user and password in HTTPS_PROXY (http://USER:PASSWORD@HOST:PORT, special characters percent-encoded), and check them with the proxy\'s owner');
     expect(refused.describe(), 'the password').not.to.contain('wrongpw');
     expect(JSON.stringify(refused) + String(refused.cause) + ((refused.cause as Error | undefined)?.stack ?? '')).not.to.contain('wrongpw');
+  });
+
+  it('reaches an https:// proxy whose certificate the CA bundle vouches for', async () => {
+    const echo = await echoServer();
+    const { port: proxyPort, tunnels } = await connectProxy(undefined, true);
+    const t = keep(makeTransport({ caBundle: caFile }, { HTTPS_PROXY: `https://127.0.0.1:${proxyPort}` }));
+    expect((await t.post(echo.url, {}, '{}')).status).to.equal(201);
+    expect(tunnels).to.deep.equal([`127.0.0.1:${echo.port}`]);
+    const untrusted = await rejection(keep(makeTransport({}, { HTTPS_PROXY: `https://127.0.0.1:${proxyPort}` })).post(echo.url, {}, '{}'));
+    expect(untrusted.code, 'without the CA bundle the proxy is not trusted').to.equal('TLS');
   });
 
   it('tells a proxy that will not tunnel (403, not retried) from one that cannot right now (502, retried)', async () => {
