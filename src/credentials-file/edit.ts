@@ -216,7 +216,6 @@ function refuseStaleDefaults(a: Analysis): void {
   }
 }
 
-
 /**
  * The check editProfiles runs on every candidate before returning it: it parses strictly; each updated
  * profile holds exactly the new values (under botocore's reading and the JavaScript SDK's) and no

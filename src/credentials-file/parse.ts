@@ -4,9 +4,9 @@
  * sections or keys, a key before the first header, malformed lines) plus the lines the readers
  * disagree on. `readProfiles` is the forgiving view for status displays. `readLikeJsSdk` models the
  * JavaScript SDK's reader, so a candidate file can be checked against both families before it is
- * written. Sections here are the file's own: botocore's lending of [DEFAULT]'s keys to every other
- * section is applied where readings are compared (edit.ts). Line numbers here never carry a path:
- * callers add it.
+ * written; `readLikeBotocore` is botocore's reading of a file that parses, [DEFAULT]'s keys lent to
+ * every other section (parseStrict's sections are the file's own). Line numbers here never carry a
+ * path: callers add it.
  */
 import { AgentError } from '../errors.js';
 import { classify, splitLines, withoutControls, type ClassifiedLine, type SplitText } from './syntax.js';
