@@ -6,10 +6,10 @@
 import { agentConfig } from '../agent/from-schedule.js';
 import { writeState } from '../agent/state-file.js';
 import type { ProfileStatus } from '../agent/agent.js';
-import { AgentError } from '../errors.js';
 import type { LogLevel } from '../observability/logger.js';
 import { Redactor } from '../observability/redact.js';
 import { LOG_LEVELS, loadScheduleOrReport, makeAgent, makeLog } from './agent-setup.js';
+import { describeError } from './exit-codes.js';
 import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
 
@@ -58,7 +58,7 @@ export async function onceCommand(args: string[], io: CommandIO): Promise<number
     } catch (e) {
       // Before any refresh: the environment or the credentials file is unusable (a bad proxy
       // variable, a credentials file that cannot be read). Nothing was called or written.
-      io.stderr.write(`rolesanywhere-agent once: could not start: ${e instanceof AgentError ? e.describe() : String(e)}\n`);
+      io.stderr.write(`rolesanywhere-agent once: could not start: ${describeError(e)}\n`);
       return EXIT.BAD_INPUT;
     }
     results = await agent.runOnce();

@@ -10,6 +10,7 @@ import { keyId } from '../agent/signer-source.js';
 import { checkCredentialsFile } from '../credentials-file/index.js';
 import { proxySettings } from '../rolesanywhere/transport.js';
 import { loadScheduleOrReport } from './agent-setup.js';
+import { describeError } from './exit-codes.js';
 import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
 
@@ -46,13 +47,13 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
     proxySettings(io.env);
   } catch (e) {
     problems++;
-    io.stderr.write(`environment: ${e instanceof AgentError ? e.describe() : String(e)}\n`);
+    io.stderr.write(`environment: ${describeError(e)}\n`);
   }
   try {
     await checkCredentialsFile(schedule.credentialsFile);
   } catch (e) {
     problems++;
-    io.stderr.write(`${e instanceof AgentError ? e.describe() : String(e)}\n`);
+    io.stderr.write(`${describeError(e)}\n`);
   }
   const signers = new Map<string, Promise<{ ok: true; desc: ReturnType<typeof describeCertificate> } | { ok: false; error: string }>>();
   const rows: Row[] = [];

@@ -66,9 +66,12 @@ export function proxySettings(env: NodeJS.ProcessEnv): ProxySettings | undefined
   return httpsProxy ? { httpsProxy, noProxy: pick('no_proxy')[1] } : undefined;
 }
 
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
 function proxyUrl(variable: string, value: string): string {
   if (value === '') return '';
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  const scheme = URL_SCHEME.exec(value)?.[0];
+  const withScheme = scheme ? value : `http://${value}`;
   const hint = 'set it to http://HOST:PORT (user and password, if any, before an @), or unset it to connect directly';
   let url: URL | undefined;
   try {
@@ -81,9 +84,8 @@ function proxyUrl(variable: string, value: string): string {
   }
   if (!url || url.hostname === '') {
     // Everything between the scheme and the last @ may be a user and password.
-    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(value)?.[0] ?? '';
     const at = value.lastIndexOf('@');
-    const shown = at >= scheme.length ? `${scheme}***${value.slice(at)}` : value;
+    const shown = at >= (scheme ?? '').length ? `${scheme ?? ''}***${value.slice(at)}` : value;
     throw new AgentError('CONFIG_INVALID', `${variable} is not a proxy URL: "${shown}"`, { hint });
   }
   return withScheme;
