@@ -6,6 +6,7 @@
 import { verify, type X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAgentError, type AgentError } from '../../../src/errors.js';
 import { openPkcs11Signer, type Pkcs11SignerDeps } from '../../../src/keys/pkcs11/signer.js';
 import { Pkcs11Registry } from '../../../src/keys/pkcs11/registry.js';
 import type { KeyMaterialOptions } from '../../../src/keys/options.js';
@@ -91,4 +92,15 @@ export function verifies(cert: X509Certificate, data: Buffer, signature: Buffer)
 
 export async function signAndVerify(signer: Signer, data = Buffer.from('string to sign')): Promise<boolean> {
   return verifies(signer.certificate, data, await signer.sign(data));
+}
+
+/** The AgentError `p` rejects with; anything else (or resolving) fails the test. */
+export async function rejection(p: Promise<unknown>): Promise<AgentError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isAgentError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected the promise to reject with an AgentError, and it resolved');
 }

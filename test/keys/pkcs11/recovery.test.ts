@@ -1,20 +1,9 @@
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
-import { isAgentError, type AgentError } from '../../../src/errors.js';
 import { CKR } from '../../../src/keys/pkcs11/ckr.js';
 import { reopenDelay } from '../../../src/keys/pkcs11/token.js';
 import { assertSoftHsm } from '../../helpers/softhsm.js';
-import { keyUri, signAndVerify, testPkis, useSoftHsm, verifies, type Pkis } from './fixtures.js';
-
-async function rejection(p: Promise<unknown>): Promise<AgentError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAgentError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected the promise to reject with an AgentError, and it resolved');
-}
+import { keyUri, rejection, signAndVerify, testPkis, useSoftHsm, verifies, type Pkis } from './fixtures.js';
 
 const ID = Buffer.from([0x42]);
 

@@ -1,17 +1,6 @@
 import { expect } from 'chai';
-import { isAgentError, type AgentError } from '../../../src/errors.js';
 import { assertSoftHsm } from '../../helpers/softhsm.js';
-import { keyUri, signAndVerify, testPkis, useSoftHsm, verifies, type Pkis } from './fixtures.js';
-
-async function rejection(p: Promise<unknown>): Promise<AgentError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isAgentError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected the promise to reject with an AgentError, and it resolved');
-}
+import { keyUri, rejection, signAndVerify, testPkis, useSoftHsm, verifies, type Pkis } from './fixtures.js';
 
 const ID = Buffer.from([0x01, 0xab]);
 
