@@ -542,6 +542,25 @@ function originsOf(scope: ProfileScope): Partial<Record<ProfileKey, Origin>> {
   return out;
 }
 
+/**
+ * One profile from settings given as a plain object (the library's options, keys already in the
+ * schedule's snake_case): the same readers, layering rules and cross-checks as a profile written in
+ * the file, so a value the schedule refuses is refused here with the same message. Issues are
+ * reported at the bare key (`role_arn`), with no line. Throws ConfigError naming `sourceName`.
+ */
+export function resolveProfileSettings(
+  name: string,
+  settings: Readonly<Record<string, unknown>>,
+  deps: { env: Readonly<Record<string, string | undefined>>; home: string; baseDir?: string; sourceName: string },
+): ResolvedProfile {
+  const issues: ConfigIssue[] = [];
+  const ctx: FieldContext = { issues, home: deps.home, ...(deps.baseDir !== undefined ? { baseDir: deps.baseDir } : {}) };
+  const layer = readProfileLayer(jsToTree(settings), '', 'profile', ctx);
+  const resolved = layer && resolveProfile({ name, path: '', pos: undefined, merged: mergeLayers([layer]), ctx });
+  if (issues.length > 0 || !resolved) throw new ConfigError(deps.sourceName, issues);
+  return resolved;
+}
+
 // ---------------------------------------------------------------------------------------------
 // the whole file
 
