@@ -109,7 +109,16 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`rolesanywhere-agent: unknown command "${name}" — run 'rolesanywhere-agent --help' for the list\n`);
+    // Loaded only on this error path: the schedule's did-you-mean, with command names in its spelling.
+    const { didYouMean } = await import('./config/keys.js');
+    const names = Object.keys(COMMANDS);
+    const guess = didYouMean(name, names.map((n) => n.replace(/-/g, '_')));
+    const meant = guess && names.find((n) => n.replace(/-/g, '_') === guess);
+    process.stderr.write(
+      meant
+        ? `rolesanywhere-agent: unknown command "${name}" — did you mean "${meant}"? Run 'rolesanywhere-agent --help' for the list\n`
+        : `rolesanywhere-agent: unknown command "${name}" — run 'rolesanywhere-agent --help' for the list\n`,
+    );
     return 2;
   }
   const controller = new AbortController();

@@ -42,6 +42,8 @@ export interface AgentConfig {
 
 export interface CredentialsSink {
   write(profile: string, credentials: Credentials): Promise<void>;
+  /** Takes the agent's keys out of the profile (see ProfileRemoval). */
+  remove(profile: string): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;
   readonly replaceCount?: number;
@@ -85,6 +87,21 @@ export function watchedPaths(key: KeyMaterialOptions): string[] {
   if (key.password?.file) out.push(key.password.file);
   if (key.pin?.file) out.push(key.pin.file);
   return out;
+}
+
+/**
+ * How a reload changed what the profile's credentials are for — the role, the Roles Anywhere
+ * profile or the trust anchor — in words for status and the log, or undefined when it did not (a
+ * new certificate or key, a session length or refresh change keeps the identity).
+ */
+export function identityChange(before: SessionSpec, after: SessionSpec): string | undefined {
+  const fields = [
+    ['role_arn', before.roleArn, after.roleArn],
+    ['profile_arn', before.profileArn, after.profileArn],
+    ['trust_anchor_arn', before.trustAnchorArn, after.trustAnchorArn],
+  ] as const;
+  const changed = fields.filter(([, a, b]) => a !== b).map(([name, a, b]) => `${name} changed from ${a} to ${b}`);
+  return changed.length ? `the schedule's ${changed.join('; ')}` : undefined;
 }
 
 function transportId(o: TransportOptions): string {
@@ -159,9 +176,12 @@ export class Agent {
   }
 
   /**
-   * Applies a new schedule: unchanged profiles keep their timers and credentials, changed ones are
-   * rebuilt and refreshed, removed ones stop (their last credentials stay in the file until they
-   * expire). The caller validates the schedule first; a bad one never reaches here.
+   * Applies a new schedule: unchanged profiles keep their timers and credentials; changed ones are
+   * rebuilt and refreshed at once — keeping their last good credentials when the identity (role,
+   * profile, trust anchor) is the same, else losing the old identity's keys from the file at the
+   * first failure (a success overwrites them); removed ones stop and their keys leave the file now,
+   * since nothing schedules that identity any more. The caller validates the schedule first; a bad
+   * one never reaches here.
    */
   async reload(next: AgentConfig): Promise<{ added: string[]; changed: string[]; removed: string[]; unchanged: string[] }> {
     const prev = this.config!;
@@ -180,20 +200,35 @@ export class Agent {
         result.removed.push(name);
       }
     }
+    // One replace for every removed profile (the writer batches them).
+    const removals = result.removed.map((name) =>
+      this.writer.remove(name).then(
+        () => this.deps.log.info('removed the credentials of a profile that left the schedule', { profile: name }),
+        (e: unknown) => this.deps.log.error('could not remove the credentials of a profile that left the schedule', { profile: name, error: e instanceof AgentError ? e.describe() : String(e) }),
+      ),
+    );
     for (const p of next.profiles) {
       const old = this.specs.get(p.name);
       if (!old) {
         this.addJob(p).start(this.deps.clock.now());
         result.added.push(p.name);
       } else if (old.specHash !== p.specHash) {
+        const before = this.jobs.get(p.name)!;
+        const carried = before.lastGoodCredentials();
+        const owed = before.pendingRevoke;
         await this.removeJob(p.name);
-        this.addJob(p).start(this.deps.clock.now());
+        const job = this.addJob(p);
+        const changed = identityChange(old.session, p.session);
+        if (changed || owed) job.revokeOnFailure(changed ?? owed!);
+        else if (carried && carried.credentials.expiration.getTime() > this.deps.clock.now()) job.adopt(carried.credentials, carried.issuedAt);
+        job.start(this.deps.clock.now());
         result.changed.push(p.name);
       } else {
         result.unchanged.push(p.name);
       }
     }
     await Promise.all([...this.sources.values()].map((s) => s.watch?.ready));
+    await Promise.all(removals);
     return result;
   }
 
@@ -362,6 +397,7 @@ export class Agent {
           deps.redactor?.hold(`credentials:${profile}`, [credentials.secretAccessKey, credentials.sessionToken]);
           await this.writer.write(profile, credentials);
         },
+        remove: (profile) => this.writer.remove(profile),
         changed: () => deps.onChange?.(),
         ...(deps.events ? { events: deps.events } : {}),
       },

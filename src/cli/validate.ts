@@ -38,7 +38,10 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
   const schedule = await loadScheduleOrReport(values.config, io, 'validate');
   if (typeof schedule === 'number') return schedule;
   let problems = 0;
-  const inputIssues = await checkScheduleInputs(schedule, { env: io.env });
+  // A profile whose files or variables were reported here is not loaded again: one missing file
+  // is one problem, not one more per profile that names it.
+  const affected = new Set<string>();
+  const inputIssues = await checkScheduleInputs(schedule, { env: io.env, affected });
   if (inputIssues.length) {
     problems += inputIssues.length;
     io.stderr.write(`${formatIssues(inputIssues)}\n`);
@@ -58,6 +61,10 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
   const signers = new Map<string, Promise<{ ok: true; desc: ReturnType<typeof describeCertificate> } | { ok: false; error: string }>>();
   const rows: Row[] = [];
   for (const p of schedule.profiles) {
+    if (affected.has(p.name)) {
+      rows.push({ profile: p.name, role: p.roleArn, certificate: p.certificate, result: 'not checked further: see the problems with its files or variables above' });
+      continue;
+    }
     const id = keyId(p.keyMaterial);
     if (!signers.has(id)) {
       signers.set(

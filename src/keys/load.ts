@@ -27,6 +27,7 @@ import { looksLikePkcs12, parsePkcs12 } from './pkcs12.js';
 import { parsePrivateKeyBlock, parsePrivateKeyFile, type PasswordProvider } from './private-key.js';
 import type { Signer } from './signer.js';
 import { openPkcs11Signer, type Pkcs11Registry } from './pkcs11/index.js';
+import { isTpmHandle, showTpmHandle, TPM_ROUTE_HINT } from './tpm.js';
 
 export { readPassword } from './password.js';
 export { describeCertificate, parseCertificateBundle, type CertificateDescription } from './certificates.js';
@@ -49,6 +50,9 @@ export function isPkcs11Uri(value: string | undefined): boolean {
 export async function loadSigner(options: KeyMaterialOptions, deps: LoadDeps = {}): Promise<Signer> {
   const env = deps.env ?? process.env;
   const clock = deps.clock ?? systemClock;
+  for (const [what, value] of [['private key', options.privateKey], ['certificate', options.certificate]] as const) {
+    if (isTpmHandle(value)) throw new AgentError('KEY_INVALID', `${what} "${showTpmHandle(value)}" is a TPM key handle, which this agent does not support`, { hint: TPM_ROUTE_HINT });
+  }
   if (isPkcs11Uri(options.certificate) || isPkcs11Uri(options.privateKey)) {
     // pkcs11js itself loads only here, inside openPkcs11Signer: a host where it did not build
     // still runs file keys.

@@ -11,6 +11,7 @@ import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { AgentError } from '../errors.js';
 import { OTHER_KEY_LABELS, PRIVATE_KEY_LABELS, looksLikePem, splitPem, type PemBlock } from './pem.js';
 import { PbeFailed, PbeUnsupported, decryptPbe, nodeDecrypt, passwordBytes, pbeName, type PasswordBytes } from './pbe.js';
+import { TPM_ROUTE_HINT, TSS2_LABEL } from './tpm.js';
 
 export type PasswordProvider = () => Promise<string | undefined>;
 
@@ -190,6 +191,9 @@ function noKeyError(blocks: PemBlock[], where: string): AgentError {
     return new AgentError('KEY_INVALID', `private key file ${where} holds a certificate, not a private key`, {
       hint: 'did you swap certificate and private_key?',
     });
+  }
+  if (blocks.some((b) => b.label === TSS2_LABEL)) {
+    return new AgentError('KEY_INVALID', `private key file ${where} is a TPM key (${TSS2_LABEL}), which this agent does not support`, { hint: TPM_ROUTE_HINT });
   }
   const other = blocks.find((b) => OTHER_KEY_LABELS.has(b.label));
   if (other?.label === 'OPENSSH PRIVATE KEY') {

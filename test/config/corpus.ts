@@ -299,6 +299,21 @@ export const corpus: BadCase[] = [
     ],
   },
   {
+    name: 'a PIN inside a pkcs11: URI (pin-value, in the path or the query) is refused without being shown',
+    text: profile('private_key: "pkcs11:token=agent;object=host-key;pin-value=918273"\ncertificate: "pkcs11:token=agent;object=host?pin-value=918273"\n'),
+    expected: [
+      'profiles.app.private_key (line 9:18): the pkcs11: URI holds the token PIN (pin-value=), and the schedule holds no secrets — remove pin-value from the URI and set pkcs11_pin_file: or pkcs11_pin_env:',
+      'profiles.app.certificate (line 10:18): the pkcs11: URI holds the token PIN (pin-value=), and the schedule holds no secrets — remove pin-value from the URI and set pkcs11_pin_file: or pkcs11_pin_env:',
+    ],
+  },
+  {
+    name: 'a TPM key handle of the official helper is refused, pointing to tpm2-pkcs11',
+    text: profile('private_key: handle:0x81000001\n'),
+    expected: [
+      'profiles.app.private_key (line 9:18): "handle:0x81000001" is a TPM key handle, which this agent does not support — put the key on a tpm2-pkcs11 token and name it with a pkcs11: URI; see docs/tpm.md',
+    ],
+  },
+  {
     name: 'fips and an explicit endpoint contradict each other',
     text: profile('fips: true\nendpoint: https://rolesanywhere.eu-west-1.amazonaws.com\n'),
     expected: [
