@@ -8,6 +8,7 @@
 import type { Credentials } from '../credentials.js';
 import { AgentError } from '../errors.js';
 import type { KeyMaterialOptions } from '../keys/options.js';
+import { displaySource } from '../keys/display-source.js';
 import type { Signer } from '../keys/signer.js';
 import type { Log } from '../observability/logger.js';
 import type { Redactor } from '../observability/redact.js';
@@ -262,7 +263,7 @@ export class Agent {
       if (spec) {
         const entry = this.sources.get(this.keyIds.get(j.name)!);
         const signer = entry?.source.peek();
-        s.certificate = { path: spec.key.certificate };
+        s.certificate = { path: displaySource(spec.key.certificate) };
         if (signer) {
           const notAfter = Date.parse(signer.certificate.validTo);
           s.certificate.serial = signer.certificate.serialNumber;

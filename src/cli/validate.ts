@@ -5,6 +5,7 @@
  */
 import { checkScheduleInputs, formatIssues } from '../config/index.js';
 import { AgentError } from '../errors.js';
+import { displaySource } from '../keys/display-source.js';
 import { describeCertificate, loadSigner } from '../keys/load.js';
 import { keyId } from '../agent/signer-source.js';
 import { checkCredentialsFile } from '../credentials-file/index.js';
@@ -80,7 +81,7 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
       );
     }
     const r = await signers.get(id)!;
-    const row: Row = { profile: p.name, role: p.roleArn, certificate: p.certificate, result: r.ok ? 'ok' : r.error };
+    const row: Row = { profile: p.name, role: p.roleArn, certificate: displaySource(p.certificate), result: r.ok ? 'ok' : r.error };
     if (r.ok) {
       row.serial = r.desc.serialDecimal;
       row.notAfter = r.desc.notAfter.toISOString();
