@@ -63,6 +63,14 @@ export interface FromRolesAnywhereOptions {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
+/**
+ * Schedule keys that belong to the agent's machinery, not to a provider: the provider has no
+ * watcher (it compares its files' fingerprints at each new request). Refused with a reason.
+ */
+export const AGENT_ONLY_KEYS: ReadonlyMap<string, string> = new Map([
+  ['watchInterval', 'only the agent watches files on a timer; the provider checks its files at each new request'],
+]);
+
 /** What only the library has; every other option is a schedule key in camelCase. */
 export const LIBRARY_ONLY_OPTIONS = ['logger', 'env'] as const;
 

@@ -18,7 +18,7 @@ import type { SessionResult } from '../rolesanywhere/reply.js';
 import { makeTransport, type Transport } from '../rolesanywhere/transport.js';
 import type { SessionSpec } from '../agent/job.js';
 import type { Clock } from '../time/clock.js';
-import { optionPath, toScheduleSettings, type FromRolesAnywhereOptions } from './options.js';
+import { AGENT_ONLY_KEYS, optionPath, toScheduleSettings, type FromRolesAnywhereOptions } from './options.js';
 
 export interface SessionDeps {
   clock: Clock;
@@ -70,6 +70,10 @@ export class LibrarySession {
     options: FromRolesAnywhereOptions,
     private readonly deps: SessionDeps,
   ) {
+    const agentOnly = Object.keys(options).filter((k) => AGENT_ONLY_KEYS.has(k));
+    if (agentOnly.length) {
+      throw optionsError(agentOnly.map((k) => ({ path: k, message: `not an option of the provider: ${AGENT_ONLY_KEYS.get(k)}`, hint: `remove ${k}` })), undefined);
+    }
     let profile;
     try {
       profile = resolveProfileSettings('fromRolesAnywhere', toScheduleSettings(options), {

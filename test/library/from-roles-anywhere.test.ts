@@ -136,6 +136,13 @@ describe('fromRolesAnywhere (the library provider) against the emulator', () => 
     expect(again.code).to.equal('CONFIG_INVALID');
   });
 
+  it('an agent-only schedule key (watchInterval) is refused with the reason', async () => {
+    const provider = fromRolesAnywhere({ ...base(), watchInterval: '60s' } as FromRolesAnywhereOptions);
+    const e = (await provider().catch((err: unknown) => err)) as AgentError;
+    expect(e.code).to.equal('CONFIG_INVALID');
+    expect(e.message).to.match(/^\s+watchInterval: not an option of the provider: only the agent watches files/m);
+  });
+
   it('a cron refresh is refused: it has no meaning for a provider', async () => {
     const provider = fromRolesAnywhere({ ...base(), refresh: { cron: '0 * * * *' } as never });
     const e = (await provider().catch((err: unknown) => err)) as AgentError;
