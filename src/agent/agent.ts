@@ -173,6 +173,11 @@ export class Agent {
         hint: 'changing the credentials file needs a restart of the agent',
       });
     }
+    if (JSON.stringify(next.credentialsTrust ?? {}) !== JSON.stringify(prev.credentialsTrust ?? {})) {
+      throw new AgentError('CONFIG_INVALID', 'credentials_file_owner or credentials_dir_shared changed', {
+        hint: 'changing who may own the credentials file needs a restart of the agent',
+      });
+    }
     this.config = next;
     this.setQuota(next.rateLimit);
     const result = { added: [] as string[], changed: [] as string[], removed: [] as string[], unchanged: [] as string[] };
