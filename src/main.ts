@@ -13,6 +13,11 @@ import { systemClock } from './time/clock.js';
 
 type Command = (args: string[], io: CommandIO) => Promise<number>;
 
+/** How long a command has after SIGTERM/SIGINT before the process exits anyway (commands stop in 2 s). */
+const HARD_STOP_MS = 1_500;
+/** 128 + the signal's number, as a shell reports a process a signal ended. */
+const signalExit = (sig: NodeJS.Signals): number => (sig === 'SIGINT' ? 130 : 143);
+
 /**
  * For the commands that refresh many profiles in a burst (`run`, `once`): V8's optimising compiler
  * does not pay for itself on them. Compiling ~800 functions per burst cost more CPU than the
@@ -113,14 +118,21 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const controller = new AbortController();
-  let signals = 0;
+  let signalled: NodeJS.Signals | undefined;
+  let hardStop: NodeJS.Timeout | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
+    if (signalled) {
       process.stderr.write(`rolesanywhere-agent: second ${sig}, exiting now\n`);
-      process.exit(130);
+      process.exit(signalExit(sig));
     }
+    signalled = sig;
     controller.abort(sig);
+    // The abort reaches requests, retry waits and the agent; this ends whatever else a command
+    // may be stuck in (a PKCS#11 call, a file that blocks) so that every command stops in time.
+    hardStop = setTimeout(() => {
+      process.stderr.write(`rolesanywhere-agent: ${name} did not stop within ${HARD_STOP_MS} ms of ${sig}; exiting now\n`);
+      process.exit(signalExit(sig));
+    }, HARD_STOP_MS);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -136,8 +148,14 @@ async function main(argv: string[]): Promise<number> {
       return () => process.off('SIGHUP', fn);
     },
   };
-  const run = await command.load();
-  return run(rest, io);
+  try {
+    const run = await command.load();
+    const code = await run(rest, io);
+    // A command cut short by a signal exits as the shell reports a signal; `run` stopping cleanly returns 0.
+    return signalled && code !== 0 ? signalExit(signalled) : code;
+  } finally {
+    hardStop?.unref();
+  }
 }
 
 main(process.argv.slice(2)).then(

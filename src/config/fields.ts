@@ -107,6 +107,13 @@ export const readSessionDuration = readDuration({
   rangeHint: 'use 15m to 12h (the Roles Anywhere profile may cap it lower)',
 });
 
+export const readConnectTimeout = readDuration({
+  min: 1,
+  max: 300,
+  what: 'range for a connect timeout',
+  rangeHint: 'use 1s to 5m; the default is 10s',
+});
+
 export const readPath: Reader<string> = (node, path, ctx) => {
   const text = readString(node, path, ctx);
   if (text === undefined) return undefined;

@@ -25,6 +25,7 @@ export const PROFILE_KEYS = [
   'ca_bundle',
   'no_verify_ssl',
   'with_proxy',
+  'connect_timeout',
   'session_duration',
   'refresh',
 ] as const;

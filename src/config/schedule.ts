@@ -37,6 +37,7 @@ import {
   readRegion,
   readRoleSessionName,
   readSessionDuration,
+  readConnectTimeout,
   readTimeZone,
   describe,
   type FieldContext,
@@ -85,6 +86,8 @@ export interface ResolvedProfile {
   caBundle?: string;
   noVerifySsl: boolean;
   withProxy: boolean;
+  /** Connect timeout of each request (TCP, TLS, and a proxy's CONNECT), when set. */
+  connectTimeoutSeconds?: number;
   sessionDurationSeconds: number;
   refresh: RefreshPolicy;
   /** What the signer is built from. */
@@ -305,6 +308,7 @@ const PROFILE_READERS: Record<ProfileKey, Reader<unknown>> = {
   ca_bundle: readPath,
   no_verify_ssl: readBoolean,
   with_proxy: readBoolean,
+  connect_timeout: readConnectTimeout,
   session_duration: readSessionDuration,
   refresh: readRefresh,
 };
@@ -525,6 +529,7 @@ function resolveProfile(scope: ProfileScope): ResolvedProfile | undefined {
     ...opt('caBundle', get<string>('ca_bundle')),
     noVerifySsl: get<boolean>('no_verify_ssl') ?? false,
     withProxy: get<boolean>('with_proxy') ?? false,
+    ...opt('connectTimeoutSeconds', get<number>('connect_timeout')),
     sessionDurationSeconds: duration,
     refresh,
     keyMaterial,
