@@ -8,15 +8,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import type { CommandIO } from './cli/io.js';
+import { EXIT, type CommandIO } from './cli/io.js';
 import { systemClock } from './time/clock.js';
 
 type Command = (args: string[], io: CommandIO) => Promise<number>;
 
 /** How long a command has after SIGTERM/SIGINT before the process exits anyway (commands stop in 2 s). */
 const HARD_STOP_MS = 1_500;
-/** 128 + the signal's number, as a shell reports a process a signal ended. */
-const signalExit = (sig: NodeJS.Signals): number => (sig === 'SIGINT' ? 130 : 143);
+const signalExit = (sig: NodeJS.Signals): number => (sig === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.TERMINATED);
 
 /**
  * For the commands that refresh many profiles in a burst (`run`, `once`): V8's optimising compiler
@@ -152,7 +151,7 @@ async function main(argv: string[]): Promise<number> {
     const run = await command.load();
     const code = await run(rest, io);
     // A command cut short by a signal exits as the shell reports a signal; `run` stopping cleanly returns 0.
-    return signalled && code !== 0 ? signalExit(signalled) : code;
+    return signalled && code !== EXIT.OK ? signalExit(signalled) : code;
   } finally {
     hardStop?.unref();
   }
