@@ -18,6 +18,16 @@ const HARD_STOP_MS = 1_500;
 const signalExit = (sig: NodeJS.Signals): number => (sig === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.TERMINATED);
 
 /**
+ * Ends the process by the signal itself, which a shell reports as 143 / 130 too. Not
+ * process.exit(): it waits for the libuv thread pool, and a thread blocked in open() (a FIFO where a
+ * file was expected) holds it for ever; the signal's default action does not wait.
+ */
+function dieBy(sig: NodeJS.Signals): void {
+  process.removeAllListeners(sig);
+  process.kill(process.pid, sig);
+}
+
+/**
  * For the commands that refresh many profiles in a burst (`run`, `once`): V8's optimising compiler
  * does not pay for itself on them. Compiling ~800 functions per burst cost more CPU than the
  * optimised code saved: a 1000-profile refresh cycle of `run` took 1680 ms of CPU instead of 2140,
@@ -122,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     if (signalled) {
       process.stderr.write(`rolesanywhere-agent: second ${sig}, exiting now\n`);
-      process.exit(signalExit(sig));
+      return dieBy(sig);
     }
     signalled = sig;
     controller.abort(sig);
@@ -130,7 +140,7 @@ async function main(argv: string[]): Promise<number> {
     // may be stuck in (a PKCS#11 call, a file that blocks) so that every command stops in time.
     hardStop = setTimeout(() => {
       process.stderr.write(`rolesanywhere-agent: ${name} did not stop within ${HARD_STOP_MS} ms of ${sig}; exiting now\n`);
-      process.exit(signalExit(sig));
+      dieBy(sig);
     }, HARD_STOP_MS);
   };
   process.on('SIGINT', onSignal);

@@ -1,13 +1,16 @@
 /**
- * `credential-process`, `once` and `run` as real processes (the built CLI) behind a proxy that
- * misbehaves: one that closes every connection without answering CONNECT, and a black hole that
- * accepts and never answers. Each proxy is a net.Server on 127.0.0.1:0 counting connections. Every
- * command must fail within its timeouts with an error naming the proxy (never its password), open
- * a bounded number of connections, and end within 2 s of SIGTERM or SIGINT, whatever it waits on.
- * The schedule's `connect_timeout` (and `--connect-timeout`) keep the black-hole cases to seconds.
+ * Commands that cannot finish, as real processes (the built CLI). `credential-process`, `once` and
+ * `run` behind a proxy that misbehaves: one that closes every connection without answering
+ * CONNECT, and a black hole that accepts and never answers, each a net.Server on 127.0.0.1:0
+ * counting connections. Every command must fail within its timeouts with an error naming the proxy
+ * (never its password), open a bounded number of connections, and end within 2 s of SIGTERM or
+ * SIGINT, whatever it waits on: last, a command stuck where no abort reaches (a FIFO for a password
+ * file). The schedule's `connect_timeout` (and `--connect-timeout`) keep the black-hole cases to
+ * seconds.
  */
 import { expect } from 'chai';
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -79,7 +82,7 @@ async function listen(server: Server, count: () => number, open: Set<Socket>): P
   };
 }
 
-describe('commands behind a proxy that closes or never answers (built CLI, real processes)', function () {
+describe('commands that cannot finish: proxies that close or never answer, a file that blocks (built CLI, real processes)', function () {
   this.timeout(60_000);
   let w: World;
   const proxies: CountingProxy[] = [];
@@ -140,13 +143,19 @@ describe('commands behind a proxy that closes or never answers (built CLI, real 
     const exit = await p.exited;
     return { ...exit, ms: Date.now() - started };
   };
-  /** Waits until the proxy has seen a connection, then signals; the ms from the signal to the exit. */
-  const interrupt = async (p: AgentProcess, px: CountingProxy, signal: NodeJS.Signals) => {
-    await waitFor(() => px.connections() > 0, 'a connection to the proxy', { timeoutMs: 15_000 });
+  /** Signals `p`; its exit and the ms from the signal to the exit (SIGKILL after 5 s, so a hang fails fast). */
+  const signalAndWait = async (p: AgentProcess, signal: NodeJS.Signals) => {
     const sent = Date.now();
     p.kill(signal);
+    const killer = setTimeout(() => p.kill('SIGKILL'), 5_000);
     const exit = await p.exited;
+    clearTimeout(killer);
     return { ...exit, ms: Date.now() - sent };
+  };
+  /** Waits until the proxy has seen a connection, then signals. */
+  const interrupt = async (p: AgentProcess, px: CountingProxy, signal: NodeJS.Signals) => {
+    await waitFor(() => px.connections() > 0, 'a connection to the proxy', { timeoutMs: 15_000 });
+    return signalAndWait(p, signal);
   };
   const noPassword = (p: AgentProcess) => expect(p.stdout() + p.stderr(), 'output holds the proxy password').not.to.contain(PASSWORD);
 
@@ -282,11 +291,9 @@ describe('commands behind a proxy that closes or never answers (built CLI, real 
       expect(doc.profiles[0]!.consecutiveFailures).to.be.at.least(1);
 
       expect(px.connections(), 'connections to the proxy so far').to.be.at.most(20);
-      const sent = Date.now();
-      agent.kill('SIGTERM');
-      const exit = await agent.exited;
+      const exit = await signalAndWait(agent, 'SIGTERM');
       expect({ code: exit.code, signal: exit.signal }, `exit after SIGTERM; stderr tail:\n${agent.stderr().slice(-2000)}`).to.deep.equal({ code: 0, signal: null });
-      expect(Date.now() - sent, 'ms from SIGTERM to the exit').to.be.below(2_000);
+      expect(exit.ms, 'ms from SIGTERM to the exit').to.be.below(2_000);
       expect(agent.logs().some((r) => r.message === 'stopped'), 'the clean shutdown ran').to.equal(true);
       noPassword(agent);
     });
@@ -302,12 +309,28 @@ describe('commands behind a proxy that closes or never answers (built CLI, real 
       await agent.waitForLog((r) => fails(r) && r['attempt'] === 2, { timeoutMs: 15_000 });
       const failures = agent.logs().filter(fails).length;
       expect(px.connections(), `connections to the proxy after ${failures} failed refreshes`).to.be.at.most(Math.min(20, 4 * failures + 4));
-      const sent = Date.now();
-      agent.kill('SIGTERM');
-      const exit = await agent.exited;
+      const exit = await signalAndWait(agent, 'SIGTERM');
       expect(exit.code, 'exit code after SIGTERM').to.equal(0);
-      expect(Date.now() - sent, 'ms from SIGTERM to the exit').to.be.below(2_000);
+      expect(exit.ms, 'ms from SIGTERM to the exit').to.be.below(2_000);
       noPassword(agent);
+    });
+  });
+  describe('a command stuck where no abort reaches', () => {
+    it('still ends within 2 s of SIGTERM, by the signal, when a thread is blocked opening a FIFO (process.exit would wait for it)', async () => {
+      const dir = join(w.dir, `fifo-${++n}`);
+      mkdirSync(dir);
+      const key = join(dir, 'key.enc.pem');
+      writeFileSync(key, w.ec.directLeaf.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }) as string, { mode: 0o600 });
+      const fifo = join(dir, 'password');
+      execFileSync('mkfifo', [fifo]);
+      const args = credentialProcessArgs().map((a) => (a === w.ecFiles.privateKey ? key : a));
+      const p = spawnAgent([...args, '--private-key-password-file', fifo], cleanEnv(w.dir));
+      // The read of the FIFO never returns; give the command time to reach it.
+      await new Promise((r) => setTimeout(r, 1_000));
+      const { code, signal, ms } = await signalAndWait(p, 'SIGTERM');
+      expect({ code, signal }, `exit; stderr:\n${p.stderr()}`).to.deep.equal({ code: null, signal: 'SIGTERM' });
+      expect(ms, 'ms from SIGTERM to the exit').to.be.below(2_000);
+      expect(p.stderr()).to.contain('rolesanywhere-agent: credential-process did not stop within 1500 ms of SIGTERM; exiting now');
     });
   });
 });
