@@ -2,7 +2,7 @@
  * `run --config FILE`: the agent in the foreground (systemd and launchd run it). SIGHUP or a change
  * of the schedule file reloads it; a schedule that fails validation is rejected with its errors
  * logged while the old one keeps running. SIGTERM/SIGINT abort in-flight calls, finish the pending
- * write, release the lock and return 0 within 5 s.
+ * write, release the lock and return 0 within 2 s.
  */
 import { homedir } from 'node:os';
 import { agentConfig, trustPolicy } from '../agent/from-schedule.js';
@@ -28,7 +28,8 @@ Runs the agent in the foreground: fills every profile of the schedule, refreshes
 expires, picks up rotated certificates at once, reloads on SIGHUP or when the schedule changes,
 and stops cleanly on SIGTERM/SIGINT. Logs go to stderr: text on a terminal, JSON otherwise.`;
 
-const STOP_BUDGET_MS = 4_500;
+/** Inside main.ts's hard stop (1.5 s after the signal), so that the state file is still saved. */
+const STOP_BUDGET_MS = 1_000;
 const STATE_DEBOUNCE_MS = 1_000;
 /** Certificate expiry is also checked this often, not only when a job changes (12 h sessions). */
 const EXPIRY_CHECK_MS = 3_600_000;
