@@ -76,10 +76,17 @@ export async function openSshAgentSigner(options: KeyMaterialOptions, env: NodeJ
   const { leaf, chain } = await readCertificateAndChain(options);
   const ids = await agentIdentities(socket);
   const match = matchingIdentities(ids, leaf)[0];
+  if (!match && ids.length === 0) {
+    // Retryable: keys get added and agents unlocked, and the profile should recover by itself then.
+    throw new AgentError('SSH_AGENT', `the ssh-agent at ${socket} holds no keys, so none matches certificate ${options.certificate} (a locked agent lists none)`, {
+      retryable: true,
+      hint: "unlock the agent (ssh-add -X) or add the certificate's key (ssh-add KEYFILE)",
+    });
+  }
   if (!match) {
-    const held = ids.length === 0 ? 'it holds no keys (a locked agent lists none: ssh-add -X unlocks it)' : `it holds ${ids.map((i) => `${i.fingerprint} (${i.type}${i.comment ? ' ' + i.comment : ''})`).join(', ')}`;
-    throw new AgentError('SSH_AGENT', `no key in the ssh-agent at ${socket} matches certificate ${options.certificate}; ${held}`, {
-      hint: `add the certificate's key to the agent (ssh-add KEYFILE), or point certificate: at the certificate issued for one of its keys`,
+    const held = ids.map((i) => `${i.fingerprint} (${i.type}${i.comment ? ' ' + i.comment : ''})`).join(', ');
+    throw new AgentError('KEY_MISMATCH', `no key in the ssh-agent at ${socket} matches certificate ${options.certificate}; it holds ${held}`, {
+      hint: "add the certificate's key to the agent (ssh-add KEYFILE), or point certificate: at the certificate issued for one of its keys",
     });
   }
   const curve = leaf.publicKey.asymmetricKeyDetails?.namedCurve;
