@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentialProcessCommand } from '../../src/cli/credential-process.js';
 import { EXIT } from '../../src/cli/io.js';
+import { listCertsCommand } from '../../src/cli/list-certs.js';
 import { onceCommand } from '../../src/cli/once.js';
 import { readProfiles } from '../../src/credentials-file/index.js';
 import { serialDecimal } from '../../src/keys/signer.js';
@@ -131,5 +132,49 @@ profiles:
     } finally {
       await gone.stop();
     }
+  });
+});
+
+describe('list-certs ssh-agent: shows which agent keys match which certificate files', function () {
+  this.timeout(30_000);
+  let w: World;
+  let agent: SshAgent;
+  before(async () => {
+    w = await makeWorld();
+    agent = await SshAgent.start(w.dir);
+    agent.add(w.ecFiles.privateKey!);
+  });
+  after(async () => {
+    await agent.stop();
+    await w.cleanup();
+  });
+
+  it('names the matching certificate under its key and reports a certificate no key matches', async () => {
+    const ecFingerprint = agent.list().split(' ')[1]!;
+    const io = captureIO({ SSH_AUTH_SOCK: agent.socket });
+    const code = await listCertsCommand(['ssh-agent:', w.ecFiles.certificate, w.rsaFiles.certificate], io);
+    expect(code, io.err()).to.equal(0);
+    const text = io.out();
+    expect(text).to.contain(`ssh-agent ${agent.socket}`);
+    expect(text).to.contain(`${ecFingerprint} ecdsa-sha2-nistp256`);
+    expect(text).to.contain(`matches ${w.ecFiles.certificate}`);
+    expect(text).to.contain(`no key in the agent matches ${w.rsaFiles.certificate}`);
+  });
+
+  it('--json gives the same answer as data', async () => {
+    const io = captureIO();
+    const code = await listCertsCommand(['--json', `ssh-agent:${agent.socket}`, w.ecFiles.certificate, w.rsaFiles.certificate], io);
+    expect(code, io.err()).to.equal(0);
+    const listing = JSON.parse(io.out());
+    expect(listing.identities.map((i: { certificates: string[] }) => i.certificates)).to.deep.equal([[w.ecFiles.certificate]]);
+    expect(listing.unmatched).to.deep.equal([w.rsaFiles.certificate]);
+  });
+
+  it('an agent that is not there: exit 5 naming the socket', async () => {
+    const io = captureIO();
+    const missing = join(w.dir, 'no-agent.sock');
+    const code = await listCertsCommand([`ssh-agent:${missing}`], io);
+    expect(code, io.err()).to.equal(EXIT.UNAVAILABLE);
+    expect(io.err()).to.contain(missing);
   });
 });

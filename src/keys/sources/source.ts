@@ -32,4 +32,16 @@ export interface KeySource {
   display(value: string): string;
   /** Opens the signer when this source holds the key; absent: the file loader in ../load.ts reads it. */
   open?(options: KeyMaterialOptions, deps: OpenDeps): Promise<Signer>;
+  /**
+   * For `list-certs TARGET [CERT…]`: what the source holds and which of the given certificate files
+   * each key matches. Absent: list-certs reads TARGET itself (a token or a PEM file).
+   */
+  inventory?(target: string, certificates: readonly string[], env: NodeJS.ProcessEnv): Promise<Inventory>;
+}
+
+export interface Inventory {
+  /** For --json. */
+  listing: unknown;
+  /** For people. */
+  text: string;
 }

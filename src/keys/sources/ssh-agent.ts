@@ -14,7 +14,7 @@ import type { X509Certificate } from 'node:crypto';
 import { AgentError } from '../../errors.js';
 import type { KeyMaterialOptions } from '../options.js';
 import { algorithmForKeyType, type Signer, type SigningAlgorithm } from '../signer.js';
-import type { KeySource } from './source.js';
+import type { Inventory, KeySource } from './source.js';
 import {
   AgentProtocolError,
   ecdsaBlobToDer,
@@ -34,7 +34,33 @@ export const sshAgentSource: KeySource = {
   holdsCertificate: false,
   display: (value) => value,
   open: (options, deps) => openSshAgentSigner(options, deps.env),
+  inventory: (target, certificates, env) => inventory(target, certificates, env),
 };
+
+/** `list-certs ssh-agent:[PATH] [CERT…]`: the agent's keys and which certificate files each one matches. */
+async function inventory(target: string, certificates: readonly string[], env: NodeJS.ProcessEnv): Promise<Inventory> {
+  const socket = agentSocket(target, env);
+  const { readCertificateAndChain } = await import('../load.js');
+  const certs: { file: string; leaf: X509Certificate }[] = [];
+  for (const file of certificates) certs.push({ file, leaf: (await readCertificateAndChain({ certificate: file })).leaf });
+  const ids = await agentIdentities(socket);
+  const identities = ids.map((id) => ({
+    fingerprint: id.fingerprint,
+    type: id.type,
+    comment: id.comment,
+    certificates: certs.filter((c) => matchingIdentities([id], c.leaf).length > 0).map((c) => c.file),
+  }));
+  const unmatched = certs.filter((c) => matchingIdentities(ids, c.leaf).length === 0).map((c) => c.file);
+  const lines = [`ssh-agent ${socket}`];
+  if (!ids.length) lines.push('', '  (no keys; a locked agent lists none)');
+  for (const id of identities) {
+    lines.push('', `  ${id.fingerprint} ${id.type}${id.comment ? ` ${id.comment}` : ''}`);
+    if (certificates.length) lines.push(...(id.certificates.length ? id.certificates.map((f) => `    matches ${f}`) : ['    matches none of the certificates given']));
+  }
+  for (const f of unmatched) lines.push('', `no key in the agent matches ${f}`);
+  if (certs.length && identities.some((i) => i.certificates.length)) lines.push('', `use: private_key: ${target}`);
+  return { listing: { agent: socket, identities, unmatched }, text: lines.join('\n') + '\n' };
+}
 
 /** The agent socket an `ssh-agent:[PATH]` value names. */
 export function agentSocket(value: string, env: NodeJS.ProcessEnv): string {
