@@ -4,7 +4,8 @@
  * credential-process and through once; no matching identity, a locked agent and a vanished agent.
  */
 import { expect } from 'chai';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentialProcessCommand } from '../../src/cli/credential-process.js';
 import { EXIT } from '../../src/cli/io.js';
@@ -113,6 +114,18 @@ profiles:
     }
     const again = await credentialProcess(['--certificate', w.ecFiles.certificate, '--private-key', `ssh-agent:${agent.socket}`]);
     expect(again.code, again.err).to.equal(0);
+  });
+
+  it('a P-384 key in the agent is refused before any request: the agent would hash it with SHA-384', async () => {
+    const key = join(w.dir, 'p384.key.pem');
+    const cert = join(w.dir, 'p384.cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=p384', '-days', '1'], { stdio: 'ignore' });
+    chmodSync(key, 0o600);
+    agent.add(key);
+    const r = await credentialProcess(['--certificate', cert, '--private-key', `ssh-agent:${agent.socket}`]);
+    expect(r.code, r.err).to.equal(EXIT.BAD_INPUT);
+    expect(r.err).to.contain('secp384r1').and.to.contain('SHA-256');
+    expect(r.requests, 'requests sent').to.have.length(0);
   });
 
   it('the agent gone: exit 5 (retryable, names the socket); back with the key, the call works again', async () => {
