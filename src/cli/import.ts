@@ -13,7 +13,7 @@
  * splits it on POSIX (shlex.split). The `ini` package is not used: it cuts values at `;`/`#` and
  * nests dotted section names, both of which change what botocore would run.
  */
-import { isNonFileSource } from '../keys/sources/index.js';
+import { classifyKeySource, isNonFileSource } from '../keys/sources/index.js';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -197,7 +197,7 @@ function helperArguments(argv: string[]): string[] | { reason: string; foreign: 
 
 /** A pkcs11: URI without its pin-value attribute (RFC 7512 allows it in the path or the query). */
 function withoutPin(uri: string): { uri: string; hadPin: boolean } {
-  if (!uri.toLowerCase().startsWith('pkcs11:')) return { uri, hadPin: false };
+  if (classifyKeySource(uri).kind !== 'pkcs11') return { uri, hadPin: false };
   const [path = '', query] = uri.slice('pkcs11:'.length).split('?', 2);
   const isPin = (a: string) => a.toLowerCase().startsWith('pin-value=');
   const pathParts = path.split(';');
