@@ -8,7 +8,6 @@
  * flag parsing and the cache; the signer, key parsers and TLS (session-call.ts) load only when a call
  * to the service is needed.
  */
-import { classifyKeySource } from '../keys/sources/index.js';
 import type { Credentials } from '../credentials.js';
 import { AgentError } from '../errors.js';
 import { parseDuration } from '../time/duration.js';
@@ -109,7 +108,7 @@ function minRemaining(text: string | undefined, s: SessionSettings): number {
 }
 
 async function cachedCall(s: SessionSettings, dirOption: string, minRemainingSeconds: number, io: CommandIO, err: (line: string) => void): Promise<Credentials> {
-  if (classifyKeySource(s.key.certificate).kind === 'pkcs11') {
+  if (/^pkcs11:/i.test(s.key.certificate)) {
     throw new AgentError('ARGUMENT_INVALID', '--cache needs the certificate in a file: a certificate on a PKCS#11 token cannot be fingerprinted without opening the token, and a replaced one must never be answered from the cache', {
       hint: 'export the certificate to a PEM file for --certificate (the key may stay on the token), or leave --cache out',
     });

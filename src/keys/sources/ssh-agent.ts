@@ -15,14 +15,11 @@ import { AgentError } from '../../errors.js';
 import type { KeyMaterialOptions } from '../options.js';
 import { algorithmForKeyType, type Signer, type SigningAlgorithm } from '../signer.js';
 import type { Inventory, KeySource } from './source.js';
-import {
-  AgentProtocolError,
-  ecdsaBlobToDer,
-  listIdentities,
-  signWithAgent,
-  SSH_AGENT_RSA_SHA2_256,
-  type AgentIdentity,
-} from './ssh-agent-protocol.js';
+import type { AgentIdentity, AgentProtocolError } from './ssh-agent-protocol.js';
+
+// The protocol client (node:net, node:crypto) loads only when an agent is used: the registry, which
+// every command imports to classify key strings, stays cheap.
+const protocol = () => import('./ssh-agent-protocol.js');
 
 const PREFIX = /^ssh-agent:/i;
 
@@ -78,7 +75,7 @@ export function agentSocket(value: string, env: NodeJS.ProcessEnv): string {
 /** The agent's identities, with errors an operator can act on. */
 export async function agentIdentities(socket: string): Promise<AgentIdentity[]> {
   try {
-    return await listIdentities(socket);
+    return await (await protocol()).listIdentities(socket);
   } catch (e) {
     throw agentFailure(e, socket, 'listing the keys');
   }
@@ -143,6 +140,7 @@ class SshAgentSigner implements Signer {
   }
 
   async sign(data: Buffer): Promise<Buffer> {
+    const { ecdsaBlobToDer, signWithAgent, SSH_AGENT_RSA_SHA2_256 } = await protocol();
     const rsa = this.algorithm === 'AWS4-X509-RSA-SHA256';
     let answer: { format: string; signature: Buffer };
     try {
@@ -164,7 +162,7 @@ class SshAgentSigner implements Signer {
 
 function agentFailure(e: unknown, socket: string, doing: string): AgentError {
   if (e instanceof AgentError) return e;
-  if (e instanceof AgentProtocolError) {
+  if (isProtocolError(e)) {
     if (e.kind === 'unreachable') {
       return new AgentError('SSH_AGENT', `cannot reach the ssh-agent at ${socket} (${doing}): ${e.message}`, {
         retryable: true,
@@ -182,4 +180,8 @@ function agentFailure(e: unknown, socket: string, doing: string): AgentError {
     return new AgentError('SSH_AGENT', `the ssh-agent at ${socket} gave an answer this client cannot read (${doing}): ${e.message}`, { cause: e });
   }
   return new AgentError('SSH_AGENT', `ssh-agent at ${socket} (${doing}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
+
+function isProtocolError(e: unknown): e is AgentProtocolError {
+  return e instanceof Error && ['unreachable', 'refused', 'malformed'].includes((e as { kind?: string }).kind ?? '');
 }
