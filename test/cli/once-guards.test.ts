@@ -1,0 +1,59 @@
+/**
+ * `once` and `status` as processes against a FIFO planted at the lock or the state file: they used
+ * to hang in open() (a thread-pool thread stuck) past two SIGTERMs. Now they refuse and exit.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { statePathFor } from '../../src/agent/state-file.js';
+import { makeTempDir } from '../helpers/tmp.js';
+import { makeWorld, roleArn, type World } from '../helpers/world.js';
+import { cleanEnv, ensureBuilt, killAll, runCli } from '../agent/fixtures/agent-process.js';
+import { scheduleDoc, writeSchedule } from '../agent/fixtures/schedule.js';
+
+describe('once and status with a FIFO at the lock or the state file', function () {
+  this.timeout(60_000);
+  let w: World;
+  const cleanups: Array<() => void> = [];
+  before(async function () {
+    ensureBuilt();
+    w = await makeWorld({ roles: [roleArn('app')] });
+  });
+  after(async () => {
+    killAll();
+    cleanups.forEach((c) => c());
+    await w.cleanup();
+  });
+
+  const setup = () => {
+    const t = makeTempDir('ra-once-fifo-');
+    cleanups.push(t.cleanup);
+    mkdirSync(join(t.dir, 'aws'), { mode: 0o700 });
+    const credentials = join(t.dir, 'aws', 'credentials');
+    const schedule = writeSchedule(join(t.dir, 'schedule.yaml'), scheduleDoc(w, credentials, { web: { role: 'app', key: w.ecFiles } }));
+    return { dir: t.dir, credentials, schedule };
+  };
+  const fifo = (path: string) => expect(spawnSync('mkfifo', [path]).status, `mkfifo ${path}`).to.equal(0);
+
+  it('once exits (6, the profile failed, naming the lock) instead of hanging on a FIFO lock', async () => {
+    const s = setup();
+    fifo(`${s.credentials}.lock`);
+    const started = Date.now();
+    const r = await runCli(['once', '--config', s.schedule], cleanEnv(s.dir), 30_000);
+    expect(r.code, `exit code (null: killed after hanging); stderr ${r.stderr}`).to.equal(6);
+    expect(r.stdout).to.include(`lock file ${s.credentials}.lock is not a regular file`);
+    expect(Date.now() - started, 'ms to exit').to.be.lessThan(30_000);
+  });
+
+  it('once and status exit instead of hanging on a FIFO state file', async () => {
+    const s = setup();
+    fifo(statePathFor(s.credentials));
+    const once = await runCli(['once', '--config', s.schedule], cleanEnv(s.dir), 30_000);
+    expect(once.code, `once exit code (null: killed after hanging); stderr ${once.stderr}`).to.equal(0);
+    expect(once.stderr, 'the state file could not be written').to.include('not a regular file');
+    const status = await runCli(['status', '--config', s.schedule], cleanEnv(s.dir), 30_000);
+    expect(status.code, `status exit code (null: killed after hanging); stderr ${status.stderr}`).to.not.equal(null);
+    expect(status.stderr).to.include('ignoring the state file');
+  });
+});
