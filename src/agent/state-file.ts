@@ -58,7 +58,7 @@ export async function readState(credentialsFile: string, options: StateFileOptio
   let opened;
   try {
     const trust = await toTrust(options.trust);
-    const walked = await walkTrusted(path, trust, { fs, what, targetOwner: 'trusted' });
+    const walked = await walkTrusted(path, trust, { fs, what, targetOwner: 'trusted', missingOk: true });
     if (!walked.stat) return undefined;
     opened = await openTrusted(walked.path, trust, { fs, what, targetOwner: 'trusted' });
   } catch (e) {

@@ -52,6 +52,14 @@ describe('the state file guards', function () {
     expect(io.err()).to.include('ignoring the state file').and.include('not a regular file');
   });
 
+  it('status says nothing about a state file whose directories do not exist yet (before the first run)', async () => {
+    writeFileSync(schedule, SCHEDULE(join(dir, 'not', 'yet', 'credentials')));
+    const io = captureIO({ HOME: dir });
+    await statusCommand(['--config', schedule, '--json'], io);
+    expect(io.err(), 'stderr').to.equal('');
+    expect(JSON.parse(io.out()).source).to.equal('none');
+  });
+
   it('writeState refuses a FIFO at its path promptly, and readState ignores it', async () => {
     expect(spawnSync('mkfifo', [`${credentials}.agent-state.json`]).status).to.equal(0);
     const state: StateFile = { version: 1, pid: 1, command: 'once', updatedAt: new Date(0).toISOString(), profiles: [] };
