@@ -148,6 +148,8 @@ export interface WalkOptions {
   createDir?: boolean | 'check';
   /** Follow a symbolic link at the last component (the credentials file keeps its link); else refuse one. */
   followLast?: boolean;
+  /** A missing directory anywhere on the path means "no file" (readers), not an error. */
+  missingOk?: boolean;
   /** Who may own the target: the credentials file's owner only (default), or any trusted user (lock, state). */
   targetOwner?: 'file' | 'trusted';
 }
@@ -161,7 +163,7 @@ export interface Walked {
   readonly stat: FileStat | undefined;
   /** Its directory: closed to others, a root-owned sticky one (/tmp), or shared on purpose. */
   readonly dirKind: DirKind;
-  /** With createDir 'check': the file's own directory, missing, that a write would create. */
+  /** With createDir 'check' (or missingOk): the directory found missing, that a write would create. */
   readonly missingDir?: string;
 }
 
@@ -256,6 +258,7 @@ export async function walkTrusted(path: string, trust: Trust, options: WalkOptio
     }
     if (!st) {
       if (last) return { path: next, stat: undefined, dirKind: parent };
+      if (options.missingOk) return { path: join(next, ...todo.map((t) => t.name)), stat: undefined, dirKind: 'closed', missingDir: next };
       throw untrusted(
         what,
         `directory ${next} does not exist`,

@@ -202,6 +202,13 @@ describe('path trust (credentials file, lock, temps, state file)', function () {
       }
     });
 
+    it('gives the state file to the named user too, so their own status can read it', async () => {
+      const { file } = userHome();
+      await writeState(file, { version: 1, pid: 1, command: 'once', updatedAt: new Date(0).toISOString(), profiles: [] }, { trust: { owner: user.name } });
+      const st = statSync(`${file}.agent-state.json`);
+      expect([st.uid, st.gid, st.mode & 0o777]).to.deep.equal([user.uid, user.gid, 0o600]);
+    });
+
     it('gives a new file to the named user', async () => {
       const { aws, file } = userHome();
       const fresh = join(aws, 'other');
