@@ -13,7 +13,7 @@ import { toTrust } from '../credentials-file/index.js';
 import { AgentError } from '../errors.js';
 import { CertificateExpiryWarnings } from '../observability/expiry-warnings.js';
 import type { LogLevel } from '../observability/logger.js';
-import { AgentMetrics } from '../observability/metrics.js';
+import type { AgentMetrics } from '../observability/metrics.js';
 import { Redactor } from '../observability/redact.js';
 import { ObservabilityServer } from '../observability/server.js';
 import { agentView, liveStatusDocument } from '../observability/status-document.js';
@@ -102,16 +102,17 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       }, STATE_DEBOUNCE_MS);
     }
   };
-  // Process metrics (and their event-loop sampling timer) only when someone can scrape them.
-  const metrics = new AgentMetrics({ processMetrics: !!schedule.http });
-  const agent = makeAgent(io, log, redactor, { watch: true, unrefTimers: false, onChange, events: metrics.events });
+  // Metrics only when someone can scrape them: the listener starts only with an `http:` schedule
+  // (never on reload), and prom-client alone is ~10 MB of a one-profile agent's ~60 MB.
+  const metrics: AgentMetrics | undefined = schedule.http ? new (await import('../observability/metrics.js')).AgentMetrics({ processMetrics: true }) : undefined;
+  const agent = makeAgent(io, log, redactor, { watch: true, unrefTimers: false, onChange, ...(metrics ? { events: metrics.events } : {}) });
   const view = agentView(agent, {
     clock: io.clock,
     pid: process.pid,
     credentialsFile: () => schedule.credentialsFile,
     refreshOf: (name) => schedule.profiles.find((p) => p.name === name)?.refresh,
   });
-  metrics.attach(view);
+  metrics?.attach(view);
 
   const owner = await readState(schedule.credentialsFile, 'run', { trust: stateTrust });
   if (owner && owner.command === 'run' && owner.pid !== process.pid && processAlive(owner.pid)) {
@@ -129,7 +130,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     await agent.stop();
     return EXIT.BAD_INPUT;
   }
-  if (schedule.http) {
+  if (schedule.http && metrics) {
     // The listener is secondary: if it cannot start, the agent keeps the credentials fresh anyway.
     try {
       listener = await ObservabilityServer.start(schedule.http, { document: () => liveStatusDocument(view), metrics, redactor, log });
@@ -156,11 +157,11 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
         if (next.http?.listen !== schedule.http?.listen) log.warn('http.listen changed; the listener keeps its address until the agent restarts', { listening: schedule.http?.listen ?? 'off', configured: next.http?.listen ?? 'off' });
         schedule = next;
         warnings.setThresholds(next.certificateExpiryWarnings);
-        metrics.reloaded('success');
+        metrics?.reloaded('success');
         log.info('schedule reloaded', { reason: why, ...result });
         onChange();
       } catch (e) {
-        metrics.reloaded('rejected');
+        metrics?.reloaded('rejected');
         const detail = e instanceof ConfigError ? formatIssues(e.issues) : e instanceof AgentError ? e.describe() : String(e);
         log.error('new schedule rejected; the previous one keeps running', { reason: why, errors: detail });
       }
