@@ -12,7 +12,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { accessKeyHash, type Credentials } from '../credentials.js';
 import { readProfiles } from '../credentials-file/index.js';
-import type { AgentConfig, ProfileStatus } from './agent.js';
+import { identityChange, type AgentConfig, type ProfileStatus } from './agent.js';
 
 export interface StateFile {
   version: 1;
@@ -108,6 +108,35 @@ export async function adoptableCredentials(
       credentials: { accessKeyId: id, secretAccessKey: secret, sessionToken: token, expiration: new Date(expires) },
       issuedAt: Date.parse(s.issuedAt),
     });
+  }
+  return out;
+}
+
+/**
+ * Profiles whose keys in the file an earlier run or once made for another identity (role, profile
+ * or trust anchor) than the schedule now names — the state must describe the very keys in the
+ * file (access key hash), so a hand edit is never taken for ours — with the reason, for
+ * Job.revokeOnFailure.
+ */
+export async function changedIdentities(
+  config: AgentConfig,
+  readText: (path: string) => Promise<string> = (p) => readFile(p, 'utf8'),
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const states = (await Promise.all([readState(config.credentialsFile, 'run'), readState(config.credentialsFile, 'once')])).filter((s): s is StateFile => !!s);
+  if (!states.length) return out;
+  let sections: Map<string, Map<string, string>>;
+  try {
+    sections = readProfiles(await readText(config.credentialsFile));
+  } catch {
+    return out;
+  }
+  for (const p of config.profiles) {
+    const id = sections.get(p.name)?.get('aws_access_key_id');
+    if (!id) continue;
+    const s = states.map((st) => st.profiles.find((x) => x.name === p.name)).find((x) => x?.identity && x.accessKeyHash === accessKeyHash(id));
+    const why = s?.identity && identityChange(s.identity, p.session);
+    if (why) out.set(p.name, `${why} while the agent was stopped`);
   }
   return out;
 }

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { AgentError } from '../errors.js';
 import { Agent, type AgentConfig } from '../agent/agent.js';
 import type { JobEvents } from '../agent/job.js';
-import { adoptableCredentials } from '../agent/state-file.js';
+import { adoptableCredentials, changedIdentities } from '../agent/state-file.js';
 import { ConfigError, loadSchedule, type Schedule, type ScheduleOverrides } from '../config/index.js';
 import { CredentialsWriter } from '../credentials-file/index.js';
 import { loadSigner } from '../keys/load.js';
@@ -76,6 +76,7 @@ export function makeAgent(io: CommandIO, log: Log, redactor: Redactor, o: AgentO
     watch: o.watch,
     unrefTimers: o.unrefTimers,
     existing: (config: AgentConfig) => adoptableCredentials(config),
+    changedIdentities: (config: AgentConfig) => changedIdentities(config),
     ...(o.onChange ? { onChange: o.onChange } : {}),
     ...(o.events ? { events: o.events } : {}),
   });
