@@ -108,6 +108,9 @@ export const readSessionDuration = readDuration({
   rangeHint: 'use 15m to 12h (the Roles Anywhere profile may cap it lower)',
 });
 
+/** How often the key files are checked without waiting for events: 0 turns the check off. */
+export const readWatchInterval = readDuration({ min: 0, max: 86_400, what: 'range for watch_interval', rangeHint: 'use 0 to turn the check off, or up to 1d' });
+
 export const readPath: Reader<string> = (node, path, ctx) => {
   const text = readString(node, path, ctx);
   if (text === undefined) return undefined;

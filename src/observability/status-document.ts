@@ -5,6 +5,7 @@
  * `status`. Nothing secret goes in: no key material, no credentials, no access key fingerprint.
  */
 import type { Agent, ProfileStatus } from '../agent/agent.js';
+import { displaySource } from '../keys/display-source.js';
 import type { Clock } from '../time/clock.js';
 import type { RefreshPolicy } from '../time/refresh.js';
 import { CRON_HEALTH_MARGIN_SECONDS, healthMarginSeconds, profileHealth } from './health.js';
@@ -93,7 +94,8 @@ export function statusRow(name: string, s: ProfileStatus | undefined, marginSeco
   row.consecutiveFailures = s.consecutiveFailures;
   const c = s.certificate;
   if (c) {
-    row.certificatePath = c.path;
+    // A state file written before PINs were redacted may still hold one in a pkcs11: URI.
+    row.certificatePath = displaySource(c.path);
     if (c.serial) row.certificateSerial = c.serial;
     if (c.subject) row.certificateSubject = c.subject;
     if (c.notAfter) {

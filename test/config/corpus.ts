@@ -57,7 +57,7 @@ export const corpus: BadCase[] = [
       "defaults.sessionDuration (line 7:3): unknown key \"sessionDuration\" — did you mean \"session_duration\"?",
       "defaults.rate_limit (line 8:3): unknown key \"rate_limit\" — \"rate_limit\" belongs at the top level",
       "profile (line 9:1): unknown key \"profile\" — did you mean \"profiles\"?",
-      "profiles.app.colour (line 14:5): unknown key \"colour\" — valid keys in a profile: certificate, private_key, private_key_password_file, private_key_password_env, intermediates, pkcs11_lib, pkcs11_pin_file, pkcs11_pin_env, reuse_pin, trust_anchor_arn, profile_arn, role_arn, role_session_name, region, endpoint, fips, ca_bundle, no_verify_ssl, with_proxy, session_duration, refresh",
+      "profiles.app.colour (line 14:5): unknown key \"colour\" — valid keys in a profile: certificate, private_key, private_key_password_file, private_key_password_env, intermediates, pkcs11_lib, pkcs11_pin_file, pkcs11_pin_env, reuse_pin, trust_anchor_arn, profile_arn, role_arn, role_session_name, region, endpoint, fips, ca_bundle, no_verify_ssl, with_proxy, session_duration, refresh, watch_interval",
       "profiles.app.private_key_password (line 15:5): unknown key \"private_key_password\" — the schedule holds no secrets: use private_key_password_file or private_key_password_env",
     ],
   },
@@ -429,7 +429,7 @@ export const corpus: BadCase[] = [
     overrides: { profile: { session_duration: '1m', colour: 'red' }, logLevel: 'loud', onlyProfiles: ['app', 'ghost'] },
     expected: [
       "overrides.session_duration: 1m is outside the 15m..12h CreateSession accepts — use 15m to 12h (the Roles Anywhere profile may cap it lower)",
-      "overrides.colour: unknown key \"colour\" — valid keys in a profile: certificate, private_key, private_key_password_file, private_key_password_env, intermediates, pkcs11_lib, pkcs11_pin_file, pkcs11_pin_env, reuse_pin, trust_anchor_arn, profile_arn, role_arn, role_session_name, region, endpoint, fips, ca_bundle, no_verify_ssl, with_proxy, session_duration, refresh",
+      "overrides.colour: unknown key \"colour\" — valid keys in a profile: certificate, private_key, private_key_password_file, private_key_password_env, intermediates, pkcs11_lib, pkcs11_pin_file, pkcs11_pin_env, reuse_pin, trust_anchor_arn, profile_arn, role_arn, role_session_name, region, endpoint, fips, ca_bundle, no_verify_ssl, with_proxy, session_duration, refresh, watch_interval",
       "overrides.log_level: expected one of error, warn, info, debug, got \"loud\"",
       "overrides.only_profiles: no profile named \"ghost\" in the schedule — profiles: app",
     ],
