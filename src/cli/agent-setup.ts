@@ -5,7 +5,7 @@
 import { homedir } from 'node:os';
 import { AgentError } from '../errors.js';
 import { Agent, type AgentConfig, type AgentEvents } from '../agent/agent.js';
-import { adoptableCredentials } from '../agent/state-file.js';
+import { adoptableCredentials, changedIdentities } from '../agent/state-file.js';
 import { ConfigError, loadSchedule, type Schedule, type ScheduleOverrides } from '../config/index.js';
 import { CredentialsWriter, toTrust } from '../credentials-file/index.js';
 import { isPkcs11Uri, loadSigner } from '../keys/load.js';
@@ -90,6 +90,7 @@ export function makeAgent(io: CommandIO, log: Log, redactor: Redactor, o: AgentO
       await toTrust(config.credentialsTrust);
       return adoptableCredentials(config);
     },
+    changedIdentities: (config: AgentConfig) => changedIdentities(config),
     ...(o.onChange ? { onChange: o.onChange } : {}),
     ...(o.events ? { events: o.events } : {}),
   });

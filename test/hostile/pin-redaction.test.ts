@@ -5,7 +5,7 @@
  * every file they leave is searched for it.
  */
 import { expect } from 'chai';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentialProcessCommand } from '../../src/cli/credential-process.js';
 import { onceCommand } from '../../src/cli/once.js';
@@ -40,6 +40,8 @@ describe('a PIN written into a pkcs11: URI (pin-value)', function () {
     hsm.writeKey(token, w.ec.directLeaf.privateKey, { id: Buffer.from([7]), label: 'leaf' });
     hsm.writeCert(token, w.ec.directLeaf.nodeCert, { id: Buffer.from([7]), label: 'leaf' });
     out = join(w.dir, 'out');
+    // The agent creates only a credentials file's own directory, under a parent that exists.
+    mkdirSync(out, { mode: 0o700 });
   });
   after(async () => w?.cleanup());
 
@@ -47,7 +49,7 @@ describe('a PIN written into a pkcs11: URI (pin-value)', function () {
   const missing = `pkcs11:token=pin-token;object=no-such-object?pin-value=${PIN}`;
   const record = (where: string, io: { out(): string; err(): string }) => shown.push({ where: `${where} stdout`, text: io.out() }, { where: `${where} stderr`, text: io.err() });
 
-  it('validate, once, status (text and --json) over a schedule with pin-value URIs show none of it', async () => {
+  it('validate, once, status (text and --json) refuse a schedule with pin-value URIs, and show none of it', async () => {
     const credentials = join(w.dir, 'aws', 'credentials');
     const schedule = join(w.dir, 'pin.yaml');
     writeFileSync(
@@ -77,12 +79,12 @@ describe('a PIN written into a pkcs11: URI (pin-value)', function () {
       ['status --json', statusCommand, ['--json']],
     ] as const) {
       const io = captureIO(env);
-      await run(['--config', schedule, ...args], io);
+      const code = await run(['--config', schedule, ...args], io);
+      // The schedule holds no secrets: a PIN in a URI is refused before anything runs (issue 13).
+      expect([code, io.err().includes('the pkcs11: URI holds the token PIN (pin-value=)')], `${name}: exit code and refusal`).to.deep.equal([2, true]);
       record(name, io);
     }
-    // Everything the commands left beside the credentials file (the state file among them).
-    for (const f of filesUnder(join(w.dir, 'aws'))) shown.push({ where: f, text: readFileSync(f, 'utf8') });
-    expect(shown.map((s) => s.where).filter((x) => x.endsWith('agent-state.json')), 'a state file was written').to.have.length(1);
+    expect(existsSync(join(w.dir, 'aws')), 'nothing written beside the credentials file').to.equal(false);
   });
 
   it('credential-process and update --once with a pin-value URI in their flags show none of it', async () => {
@@ -121,7 +123,7 @@ describe('a PIN written into a pkcs11: URI (pin-value)', function () {
   });
 
   it('appears in no output and no file', () => {
-    expect(shown.length, 'outputs and files searched').to.be.greaterThan(20);
+    expect(shown.length, 'outputs and files searched').to.be.greaterThan(15);
     expect(shown.filter((s) => s.text.includes(PIN)).map((s) => `${s.where}: …${s.text.slice(Math.max(0, s.text.indexOf(PIN) - 80), s.text.indexOf(PIN) + 20)}…`), 'places showing the PIN').to.deep.equal([]);
   });
 });

@@ -13,7 +13,7 @@ import type { Pkcs11Uri } from './uri.js';
 export type PinLogger = (level: 'warn' | 'info', msg: string) => void;
 
 export const PIN_HOWTO =
-  'give the PIN with pin-source=file:/path/to/pin in the pkcs11: URI, with pin: {file: …} or pin: {env: …} in the schedule, or with --pin-file / --pin-env';
+  'give the PIN with pin-source=file:/path/to/pin in the pkcs11: URI, with pkcs11_pin_file: or pkcs11_pin_env: in the schedule, or with --pin-file / --pin-env';
 
 export interface PinSource {
   /** For messages: "file /etc/pki/pin", "environment variable TOKEN_PIN", … (never the PIN). */
