@@ -107,7 +107,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`rolesanywhere-agent ${version()}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
+  // Own keys only: `rolesanywhere-agent constructor` must be an unknown command, not Object's.
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     process.stderr.write(`rolesanywhere-agent: unknown command "${name}" — run 'rolesanywhere-agent --help' for the list\n`);
     return 2;

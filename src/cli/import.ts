@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { stringify as yamlScalar } from 'yaml';
 import { ConfigError, parseSchedule, PROFILE_KEYS, formatDuration, type ProfileKey } from '../config/index.js';
 import { EXIT, type CommandIO } from './io.js';
+import { table } from '../lookup.js';
 
 export const IMPORT_HELP = `Usage: rolesanywhere-agent import [--config-file FILE]
 
@@ -144,7 +145,7 @@ export type Translation =
   | { ok: true; values: ProfileValues; notes: string[] }
   | { ok: false; reason: string; foreign?: boolean };
 
-const STRING_FLAGS: Record<string, ProfileKey> = {
+const STRING_FLAGS = table<ProfileKey>({
   certificate: 'certificate',
   'private-key': 'private_key',
   intermediates: 'intermediates',
@@ -161,22 +162,22 @@ const STRING_FLAGS: Record<string, ProfileKey> = {
   'private-key-password-env': 'private_key_password_env',
   'pkcs11-pin-file': 'pkcs11_pin_file',
   'pkcs11-pin-env': 'pkcs11_pin_env',
-};
-const BOOLEAN_FLAGS: Record<string, ProfileKey | null> = {
+});
+const BOOLEAN_FLAGS = table<ProfileKey | null>({
   'no-verify-ssl': 'no_verify_ssl',
   'with-proxy': 'with_proxy',
   'reuse-pin': 'reuse_pin',
   fips: 'fips',
   debug: null,
-};
+});
 /** Flags of the official helper with no counterpart here: the profile is left as a comment. */
-const UNTRANSLATABLE: Record<string, string> = {
+const UNTRANSLATABLE = table({
   'cert-selector': 'picks a certificate from the OS certificate store (--cert-selector); export the certificate and key to files, or use a pkcs11: URI',
   'system-store-name': 'reads the Windows certificate store (--system-store-name); export the certificate and key to files',
   'use-latest-expiring-certificate': 'picks a certificate from a store (--use-latest-expiring-certificate); name one certificate file or pkcs11: URI instead',
   'tpm-key-password': 'uses a TPM key file (--tpm-key-password); put the key on a tpm2-pkcs11 token and use a pkcs11: URI (see docs/tpm.md)',
   'no-tpm-key-password': 'uses a TPM key file (--no-tpm-key-password); put the key on a tpm2-pkcs11 token and use a pkcs11: URI (see docs/tpm.md)',
-};
+});
 
 function basename(path: string): string {
   return path.split(/[\\/]/).pop()!.toLowerCase().replace(/\.exe$/, '');

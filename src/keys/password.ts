@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { AgentError, type ErrorCode } from '../errors.js';
 import type { PasswordSource } from './options.js';
+import { envVar } from '../lookup.js';
 
 export interface ReadPasswordOptions {
   /** What the secret is, for messages: "password" (default) or "PIN". */
@@ -36,7 +37,7 @@ export async function readPassword(
   }
   if (source.value !== undefined) return source.value;
   if (source.env !== undefined) {
-    const value = env[source.env];
+    const value = envVar(env, source.env);
     if (value === undefined) {
       throw new AgentError(code, `the ${what} variable ${source.env} is not set`, {
         hint: `export ${source.env} in the agent's environment (e.g. the systemd unit's Environment= or EnvironmentFile=)`,

@@ -6,8 +6,9 @@
  * to a loopback host only (the local emulator), with no credentials, query or fragment.
  */
 import { AgentError } from '../errors.js';
+import { envVar, table } from '../lookup.js';
 
-const SUFFIX: Record<string, string> = {
+const SUFFIX = table({
   aws: 'amazonaws.com',
   'aws-us-gov': 'amazonaws.com',
   'aws-cn': 'amazonaws.com.cn',
@@ -15,7 +16,7 @@ const SUFFIX: Record<string, string> = {
   'aws-iso-b': 'sc2s.sgov.gov',
   'aws-iso-e': 'cloud.adc-e.uk',
   'aws-iso-f': 'csp.hci.ic.gov',
-};
+});
 
 export interface EndpointOptions {
   region: string;
@@ -71,7 +72,7 @@ function checkUrl(text: string, what: string): string {
 /** The endpoint variables of the environment that break the rule, one error each (for validate). */
 export function endpointEnvProblems(env: NodeJS.ProcessEnv): AgentError[] {
   return (['AWS_ENDPOINT_URL_ROLESANYWHERE', 'AWS_ENDPOINT_URL'] as const).flatMap((name) => {
-    const text = env[name];
+    const text = envVar(env, name);
     const problem = text ? endpointUrlProblem(text) : undefined;
     return problem ? [new AgentError('ARGUMENT_INVALID', `${name} ${problem.message}`, { hint: problem.hint })] : [];
   });

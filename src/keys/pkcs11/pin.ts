@@ -9,6 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { AgentError } from '../../errors.js';
 import type { PasswordSource } from '../options.js';
 import type { Pkcs11Uri } from './uri.js';
+import { envVar } from '../../lookup.js';
 
 export type PinLogger = (level: 'warn' | 'info', msg: string) => void;
 
@@ -62,7 +63,7 @@ function envSource(name: string, env: NodeJS.ProcessEnv): PinSource {
     description,
     none: false,
     read() {
-      const v = env[name];
+      const v = envVar(env, name);
       if (v === undefined || v === '') {
         throw new AgentError('PKCS11_PIN', `the token PIN ${description} is not set`, {
           hint: `export ${name} in the agent's environment (e.g. an EnvironmentFile= in its systemd unit)`,
