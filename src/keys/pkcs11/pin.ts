@@ -14,7 +14,7 @@ import { envVar } from '../../lookup.js';
 export type PinLogger = (level: 'warn' | 'info', msg: string) => void;
 
 export const PIN_HOWTO =
-  'give the PIN with pin-source=file:/path/to/pin in the pkcs11: URI, with pin: {file: …} or pin: {env: …} in the schedule, or with --pin-file / --pin-env';
+  'give the PIN with pkcs11_pin_file: or pkcs11_pin_env: in the schedule, with --pkcs11-pin-file or --pkcs11-pin-env (credential-process, update; list-certs takes --pin-file or --pin-env), or with pin-source=file:/path/to/pin in the pkcs11: URI';
 
 export interface PinSource {
   /** For messages: "file /etc/pki/pin", "environment variable TOKEN_PIN", … (never the PIN). */
