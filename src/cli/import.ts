@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { stringify as yamlScalar } from 'yaml';
 import { ConfigError, parseSchedule, PROFILE_KEYS, formatDuration, type ProfileKey } from '../config/index.js';
 import { EXIT, type CommandIO } from './io.js';
+import { escapeControls } from '../escape-controls.js';
 import { table } from '../lookup.js';
 
 export const IMPORT_HELP = `Usage: rolesanywhere-agent import [--config-file FILE]
@@ -358,10 +359,18 @@ export function importSchedule(configText: string, source: string, deps: { env: 
   const skipped: SkippedProfile[] = [];
   const seen = new Set<string>();
   for (const section of parseAwsConfig(configText)) {
-    const name = profileNameOf(section.header);
+    const parsedName = profileNameOf(section.header);
     const command = section.values['credential_process'];
-    if (name === undefined || command === undefined) continue;
+    if (command === undefined) continue;
+    // Names go to stderr and into YAML comments: no raw control characters, bounded.
+    const name = escapeControls(parsedName ?? section.header, 100);
     const skip = (reason: string, foreign = false) => skipped.push({ name, line: section.line, reason, foreign });
+    if (parsedName === undefined) {
+      // botocore shlex-splits the header and ignores anything but [default] and [profile NAME]:
+      // such a section was silently dropped here although it runs a credential_process.
+      skip(`its header [${name}] does not name one profile (the AWS CLI ignores such a section): write [profile NAME] with a single name, quoted if it has spaces`);
+      continue;
+    }
     if (seen.has(name)) {
       skip('it is defined twice (the AWS CLI rejects such a file); only the first one was read');
       continue;
