@@ -13,7 +13,6 @@
  * - A PKCS#12 bundle is recognised by a .p12/.pfx name or by content; it carries its own key, so a
  *   private_key next to it is an error rather than a guess about which key is meant.
  */
-import { readFile } from 'node:fs/promises';
 import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { AgentError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
@@ -27,6 +26,7 @@ import { looksLikePkcs12, parsePkcs12 } from './pkcs12.js';
 import { parsePrivateKeyBlock, parsePrivateKeyFile, type PasswordProvider } from './private-key.js';
 import type { Signer } from './signer.js';
 import { openPkcs11Signer, type Pkcs11Registry } from './pkcs11/index.js';
+import { readBounded } from './bounded-read.js';
 
 export { readPassword } from './password.js';
 export { describeCertificate, parseCertificateBundle, type CertificateDescription } from './certificates.js';
@@ -219,8 +219,9 @@ async function readIntermediates(path: string): Promise<X509Certificate[]> {
 
 async function readSource(path: string, role: string): Promise<Buffer> {
   try {
-    return await readFile(path);
+    return await readBounded(path, role);
   } catch (e) {
+    if (e instanceof AgentError) throw e;
     throw new AgentError('FILE_UNREADABLE', `cannot read ${role} ${path}: ${reason(e)}`, {
       cause: e,
       hint: "check the path and that the agent's user may read it",

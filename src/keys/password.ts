@@ -3,7 +3,7 @@
  * for encrypted PKCS#8 keys and PKCS#12 bundles, and by the PKCS#11 source for PINs. Errors name the
  * variable or file, never the secret.
  */
-import { readFile } from 'node:fs/promises';
+import { readBounded } from './bounded-read.js';
 import { AgentError, type ErrorCode } from '../errors.js';
 import type { PasswordSource } from './options.js';
 import { envVar } from '../lookup.js';
@@ -48,8 +48,9 @@ export async function readPassword(
   const path = source.file as string;
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readBounded(path, `${what} file`)).toString('utf8');
   } catch (e) {
+    if (e instanceof AgentError) throw e;
     throw new AgentError('FILE_UNREADABLE', `cannot read ${what} file ${path}: ${reason(e)}`, {
       cause: e,
       hint: 'check the path and that the agent may read it',

@@ -5,7 +5,8 @@
  * file is picked up without a restart. There is never a prompt: a service has no terminal, and a
  * missing PIN is an error that says how to provide one. The PIN itself never reaches a message.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readBoundedSync } from '../bounded-read.js';
 import { AgentError } from '../../errors.js';
 import type { PasswordSource } from '../options.js';
 import type { Pkcs11Uri } from './uri.js';
@@ -42,8 +43,9 @@ function fileSource(path: string, origin: string, logger: PinLogger | undefined)
           warned = true;
           logger?.('warn', `PIN ${description} is readable by other users; chmod 600 it`);
         }
-        text = readFileSync(path, 'utf8');
+        text = readBoundedSync(path, 'PIN file').toString('utf8');
       } catch (e) {
+        if (e instanceof AgentError) throw e;
         const code = (e as NodeJS.ErrnoException).code ?? 'error';
         throw new AgentError('PKCS11_PIN', `cannot read the token PIN from ${description} (${code})`, {
           hint: 'check the path and that the agent user may read it',
