@@ -159,6 +159,10 @@ export function parseSessionReply(reply: HttpReply, nowMs: number, context: stri
     .filter(([, v]) => !v)
     .map(([k]) => k);
   if (missing.length) throw bad(`credentials lack ${missing.join(', ')}`);
+  // Keys and tokens are printable ASCII; anything else would end up in the credentials file or a
+  // terminal (credential-process) as it came.
+  const odd = ([['accessKeyId', accessKeyId], ['secretAccessKey', secretAccessKey], ['sessionToken', sessionToken]] as const).filter(([, v]) => !/^[\x21-\x7e]+$/.test(v!));
+  if (odd.length) throw bad(`${odd.map(([k]) => k).join(', ')} hold${odd.length === 1 ? 's' : ''} characters other than printable ASCII`);
   // Date.parse reads "2999" as a year and "9999-12-31" as a date: only a full timestamp will do.
   const expMs = ISO_TIMESTAMP.test(expirationText!) ? Date.parse(expirationText!) : NaN;
   if (Number.isNaN(expMs)) throw bad(`expiration "${field(expirationText!, 64)}" is not a full ISO 8601 timestamp (such as 2026-01-01T12:00:00Z)`);

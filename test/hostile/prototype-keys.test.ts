@@ -12,8 +12,8 @@ import { parsePkcs11Uri } from '../../src/keys/pkcs11/uri.js';
 import { resolveEndpoint } from '../../src/rolesanywhere/endpoint.js';
 import { ensureBuilt, runCli } from '../cli/built-cli.js';
 import { PROFILE_ARN, roleArn, TRUST_ANCHOR_ARN } from '../helpers/world.js';
+import { PROTOTYPE_NAMES } from './shapes.js';
 
-export const PROTOTYPE_NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
 /** What leaks when a prototype member is printed. */
 const LEAK = /native code|\[object Object\]|function\s*\w*\(/;
 

@@ -16,6 +16,7 @@ import { statePathFor } from '../../src/agent/state-file.js';
 import { AgentError } from '../../src/errors.js';
 import { MAX_SERVICE_MESSAGE, parseSessionReply, replyToError } from '../../src/rolesanywhere/reply.js';
 import { captureIO } from '../helpers/io.js';
+import { HOSTILE_MESSAGE } from './shapes.js';
 import { makeWorld, PROFILE_ARN, roleArn, TRUST_ANCHOR_ARN, type World } from '../helpers/world.js';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
@@ -23,7 +24,6 @@ const HOUR = 3600;
 /** Anything a terminal or a line-based log reader would act on. */
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 
-export const HOSTILE_MESSAGE = `Access denied\u001b[2J\u001b[H\n{"level":"info","message":"forged"}\r\n` + 'x'.repeat(500_000);
 
 function success(expiration: string) {
   return {
