@@ -82,7 +82,10 @@ describe('a PIN written into a pkcs11: URI (pin-value)', function () {
     }
     // Everything the commands left beside the credentials file (the state file among them).
     for (const f of filesUnder(join(w.dir, 'aws'))) shown.push({ where: f, text: readFileSync(f, 'utf8') });
-    expect(shown.map((s) => s.where).filter((x) => x.endsWith('agent-state.json')), 'a state file was written').to.have.length(1);
+    // Today once writes a state file holding each profile's certificate source. (Once the schedule
+    // refuses pin-value outright, validate and once stop early: what they print is searched all the same.)
+    const state = shown.find((x) => x.where.endsWith('agent-state.json'));
+    if (state) expect(state.text, 'the state file names the token').to.contain('pkcs11:token=pin-token');
   });
 
   it('credential-process and update --once with a pin-value URI in their flags show none of it', async () => {
@@ -121,7 +124,7 @@ describe('a PIN written into a pkcs11: URI (pin-value)', function () {
   });
 
   it('appears in no output and no file', () => {
-    expect(shown.length, 'outputs and files searched').to.be.greaterThan(20);
+    expect(shown.length, 'outputs and files searched').to.be.greaterThan(15);
     expect(shown.filter((s) => s.text.includes(PIN)).map((s) => `${s.where}: …${s.text.slice(Math.max(0, s.text.indexOf(PIN) - 80), s.text.indexOf(PIN) + 20)}…`), 'places showing the PIN').to.deep.equal([]);
   });
 });
