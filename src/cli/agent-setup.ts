@@ -4,13 +4,12 @@
  */
 import { homedir } from 'node:os';
 import { AgentError } from '../errors.js';
-import { Agent, type AgentConfig } from '../agent/agent.js';
-import type { JobEvents } from '../agent/job.js';
+import { Agent, type AgentConfig, type AgentEvents } from '../agent/agent.js';
 import { adoptableCredentials } from '../agent/state-file.js';
 import { ConfigError, loadSchedule, type Schedule, type ScheduleOverrides } from '../config/index.js';
-import { CredentialsWriter } from '../credentials-file/index.js';
-import { loadSigner } from '../keys/load.js';
-import { Pkcs11Registry } from '../keys/pkcs11/index.js';
+import { CredentialsWriter, toTrust } from '../credentials-file/index.js';
+import { isPkcs11Uri, loadSigner } from '../keys/load.js';
+import type { Pkcs11Registry } from '../keys/pkcs11/index.js';
 import { createLogger, type Log, type LogLevel } from '../observability/logger.js';
 import { Redactor } from '../observability/redact.js';
 import { systemScheduler } from '../time/scheduler.js';
@@ -46,6 +45,11 @@ export async function loadScheduleOrReport(
   }
 }
 
+/** Said at start when the schedule accepts a directory other users can write (credentials_dir_shared). */
+export function sharedDirWarning(credentialsFile: string): string {
+  return `credentials_dir_shared: true — the directory of ${credentialsFile} may be writable by other users; the agent still refuses files and links they own, but they can delete or replace the file`;
+}
+
 export function makeLog(io: CommandIO, level: LogLevel, redactor: Redactor, json?: boolean) {
   return createLogger({ level, human: json === undefined ? io.isTTY : !json, redactor, stream: io.stderr });
 }
@@ -55,27 +59,37 @@ export interface AgentOptions {
   unrefTimers: boolean;
   onChange?: () => void;
   /** CreateSession outcomes (the metrics' counters). */
-  events?: JobEvents;
+  events?: AgentEvents;
 }
 
 export function makeAgent(io: CommandIO, log: Log, redactor: Redactor, o: AgentOptions): Agent {
-  // One registry per agent: every profile on a token signs through one session.
-  const pkcs11Registry = new Pkcs11Registry({ clock: io.clock });
+  // One registry per agent: every profile on a token signs through one session. Made on the first
+  // token key, so an agent of file keys never loads the PKCS#11 source.
+  let registry: Promise<Pkcs11Registry> | undefined;
+  const pkcs11Registry = () => (registry ??= import('../keys/pkcs11/registry.js').then((m) => new m.Pkcs11Registry({ clock: io.clock })));
   return new Agent({
     clock: io.clock,
     scheduler: systemScheduler,
     log,
     env: io.env,
     redactor,
-    loadSigner: (key) => {
+    loadSigner: async (key) => {
       if (key.password?.value) redactor.add(key.password.value);
       if (key.pin?.value) redactor.add(key.pin.value);
-      return loadSigner(key, { env: io.env, clock: io.clock, pkcs11Registry, logger: (level, m) => log[level](m) });
+      const onToken = isPkcs11Uri(key.certificate) || isPkcs11Uri(key.privateKey);
+      return loadSigner(key, { env: io.env, clock: io.clock, ...(onToken ? { pkcs11Registry: await pkcs11Registry() } : {}), logger: (level, m) => log[level](m) });
     },
-    makeWriter: (path) => new CredentialsWriter(path, { clock: io.clock, onWarning: (m) => log.warn(m) }),
+    makeWriter: (path, trust) => {
+      if (trust?.sharedDir) log.warn(sharedDirWarning(path));
+      return new CredentialsWriter(path, { clock: io.clock, onWarning: (m) => log.warn(m), ...(trust && { trust }) });
+    },
     watch: o.watch,
     unrefTimers: o.unrefTimers,
-    existing: (config: AgentConfig) => adoptableCredentials(config),
+    existing: async (config: AgentConfig) => {
+      // An unknown credentials_file_owner stops the start, before any CreateSession.
+      await toTrust(config.credentialsTrust);
+      return adoptableCredentials(config);
+    },
     ...(o.onChange ? { onChange: o.onChange } : {}),
     ...(o.events ? { events: o.events } : {}),
   });

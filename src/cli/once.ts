@@ -3,7 +3,7 @@
  * due (credentials this schedule already wrote and that are still good are kept), prints a
  * per-profile summary, and exits 0 when every selected profile is fresh, 6 otherwise.
  */
-import { agentConfig } from '../agent/from-schedule.js';
+import { agentConfig, trustPolicy } from '../agent/from-schedule.js';
 import { writeState } from '../agent/state-file.js';
 import type { ProfileStatus } from '../agent/agent.js';
 import type { LogLevel } from '../observability/logger.js';
@@ -52,6 +52,9 @@ export async function onceCommand(args: string[], io: CommandIO): Promise<number
   const log = makeLog(io, level as LogLevel, redactor);
   const agent = makeAgent(io, log, redactor, { watch: false, unrefTimers: true });
   let results: ProfileStatus[];
+  // SIGTERM/SIGINT abort the calls in flight and their retry waits; the summary says what is left.
+  const stop = () => void agent.stop();
+  io.signal.addEventListener('abort', stop, { once: true });
   try {
     try {
       await agent.start(agentConfig(schedule));
@@ -63,6 +66,7 @@ export async function onceCommand(args: string[], io: CommandIO): Promise<number
     }
     results = await agent.runOnce();
   } finally {
+    io.signal.removeEventListener('abort', stop);
     await agent.stop();
   }
   await writeState(schedule.credentialsFile, {
@@ -73,10 +77,11 @@ export async function onceCommand(args: string[], io: CommandIO): Promise<number
     updatedAt: new Date(io.clock.now()).toISOString(),
     // Nothing refreshes these later: a next-refresh time would be a promise nobody keeps.
     profiles: results.map(({ nextRefresh: _unused, ...r }) => r),
-  }).catch((e: unknown) => log.warn('could not write the state file', { error: String(e) }));
+  }, { trust: trustPolicy(schedule) }).catch((e: unknown) => log.warn('could not write the state file', { error: String(e) }));
   if (values.json) io.stdout.write(JSON.stringify(results, null, 2) + '\n');
   else for (const r of results) io.stdout.write(summaryLine(r) + '\n');
   const failed = results.filter((r) => r.state !== 'fresh');
-  if (failed.length) io.stderr.write(`rolesanywhere-agent once: ${failed.length} of ${results.length} profile(s) failed\n`);
+  if (io.signal.aborted) io.stderr.write(`rolesanywhere-agent once: stopped by ${String(io.signal.reason ?? 'a signal')}; ${failed.length} of ${results.length} profile(s) not refreshed\n`);
+  else if (failed.length) io.stderr.write(`rolesanywhere-agent once: ${failed.length} of ${results.length} profile(s) failed\n`);
   return failed.length ? EXIT.PARTIAL : EXIT.OK;
 }

@@ -2,16 +2,18 @@
  * `run --config FILE`: the agent in the foreground (systemd and launchd run it). SIGHUP or a change
  * of the schedule file reloads it; a schedule that fails validation is rejected with its errors
  * logged while the old one keeps running. SIGTERM/SIGINT abort in-flight calls, finish the pending
- * write, release the lock and return 0 within 5 s.
+ * write, release the lock and return 0 within 2 s.
  */
 import { homedir } from 'node:os';
-import { agentConfig } from '../agent/from-schedule.js';
-import { writeState, type StateFile } from '../agent/state-file.js';
+import { agentConfig, trustPolicy } from '../agent/from-schedule.js';
+import { readState, writeState, type StateFile } from '../agent/state-file.js';
+import { processAlive } from '../credentials-file/index.js';
 import { ConfigError, formatIssues, loadSchedule, type Schedule } from '../config/index.js';
+import { toTrust } from '../credentials-file/index.js';
 import { AgentError } from '../errors.js';
 import { CertificateExpiryWarnings } from '../observability/expiry-warnings.js';
 import type { LogLevel } from '../observability/logger.js';
-import { AgentMetrics } from '../observability/metrics.js';
+import type { AgentMetrics } from '../observability/metrics.js';
 import { Redactor } from '../observability/redact.js';
 import { ObservabilityServer } from '../observability/server.js';
 import { agentView, liveStatusDocument } from '../observability/status-document.js';
@@ -26,7 +28,8 @@ Runs the agent in the foreground: fills every profile of the schedule, refreshes
 expires, picks up rotated certificates at once, reloads on SIGHUP or when the schedule changes,
 and stops cleanly on SIGTERM/SIGINT. Logs go to stderr: text on a terminal, JSON otherwise.`;
 
-const STOP_BUDGET_MS = 4_500;
+/** Inside main.ts's hard stop (1.5 s after the signal), so that the state file is still saved. */
+const STOP_BUDGET_MS = 1_000;
 const STATE_DEBOUNCE_MS = 1_000;
 /** Certificate expiry is also checked this often, not only when a job changes (12 h sessions). */
 const EXPIRY_CHECK_MS = 3_600_000;
@@ -61,6 +64,8 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   const redactor = new Redactor();
   const log = makeLog(io, (level ?? schedule.logLevel) as LogLevel, redactor, format === undefined ? undefined : format === 'json');
 
+  // Resolved once: a state write a second must not look the owner's name up each time.
+  const stateTrust = await toTrust(trustPolicy(schedule)).catch(() => trustPolicy(schedule));
   let stateTimer: NodeJS.Timeout | undefined;
   let stateWrite: Promise<void> = Promise.resolve();
   let listener: ObservabilityServer | undefined;
@@ -76,7 +81,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       ...(listener && { http: listener.address }),
     };
     stateWrite = stateWrite
-      .then(() => writeState(schedule.credentialsFile, snapshot))
+      .then(() => writeState(schedule.credentialsFile, snapshot, { trust: stateTrust }))
       .catch((e: unknown) => log.warn('could not write the state file', { error: String(e) }));
     return stateWrite;
   };
@@ -97,17 +102,27 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       }, STATE_DEBOUNCE_MS);
     }
   };
-  // Process metrics (and their event-loop sampling timer) only when someone can scrape them.
-  const metrics = new AgentMetrics({ processMetrics: !!schedule.http });
-  const agent = makeAgent(io, log, redactor, { watch: true, unrefTimers: false, onChange, events: metrics.events });
+  // Metrics only when someone can scrape them: the listener starts only with an `http:` schedule
+  // (never on reload), and prom-client alone is ~10 MB of a one-profile agent's ~60 MB.
+  const metrics: AgentMetrics | undefined = schedule.http ? new (await import('../observability/metrics.js')).AgentMetrics({ processMetrics: true }) : undefined;
+  const agent = makeAgent(io, log, redactor, { watch: true, unrefTimers: false, onChange, ...(metrics ? { events: metrics.events } : {}) });
   const view = agentView(agent, {
     clock: io.clock,
     pid: process.pid,
     credentialsFile: () => schedule.credentialsFile,
     refreshOf: (name) => schedule.profiles.find((p) => p.name === name)?.refresh,
   });
-  metrics.attach(view);
+  metrics?.attach(view);
 
+  const owner = await readState(schedule.credentialsFile, 'run', { trust: stateTrust });
+  if (owner && owner.command === 'run' && owner.pid !== process.pid && processAlive(owner.pid)) {
+    // Its state file is about to be overwritten: status would show one agent's profiles only.
+    log.warn('another agent already runs for this credentials file; status will show only the one that saved its state last', {
+      pid: owner.pid,
+      schedule: owner.schedule,
+      credentials_file: schedule.credentialsFile,
+    });
+  }
   try {
     await agent.start(agentConfig(schedule));
   } catch (e) {
@@ -115,7 +130,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     await agent.stop();
     return EXIT.BAD_INPUT;
   }
-  if (schedule.http) {
+  if (schedule.http && metrics) {
     // The listener is secondary: if it cannot start, the agent keeps the credentials fresh anyway.
     try {
       listener = await ObservabilityServer.start(schedule.http, { document: () => liveStatusDocument(view), metrics, redactor, log });
@@ -142,11 +157,11 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
         if (next.http?.listen !== schedule.http?.listen) log.warn('http.listen changed; the listener keeps its address until the agent restarts', { listening: schedule.http?.listen ?? 'off', configured: next.http?.listen ?? 'off' });
         schedule = next;
         warnings.setThresholds(next.certificateExpiryWarnings);
-        metrics.reloaded('success');
+        metrics?.reloaded('success');
         log.info('schedule reloaded', { reason: why, ...result });
         onChange();
       } catch (e) {
-        metrics.reloaded('rejected');
+        metrics?.reloaded('rejected');
         const detail = e instanceof ConfigError ? formatIssues(e.issues) : e instanceof AgentError ? e.describe() : String(e);
         log.error('new schedule rejected; the previous one keeps running', { reason: why, errors: detail });
       }

@@ -11,7 +11,8 @@ import { keyId } from '../agent/signer-source.js';
 import { checkCredentialsFile } from '../credentials-file/index.js';
 import { endpointEnvProblems } from '../rolesanywhere/endpoint.js';
 import { proxySettings } from '../rolesanywhere/transport.js';
-import { loadScheduleOrReport } from './agent-setup.js';
+import { trustPolicy } from '../agent/from-schedule.js';
+import { loadScheduleOrReport, sharedDirWarning } from './agent-setup.js';
 import { describeError } from './exit-codes.js';
 import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -21,7 +22,8 @@ export const VALIDATE_HELP = `Usage: rolesanywhere-agent validate --config FILE 
 Checks the schedule and everything it points at without calling AWS: YAML and keys, ARNs,
 durations, files, certificate and key (match, dates, X.509 v3, not a CA, digitalSignature, no
 SHA-1/MD5), intermediates, the proxy variable (HTTPS_PROXY), and that the credentials file (if it
-exists) is one the agent can write its profiles into.
+exists) is one the agent can write its profiles into: its path trusted (no directory, link or file
+another user controls) and its directory writable (not a read-only mount).
 Exit codes: 0 valid, 2 problems found (all listed).`;
 
 interface Row {
@@ -40,7 +42,10 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
   const schedule = await loadScheduleOrReport(values.config, io, 'validate');
   if (typeof schedule === 'number') return schedule;
   let problems = 0;
-  const inputIssues = await checkScheduleInputs(schedule, { env: io.env });
+  // A profile whose files or variables were reported here is not loaded again: one missing file
+  // is one problem, not one more per profile that names it.
+  const affected = new Set<string>();
+  const inputIssues = await checkScheduleInputs(schedule, { env: io.env, affected });
   if (inputIssues.length) {
     problems += inputIssues.length;
     io.stderr.write(`${formatIssues(inputIssues)}\n`);
@@ -59,7 +64,8 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
     }
   }
   try {
-    await checkCredentialsFile(schedule.credentialsFile);
+    await checkCredentialsFile(schedule.credentialsFile, { trust: trustPolicy(schedule) });
+    if (schedule.credentialsDirShared) io.stderr.write(`warning: ${sharedDirWarning(schedule.credentialsFile)}\n`);
   } catch (e) {
     problems++;
     io.stderr.write(`${describeError(e)}\n`);
@@ -67,6 +73,10 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
   const signers = new Map<string, Promise<{ ok: true; desc: ReturnType<typeof describeCertificate> } | { ok: false; error: string }>>();
   const rows: Row[] = [];
   for (const p of schedule.profiles) {
+    if (affected.has(p.name)) {
+      rows.push({ profile: p.name, role: p.roleArn, certificate: p.certificate, result: 'not checked further: see the problems with its files or variables above' });
+      continue;
+    }
     const id = keyId(p.keyMaterial);
     if (!signers.has(id)) {
       signers.set(

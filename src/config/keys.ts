@@ -4,7 +4,17 @@
  */
 import { table } from '../lookup.js';
 
-export const TOP_LEVEL_KEYS = ['credentials_file', 'defaults', 'profiles', 'rate_limit', 'log_level', 'http', 'certificate_expiry_warnings'] as const;
+export const TOP_LEVEL_KEYS = [
+  'credentials_file',
+  'credentials_file_owner',
+  'credentials_dir_shared',
+  'defaults',
+  'profiles',
+  'rate_limit',
+  'log_level',
+  'http',
+  'certificate_expiry_warnings',
+] as const;
 
 export const PROFILE_KEYS = [
   'certificate',
@@ -26,8 +36,10 @@ export const PROFILE_KEYS = [
   'ca_bundle',
   'no_verify_ssl',
   'with_proxy',
+  'connect_timeout',
   'session_duration',
   'refresh',
+  'watch_interval',
 ] as const;
 
 export const REFRESH_KEYS = ['before_expiry', 'cron', 'jitter', 'time_zone'] as const;

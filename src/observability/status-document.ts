@@ -35,6 +35,8 @@ export interface StatusRow {
   lastSuccess?: string;
   lastError?: string;
   lastErrorHint?: string;
+  /** The previous identity's keys were removed from the file (a reload changed the role, profile or trust anchor): why and when. */
+  credentialsRemoved?: string;
   consecutiveFailures?: number;
   certificatePath?: string;
   certificateSerial?: string;
@@ -88,6 +90,7 @@ export function statusRow(name: string, s: ProfileStatus | undefined, marginSeco
     row.lastError = `${s.lastError.code}: ${s.lastError.message}`;
     if (s.lastError.hint) row.lastErrorHint = s.lastError.hint;
   }
+  if (s.credentialsRemoved) row.credentialsRemoved = `${s.credentialsRemoved.at}: ${s.credentialsRemoved.reason}`;
   row.consecutiveFailures = s.consecutiveFailures;
   const c = s.certificate;
   if (c) {
@@ -176,7 +179,7 @@ export function formatStatusText(doc: StatusDocument): string {
   for (const r of doc.profiles) {
     const parts = [
       r.profile,
-      r.valid ? `valid until ${r.credentialsExpire}` : r.credentialsExpire ? `EXPIRED ${r.credentialsExpire}` : 'NO CREDENTIALS',
+      r.valid ? `valid until ${r.credentialsExpire}` : r.credentialsExpire ? `EXPIRED ${r.credentialsExpire}` : r.credentialsRemoved ? `NO CREDENTIALS (removed ${r.credentialsRemoved})` : 'NO CREDENTIALS',
       `state ${r.state}`,
       r.nextRefresh ? `next refresh ${r.nextRefresh}` : undefined,
       r.lastError ? `last error ${r.lastError}` : undefined,

@@ -5,7 +5,7 @@
  * every file they leave is searched for it.
  */
 import { expect } from 'chai';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentialProcessCommand } from '../../src/cli/credential-process.js';
 import { onceCommand } from '../../src/cli/once.js';
@@ -20,6 +20,7 @@ import { makeWorld, PROFILE_ARN, roleArn, TRUST_ANCHOR_ARN, type World } from '.
 const PIN = '58213907';
 
 function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((n) => {
     const p = join(dir, n);
     return statSync(p).isDirectory() ? filesUnder(p) : [p];
@@ -102,6 +103,8 @@ describe('a PIN written into a pkcs11: URI (pin-value)', function () {
       if (name === 'good') expect(code, `credential-process: ${cp.err()}`).to.equal(0);
       else expect(cp.err(), 'credential-process names the missing object').to.contain('no-such-object');
       record(`credential-process (${name})`, cp);
+      // The credentials file's directory must exist (the agent creates no directory above it).
+      mkdirSync(join(out, `update-${name}`), { recursive: true, mode: 0o700 });
       const file = join(out, `update-${name}`, 'credentials');
       const up = captureIO(env);
       await updateCommand([...flags(certificate), '--once', '--profile', 'p', '--credentials-file', file], up);

@@ -6,7 +6,7 @@
  * `update` print nothing raw, and the state file stays small.
  */
 import { expect } from 'chai';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { credentialProcessCommand } from '../../src/cli/credential-process.js';
@@ -107,6 +107,8 @@ describe('hostile CreateSession replies', () => {
     }
 
     it('once (text and --json) and its state file', async () => {
+      // The credentials file's directory must exist (the agent creates no directory above it).
+      mkdirSync(join(w.dir, 'once'), { mode: 0o700 });
       const credentials = join(w.dir, 'once', 'credentials');
       const schedule = join(w.dir, 'once.yaml');
       writeFileSync(
@@ -134,7 +136,7 @@ describe('hostile CreateSession replies', () => {
         expectTame(`once${json ? ' --json' : ''} stderr`, io.err());
         expect(io.out() + io.err(), 'says the message was cut').to.contain('(cut: ');
       }
-      const state = statePathFor(credentials);
+      const state = statePathFor(credentials, 'once');
       expect(statSync(state).size, 'state file bytes').to.be.below(20_000);
       expectTame('state file', readFileSync(state, 'utf8'));
     });
