@@ -9,6 +9,7 @@ import { displaySource } from '../keys/display-source.js';
 import { describeCertificate, loadSigner } from '../keys/load.js';
 import { keyId } from '../agent/signer-source.js';
 import { checkCredentialsFile } from '../credentials-file/index.js';
+import { endpointEnvProblems } from '../rolesanywhere/endpoint.js';
 import { proxySettings } from '../rolesanywhere/transport.js';
 import { trustPolicy } from '../agent/from-schedule.js';
 import { loadScheduleOrReport, sharedDirWarning } from './agent-setup.js';
@@ -54,6 +55,13 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
   } catch (e) {
     problems++;
     io.stderr.write(`environment: ${describeError(e)}\n`);
+  }
+  // Only a profile without endpoint: uses these variables; a schedule that sets one everywhere is fine.
+  if (schedule.profiles.some((p) => !p.endpoint)) {
+    for (const e of endpointEnvProblems(io.env)) {
+      problems++;
+      io.stderr.write(`environment: ${describeError(e)}\n`);
+    }
   }
   try {
     await checkCredentialsFile(schedule.credentialsFile, { trust: trustPolicy(schedule) });

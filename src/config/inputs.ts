@@ -9,6 +9,7 @@ import { isPkcs11Uri } from './fields.js';
 import type { ConfigIssue } from './issues.js';
 import type { ProfileKey } from './keys.js';
 import type { Origin, ResolvedProfile, Schedule } from './schedule.js';
+import { envVar } from '../lookup.js';
 
 export interface InputCheckDeps {
   env: Readonly<Record<string, string | undefined>>;
@@ -91,7 +92,7 @@ export async function checkScheduleInputs(schedule: Schedule, deps: InputCheckDe
     }
     for (const [key, pick, what] of ENV_KEYS) {
       const name = pick(profile);
-      if (name === undefined || deps.env[name] !== undefined) continue;
+      if (name === undefined || envVar(deps.env, name) !== undefined) continue;
       deps.affected?.add(profile.name);
       const origin = profile.origins[key];
       const id = `${origin?.path}|$${name}`;

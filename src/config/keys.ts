@@ -2,6 +2,7 @@
  * The key sets the schedule accepts at each place, the one list the validator, the JSON Schema test
  * and the docs agree on, and the did-you-mean suggestions for a key that is not among them.
  */
+import { table } from '../lookup.js';
 
 export const TOP_LEVEL_KEYS = [
   'credentials_file',
@@ -62,13 +63,13 @@ export type KeySetName = keyof typeof KEY_SETS;
 export const EXTENSION_PREFIX = 'x-';
 
 /** Keys people reach for that the schedule refuses on purpose. */
-const REFUSED: Record<string, string> = {
+const REFUSED = table({
   private_key_password: 'the schedule holds no secrets: use private_key_password_file or private_key_password_env',
   password: 'the schedule holds no secrets: use private_key_password_file or private_key_password_env',
   pkcs11_pin: 'the schedule holds no secrets: use pkcs11_pin_file or pkcs11_pin_env',
   pin: 'the schedule holds no secrets: use pkcs11_pin_file or pkcs11_pin_env',
   '<<': 'YAML merge keys are not supported: put shared settings in defaults:',
-};
+});
 
 function normalise(key: string): string {
   return key

@@ -20,6 +20,7 @@ import { makeWorld, PROFILE_ARN, roleArn, TRUST_ANCHOR_ARN, type World } from '.
 const PIN = '58213907';
 
 function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((n) => {
     const p = join(dir, n);
     return statSync(p).isDirectory() ? filesUnder(p) : [p];
@@ -85,6 +86,8 @@ describe('a PIN written into a pkcs11: URI (pin-value)', function () {
       record(name, io);
     }
     expect(existsSync(join(w.dir, 'aws')), 'nothing written beside the credentials file').to.equal(false);
+    // Whatever the commands left beside the credentials file is searched too.
+    for (const f of filesUnder(join(w.dir, 'aws'))) shown.push({ where: f, text: readFileSync(f, 'utf8') });
   });
 
   it('credential-process and update --once with a pin-value URI in their flags show none of it', async () => {
@@ -101,6 +104,8 @@ describe('a PIN written into a pkcs11: URI (pin-value)', function () {
       if (name === 'good') expect(code, `credential-process: ${cp.err()}`).to.equal(0);
       else expect(cp.err(), 'credential-process names the missing object').to.contain('no-such-object');
       record(`credential-process (${name})`, cp);
+      // The credentials file's directory must exist (the agent creates no directory above it).
+      mkdirSync(join(out, `update-${name}`), { recursive: true, mode: 0o700 });
       const file = join(out, `update-${name}`, 'credentials');
       const up = captureIO(env);
       await updateCommand([...flags(certificate), '--once', '--profile', 'p', '--credentials-file', file], up);
