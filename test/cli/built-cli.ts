@@ -24,7 +24,7 @@ function newestMtime(dir: string): number {
 export function ensureBuilt(): void {
   if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
   try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'pipe' });
   } catch (e) {
     const out = (e as { stdout?: Buffer }).stdout?.toString() ?? '';
     throw new Error(`building ${MAIN} with tsc failed:\n${out || (e as Error).message}`);

@@ -47,7 +47,8 @@ describe('README.md', () => {
     expect(firstBlock![2]).to.match(/^npm test +#/);
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
     expect(scripts['start']).to.match(/node dist\/src\/main\.js demo$/);
-    expect(scripts['pretest']).to.equal('npm run build');
+    expect(scripts['pretest'], 'builds src (what the tests run) and typechecks src, test and bench').to.equal('npm run build && npm run typecheck');
+    expect(scripts['typecheck']).to.match(/^tsc -p tsconfig\.json --noEmit\b/);
   });
 
   it('the schedule reference lists exactly the keys of config/schedule.schema.json', () => {
