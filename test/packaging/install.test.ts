@@ -14,6 +14,7 @@ import { parseSchedule } from '../../src/config/index.js';
 import { ensureBuilt } from '../cli/built-cli.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { calls, exposure, fakeTools, INSTALL_SH, pathWithout, ROOT, runScript, systemPath, verifyUnits, type ScriptResult } from './helpers.js';
+import { requireTools } from '../helpers/prerequisites.js';
 
 const NAME = 'rolesanywhere-agent';
 const LABEL = 'io.github.rolesanywhere-agent';
@@ -55,6 +56,7 @@ describe('install.sh', function () {
 
   before(async function () {
     this.timeout(180_000);
+    requireTools('systemd-analyze', 'python3');
     ensureBuilt();
     tmp = makeTempDir('ra-install-');
     home = join(tmp.dir, 'home');
