@@ -24,7 +24,8 @@ export function agentProfile(p: ResolvedProfile): AgentProfile {
     .update(JSON.stringify({ session, transport, key, refresh: p.refresh }))
     .digest('hex')
     .slice(0, 16);
-  return { name: p.name, session, refresh: p.refresh, key, transport, specHash };
+  // watch_interval stays out of specHash: changing it must not restart the profile or discard its credentials.
+  return { name: p.name, session, refresh: p.refresh, key, transport, specHash, watchIntervalMs: p.watchIntervalSeconds * 1000 };
 }
 
 export function agentConfig(s: Schedule): AgentConfig {

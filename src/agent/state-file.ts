@@ -1,9 +1,11 @@
 /**
- * The agent's state file, beside the credentials file (`<credentials>.agent-state.json`, mode 0600):
- * what each profile's job knows — state, expiry, next refresh, last error — plus the schedule
- * identity (spec hash) the credentials were made for and a hash of their access key id. `status`
- * reads it to show live state; a restarted agent and `once` use it to keep credentials that are
- * still good instead of calling CreateSession again. It never holds a secret.
+ * The agent's state files, beside the credentials file (mode 0600): what each profile's job knows —
+ * state, expiry, next refresh, last error — plus the schedule identity (spec hash) the credentials
+ * were made for and a hash of their access key id. One owner per file: `run` writes
+ * `<credentials>.agent-state.json`, `once` writes `<credentials>.once-state.json`, so a `once` next
+ * to a running agent never hides it. `status` reads both (latestState): the live agent's when one
+ * runs, else the newer. A restarted agent and `once` use them to keep credentials that are still
+ * good instead of calling CreateSession again. They never hold a secret.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
@@ -25,22 +27,36 @@ export interface StateFile {
   http?: { url: string } | { socket: string };
 }
 
-export function statePathFor(credentialsFile: string): string {
-  return `${credentialsFile}.agent-state.json`;
+export type StateRole = StateFile['command'];
+
+export function statePathFor(credentialsFile: string, role: StateRole = 'run'): string {
+  return role === 'run' ? `${credentialsFile}.agent-state.json` : `${credentialsFile}.once-state.json`;
 }
 
-export async function readState(credentialsFile: string): Promise<StateFile | undefined> {
+/**
+ * The state `status` shows: the running agent's when its process is alive, else the newer of the
+ * two files (`live` false). `alive` is injected for tests.
+ */
+export async function latestState(credentialsFile: string, alive: (pid: number) => boolean): Promise<{ state: StateFile; live: boolean } | undefined> {
+  const run = await readState(credentialsFile, 'run');
+  if (run && run.command === 'run' && alive(run.pid)) return { state: run, live: true };
+  const once = await readState(credentialsFile, 'once');
+  const newer = run && once ? (Date.parse(once.updatedAt) > Date.parse(run.updatedAt) ? once : run) : (run ?? once);
+  return newer && { state: newer, live: false };
+}
+
+export async function readState(credentialsFile: string, role: StateRole = 'run'): Promise<StateFile | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(statePathFor(credentialsFile), 'utf8')) as StateFile;
+    const parsed = JSON.parse(await readFile(statePathFor(credentialsFile, role), 'utf8')) as StateFile;
     return parsed && parsed.version === 1 && Array.isArray(parsed.profiles) ? parsed : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Replaces the state file atomically (same-directory temp, fsync, rename). */
+/** Replaces the state file of `state.command` atomically (same-directory temp, fsync, rename). */
 export async function writeState(credentialsFile: string, state: StateFile): Promise<void> {
-  const target = statePathFor(credentialsFile);
+  const target = statePathFor(credentialsFile, state.command);
   const temp = join(dirname(target), `.${randomBytes(6).toString('hex')}.agent-state.tmp`);
   // On a first start the state can be saved before the first credentials write has made the
   // directory; make it as that write would (0700, like ~/.aws).
@@ -68,24 +84,26 @@ export async function adoptableCredentials(
   readText: (path: string) => Promise<string> = (p) => readFile(p, 'utf8'),
 ): Promise<Map<string, { credentials: Credentials; issuedAt: number }>> {
   const out = new Map<string, { credentials: Credentials; issuedAt: number }>();
-  const state = await readState(config.credentialsFile);
-  if (!state) return out;
+  // Either process may have written the credentials in the file last; the access key hash below
+  // tells which state describes them.
+  const states = (await Promise.all([readState(config.credentialsFile, 'run'), readState(config.credentialsFile, 'once')])).filter((s): s is StateFile => !!s);
+  if (!states.length) return out;
   let sections: Map<string, Map<string, string>>;
   try {
     sections = readProfiles(await readText(config.credentialsFile));
   } catch {
     return out;
   }
-  const byName = new Map(state.profiles.map((p) => [p.name, p]));
   for (const p of config.profiles) {
-    const s = byName.get(p.name);
     const keys = sections.get(p.name);
-    if (!s || !keys || s.specHash !== p.specHash || !s.issuedAt) continue;
+    if (!keys) continue;
     const id = keys.get('aws_access_key_id');
     const secret = keys.get('aws_secret_access_key');
     const token = keys.get('aws_session_token');
     const expires = Date.parse(keys.get('x_security_token_expires') ?? '');
-    if (!id || !secret || !token || Number.isNaN(expires) || accessKeyHash(id) !== s.accessKeyHash) continue;
+    if (!id || !secret || !token || Number.isNaN(expires)) continue;
+    const s = states.map((st) => st.profiles.find((x) => x.name === p.name)).find((x) => x && x.specHash === p.specHash && x.issuedAt && x.accessKeyHash === accessKeyHash(id));
+    if (!s?.issuedAt) continue;
     out.set(p.name, {
       credentials: { accessKeyId: id, secretAccessKey: secret, sessionToken: token, expiration: new Date(expires) },
       issuedAt: Date.parse(s.issuedAt),

@@ -4,8 +4,7 @@
  */
 import { homedir } from 'node:os';
 import { AgentError } from '../errors.js';
-import { Agent, type AgentConfig } from '../agent/agent.js';
-import type { JobEvents } from '../agent/job.js';
+import { Agent, type AgentConfig, type AgentEvents } from '../agent/agent.js';
 import { adoptableCredentials } from '../agent/state-file.js';
 import { ConfigError, loadSchedule, type Schedule, type ScheduleOverrides } from '../config/index.js';
 import { CredentialsWriter } from '../credentials-file/index.js';
@@ -55,7 +54,7 @@ export interface AgentOptions {
   unrefTimers: boolean;
   onChange?: () => void;
   /** CreateSession outcomes (the metrics' counters). */
-  events?: JobEvents;
+  events?: AgentEvents;
 }
 
 export function makeAgent(io: CommandIO, log: Log, redactor: Redactor, o: AgentOptions): Agent {

@@ -6,7 +6,8 @@
  */
 import { homedir } from 'node:os';
 import { agentConfig } from '../agent/from-schedule.js';
-import { writeState, type StateFile } from '../agent/state-file.js';
+import { readState, writeState, type StateFile } from '../agent/state-file.js';
+import { processAlive } from '../credentials-file/index.js';
 import { ConfigError, formatIssues, loadSchedule, type Schedule } from '../config/index.js';
 import { AgentError } from '../errors.js';
 import { CertificateExpiryWarnings } from '../observability/expiry-warnings.js';
@@ -108,6 +109,15 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   });
   metrics.attach(view);
 
+  const owner = await readState(schedule.credentialsFile, 'run');
+  if (owner && owner.command === 'run' && owner.pid !== process.pid && processAlive(owner.pid)) {
+    // Its state file is about to be overwritten: status would show one agent's profiles only.
+    log.warn('another agent already runs for this credentials file; status will show only the one that saved its state last', {
+      pid: owner.pid,
+      schedule: owner.schedule,
+      credentials_file: schedule.credentialsFile,
+    });
+  }
   try {
     await agent.start(agentConfig(schedule));
   } catch (e) {

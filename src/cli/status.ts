@@ -5,7 +5,7 @@
  * and answers, else read from the state file the agent replaces atomically. `--json` prints the same
  * document `/status` serves (observability/status-document.ts builds both).
  */
-import { readState } from '../agent/state-file.js';
+import { latestState } from '../agent/state-file.js';
 import { processAlive } from '../credentials-file/index.js';
 import { healthMarginSeconds } from '../observability/health.js';
 import { connectTarget, describeAddress, fetchStatus } from '../observability/status-client.js';
@@ -27,8 +27,10 @@ export async function statusCommand(args: string[], io: CommandIO): Promise<numb
   if (typeof values === 'number') return values;
   const schedule = await loadScheduleOrReport(values.config, io, 'status');
   if (typeof schedule === 'number') return schedule;
-  const state = await readState(schedule.credentialsFile);
-  const live = !!state && state.command === 'run' && processAlive(state.pid);
+  // The running agent's own state file; a `once` beside it keeps to its own (see state-file.ts).
+  const latest = await latestState(schedule.credentialsFile, processAlive);
+  const state = latest?.state;
+  const live = !!latest?.live;
 
   let doc: StatusDocument | undefined;
   let text: string | undefined;

@@ -27,6 +27,7 @@ export const PROFILE_KEYS = [
   'with_proxy',
   'session_duration',
   'refresh',
+  'watch_interval',
 ] as const;
 
 export const REFRESH_KEYS = ['before_expiry', 'cron', 'jitter', 'time_zone'] as const;

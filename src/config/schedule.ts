@@ -37,6 +37,7 @@ import {
   readRegion,
   readRoleSessionName,
   readSessionDuration,
+  readWatchInterval,
   readTimeZone,
   describe,
   type FieldContext,
@@ -87,6 +88,8 @@ export interface ResolvedProfile {
   withProxy: boolean;
   sessionDurationSeconds: number;
   refresh: RefreshPolicy;
+  /** `watch_interval`: how often the key files are checked without events; 0 = never. */
+  watchIntervalSeconds: number;
   /** What the signer is built from. */
   keyMaterial: KeyMaterialOptions;
   /** Where each configured key was written (its layer's path and line), for later messages. */
@@ -138,6 +141,8 @@ export interface ScheduleDeps {
 export const DEFAULT_CERTIFICATE_EXPIRY_WARNINGS = [30 * 86_400, 7 * 86_400, 86_400];
 export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 8, burst: 8, concurrency: 4 };
 export const DEFAULT_SESSION_SECONDS = 3600;
+/** `watch_interval` when not set: a rotation on a file system without events is seen within a minute. */
+export const DEFAULT_WATCH_INTERVAL_SECONDS = 60;
 /** Without `refresh:`, refresh min(15m, a quarter of the session) before expiry. */
 export const DEFAULT_MARGIN_SECONDS = 900;
 
@@ -307,6 +312,7 @@ const PROFILE_READERS: Record<ProfileKey, Reader<unknown>> = {
   with_proxy: readBoolean,
   session_duration: readSessionDuration,
   refresh: readRefresh,
+  watch_interval: readWatchInterval,
 };
 
 /** The keys one layer sets; undefined when the layer is not a map at all. */
@@ -527,6 +533,7 @@ function resolveProfile(scope: ProfileScope): ResolvedProfile | undefined {
     withProxy: get<boolean>('with_proxy') ?? false,
     sessionDurationSeconds: duration,
     refresh,
+    watchIntervalSeconds: get<number>('watch_interval') ?? DEFAULT_WATCH_INTERVAL_SECONDS,
     keyMaterial,
     origins: originsOf(scope),
   };
@@ -540,6 +547,25 @@ function originsOf(scope: ProfileScope): Partial<Record<ProfileKey, Origin>> {
     out[key] = { path: childPath(prefix, key), ...(s.pos && { line: s.pos.line, column: s.pos.column }) };
   }
   return out;
+}
+
+/**
+ * One profile from settings given as a plain object (the library's options, keys already in the
+ * schedule's snake_case): the same readers, layering rules and cross-checks as a profile written in
+ * the file, so a value the schedule refuses is refused here with the same message. Issues are
+ * reported at the bare key (`role_arn`), with no line. Throws ConfigError naming `sourceName`.
+ */
+export function resolveProfileSettings(
+  name: string,
+  settings: Readonly<Record<string, unknown>>,
+  deps: { env: Readonly<Record<string, string | undefined>>; home: string; baseDir?: string; sourceName: string },
+): ResolvedProfile {
+  const issues: ConfigIssue[] = [];
+  const ctx: FieldContext = { issues, home: deps.home, ...(deps.baseDir !== undefined ? { baseDir: deps.baseDir } : {}) };
+  const layer = readProfileLayer(jsToTree(settings), '', 'profile', ctx);
+  const resolved = layer && resolveProfile({ name, path: '', pos: undefined, merged: mergeLayers([layer]), ctx });
+  if (issues.length > 0 || !resolved) throw new ConfigError(deps.sourceName, issues);
+  return resolved;
 }
 
 // ---------------------------------------------------------------------------------------------

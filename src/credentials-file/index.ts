@@ -12,7 +12,11 @@ export {
   OWN_KEYS,
   STALE_KEYS,
   MAX_VALUE_LENGTH,
+  checkChange,
+  isRemoval,
   type ProfileUpdate,
+  type ProfileRemoval,
+  type ProfileChange,
   type OwnKey,
 } from './edit.js';
 export { parseStrict, findIssues, readProfiles, readLikeJsSdk, type StrictFile, type StrictSection, type StrictKey, type Issue, type IssueKind } from './parse.js';

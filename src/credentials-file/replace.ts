@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { AgentError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { editProfiles, ownValues, type ProfileUpdate } from './edit.js';
+import { checkChange, editProfiles, type ProfileChange } from './edit.js';
 import { errnoCode, nodeFs, O, type FileStat, type Fs, type FsFile } from './fs.js';
 import { acquireLock, isLockTemp, lockPathFor, type FileLock, type LockOptions } from './lock.js';
 
@@ -294,8 +294,8 @@ export async function checkCredentialsFile(path: string, options: Pick<ReplaceOp
   }
 }
 
-/** Writes the given profiles into the credentials file at `path`, atomically (see the header). */
-export async function replaceProfiles(path: string, updates: ReadonlyArray<ProfileUpdate>, options: ReplaceOptions = {}): Promise<ReplaceResult> {
+/** Writes the given profiles into the credentials file at `path` (or takes our keys out of them), atomically (see the header). */
+export async function replaceProfiles(path: string, updates: ReadonlyArray<ProfileChange>, options: ReplaceOptions = {}): Promise<ReplaceResult> {
   const fs = options.fs ?? nodeFs;
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const maxBytes = options.maxBytes ?? MAX_FILE_BYTES;
@@ -304,7 +304,7 @@ export async function replaceProfiles(path: string, updates: ReadonlyArray<Profi
     warnings.push(m);
     options.onWarning?.(m);
   };
-  for (const u of updates) ownValues(u); // bad input fails before the disk is touched
+  for (const u of updates) checkChange(u); // bad input fails before the disk is touched
 
   const target = await resolveTarget(fs, path);
   const dir = dirname(target);

@@ -62,11 +62,11 @@ describe('replaceProfiles', () => {
     expect(r.warnings).to.deep.equal(seen);
   });
 
-  it('warns about a byte order mark, which botocore cannot read, and keeps it', async () => {
+  it('refuses a file that starts with a byte order mark, which botocore cannot read, and leaves it untouched', async () => {
     writeFileSync(file, '\uFEFF[dev]\n', { mode: 0o600 });
-    const r = await replaceProfiles(file, up('dev', 1));
-    expect(readFileSync(file, 'utf8')).to.equal('\uFEFF[dev]\n' + ownLines('dev', 1));
-    expect(r.warnings.join(' ')).to.include('byte order mark');
+    const e = await replaceProfiles(file, up('dev', 1)).then(() => undefined, (x: unknown) => x);
+    expectAgentError(e, 'CREDENTIALS_FILE', file, 'byte order mark', 'sed -i');
+    expect(readFileSync(file, 'utf8'), 'the file').to.equal('\uFEFF[dev]\n');
   });
 
   it('keeps a symlinked file a symlink, replacing its target with the temp file in the target\'s directory', async () => {
