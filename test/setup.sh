@@ -40,7 +40,7 @@ if [ -n "$missing" ]; then
   elif command -v sudo >/dev/null; then sudo="sudo"
   else say "missing Debian packages and not root: run as root: apt-get update && $cmd"; exit 1; fi
   say "installing:$missing"
-  say "running: $sudo apt-get update && $sudo $cmd"
+  say "running: ${sudo:+$sudo }apt-get update && ${sudo:+$sudo }$cmd"
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq >/dev/null
   $sudo apt-get install -y -qq $missing >/dev/null

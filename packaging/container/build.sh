@@ -105,6 +105,8 @@ standin_tarball() {
          "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/locale/* "$rootfs"/var/log/*.log
   tar -C "$rootfs" --numeric-owner -cf "$tarball.tmp" .
   mv "$tarball.tmp" "$tarball"
+  # Stand-ins from another Node or recipe are never used again.
+  find "$dir" -maxdepth 1 -name 'node20-bookworm-standin-*.tar' ! -name "$(basename "$tarball")" -delete
   rm -rf "$rootfs"; trap - EXIT
   echo "$tarball"
 }
