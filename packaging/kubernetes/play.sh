@@ -30,6 +30,7 @@ NAME="rolesanywhere-play-$$"
 say() { printf 'play.sh: %s\n' "$*" >&2; }
 fail() { say "FAILED: $*"; exit 1; }
 
+[ "$(id -u)" = 0 ] || fail "run it as root: rootful podman, and the test Secret is chowned to the pod's user as the kubelet would"
 command -v openssl >/dev/null || fail "openssl is needed for the test PKI (apt-get install openssl)"
 if ! pm image exists "$IMAGE"; then
   say "$IMAGE is missing: building it"
