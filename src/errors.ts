@@ -38,6 +38,7 @@ export type ErrorCode =
   | 'CREDENTIALS_FILE'
   | 'CREDENTIALS_FILE_LOCKED'
   | 'CREDENTIALS_FILE_DUPLICATE'
+  | 'CREDENTIALS_PATH_UNTRUSTED'
   | 'INTERNAL';
 
 export interface AgentErrorOptions {

@@ -6,6 +6,7 @@
  * timers only ever call a job's coalesced refresh().
  */
 import type { Credentials } from '../credentials.js';
+import type { TrustPolicy } from '../credentials-file/trust.js';
 import { AgentError } from '../errors.js';
 import type { KeyMaterialOptions } from '../keys/options.js';
 import { displaySource } from '../keys/display-source.js';
@@ -45,6 +46,8 @@ export interface RateLimit {
 
 export interface AgentConfig {
   credentialsFile: string;
+  /** Who may own the credentials file's path (credentials_file_owner, credentials_dir_shared). */
+  credentialsTrust?: TrustPolicy;
   profiles: AgentProfile[];
   rateLimit: RateLimit;
 }
@@ -64,7 +67,7 @@ export interface AgentDeps {
   log: Log;
   env: NodeJS.ProcessEnv;
   loadSigner: LoadSigner;
-  makeWriter: (path: string) => CredentialsSink;
+  makeWriter: (path: string, trust?: TrustPolicy) => CredentialsSink;
   makeTransport?: (o: TransportOptions) => Transport;
   random?: () => number;
   redactor?: Redactor;
@@ -164,7 +167,7 @@ export class Agent {
   /** Starts every job; staggered so N profiles don't fire together. */
   async start(config: AgentConfig): Promise<void> {
     this.config = config;
-    this.writer = this.deps.makeWriter(config.credentialsFile);
+    this.writer = this.deps.makeWriter(config.credentialsFile, config.credentialsTrust);
     this.setQuota(config.rateLimit);
     const existing = (await this.deps.existing?.(config)) ?? new Map();
     const now = this.deps.clock.now();
@@ -199,6 +202,11 @@ export class Agent {
     if (next.credentialsFile !== prev.credentialsFile) {
       throw new AgentError('CONFIG_INVALID', `credentials_file changed from ${prev.credentialsFile} to ${next.credentialsFile}`, {
         hint: 'changing the credentials file needs a restart of the agent',
+      });
+    }
+    if (JSON.stringify(next.credentialsTrust ?? {}) !== JSON.stringify(prev.credentialsTrust ?? {})) {
+      throw new AgentError('CONFIG_INVALID', 'credentials_file_owner or credentials_dir_shared changed', {
+        hint: 'changing who may own the credentials file needs a restart of the agent',
       });
     }
     this.config = next;

@@ -6,12 +6,21 @@
  * to a running agent never hides it. `status` reads both (latestState): the live agent's when one
  * runs, else the newer. A restarted agent and `once` use them to keep credentials that are still
  * good instead of calling CreateSession again. They never hold a secret.
+ *
+ * It is read and written under the credentials file's path-trust rule (credentials-file/trust.ts):
+ * a state file another user owns, a symbolic link or a FIFO there is ignored when reading (`status`
+ * would otherwise follow the `http.url` someone else wrote) and refused when writing; it is read
+ * without blocking and only up to a size cap. A temp file a killed writer left is removed by the next
+ * write once it is older than any write takes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { accessKeyHash, type Credentials } from '../credentials.js';
-import { readProfiles } from '../credentials-file/index.js';
+import { readCredentialsText, readProfiles } from '../credentials-file/index.js';
+import { errnoCode, nodeFs, O, type Fs } from '../credentials-file/fs.js';
+import { openTrusted, readAtMost, toTrust, walkTrusted, type Trust, type TrustPolicy } from '../credentials-file/trust.js';
+import { AgentError } from '../errors.js';
+import { systemClock, type Clock } from '../time/clock.js';
 import type { AgentConfig, ProfileStatus } from './agent.js';
 
 export interface StateFile {
@@ -33,43 +42,111 @@ export function statePathFor(credentialsFile: string, role: StateRole = 'run'): 
   return role === 'run' ? `${credentialsFile}.agent-state.json` : `${credentialsFile}.once-state.json`;
 }
 
+/** Far more than 5,000 profiles take; a larger file is not ours. */
+export const MAX_STATE_BYTES = 32 * 1024 * 1024;
+/** A state temp file older than this is a killed writer's (a write takes milliseconds). */
+export const STALE_TEMP_MS = 60_000;
+
+export interface StateFileOptions {
+  trust?: Trust | TrustPolicy;
+  fs?: Fs;
+  /** Why an existing state file was ignored (another user's, not a regular file, too large). */
+  onIgnored?: (why: string) => void;
+  clock?: Clock;
+}
+
 /**
  * The state `status` shows: the running agent's when its process is alive, else the newer of the
  * two files (`live` false). `alive` is injected for tests.
  */
-export async function latestState(credentialsFile: string, alive: (pid: number) => boolean): Promise<{ state: StateFile; live: boolean } | undefined> {
-  const run = await readState(credentialsFile, 'run');
+export async function latestState(
+  credentialsFile: string,
+  alive: (pid: number) => boolean,
+  options: StateFileOptions = {},
+): Promise<{ state: StateFile; live: boolean } | undefined> {
+  const run = await readState(credentialsFile, 'run', options);
   if (run && run.command === 'run' && alive(run.pid)) return { state: run, live: true };
-  const once = await readState(credentialsFile, 'once');
+  const once = await readState(credentialsFile, 'once', options);
   const newer = run && once ? (Date.parse(once.updatedAt) > Date.parse(run.updatedAt) ? once : run) : (run ?? once);
   return newer && { state: newer, live: false };
 }
 
-export async function readState(credentialsFile: string, role: StateRole = 'run'): Promise<StateFile | undefined> {
+export async function readState(credentialsFile: string, role: StateRole = 'run', options: StateFileOptions = {}): Promise<StateFile | undefined> {
+  const fs = options.fs ?? nodeFs;
+  const path = statePathFor(credentialsFile, role);
+  const what = `state file ${path}`;
+  let opened;
   try {
-    const parsed = JSON.parse(await readFile(statePathFor(credentialsFile, role), 'utf8')) as StateFile;
+    const trust = await toTrust(options.trust);
+    const walked = await walkTrusted(path, trust, { fs, what, targetOwner: 'trusted' });
+    if (!walked.stat) return undefined;
+    opened = await openTrusted(walked.path, trust, { fs, what, targetOwner: 'trusted' });
+  } catch (e) {
+    options.onIgnored?.(e instanceof AgentError ? e.describe() : `${what}: ${errnoCode(e) ?? String(e)}`);
+    return undefined;
+  }
+  if (!opened) return undefined;
+  try {
+    const bytes = await readAtMost(opened.file, opened.stat, MAX_STATE_BYTES);
+    if (!bytes) {
+      options.onIgnored?.(`${what} is larger than ${MAX_STATE_BYTES / (1024 * 1024)} MiB: not a state file of the agent`);
+      return undefined;
+    }
+    const parsed = JSON.parse(bytes.toString('utf8')) as StateFile;
     return parsed && parsed.version === 1 && Array.isArray(parsed.profiles) ? parsed : undefined;
   } catch {
     return undefined;
+  } finally {
+    await opened.file.close().catch(() => undefined);
+  }
+}
+
+const TEMP_SUFFIX = /^[0-9a-f]{12}\.tmp$/;
+/** What versions before 0.2 named their temp files. */
+const LEGACY_TEMP = /^\.[0-9a-f]{12}\.agent-state\.tmp$/;
+
+/** Removes state temp files that killed writers left (old enough that no live writer owns them). */
+async function removeStaleTemps(fs: Fs, dir: string, base: string, trust: Trust, now: number): Promise<void> {
+  const prefix = `.${base}.`;
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (!((n.startsWith(prefix) && TEMP_SUFFIX.test(n.slice(prefix.length))) || LEGACY_TEMP.test(n))) continue;
+    const p = join(dir, n);
+    try {
+      const st = await fs.lstat(p);
+      if (st.isFile() && trust.trusted.has(st.uid) && now - st.mtimeMs > STALE_TEMP_MS) await fs.unlink(p);
+    } catch {
+      // gone meanwhile
+    }
   }
 }
 
 /** Replaces the state file of `state.command` atomically (same-directory temp, fsync, rename). */
-export async function writeState(credentialsFile: string, state: StateFile): Promise<void> {
-  const target = statePathFor(credentialsFile, state.command);
-  const temp = join(dirname(target), `.${randomBytes(6).toString('hex')}.agent-state.tmp`);
+export async function writeState(credentialsFile: string, state: StateFile, options: StateFileOptions = {}): Promise<void> {
+  const fs = options.fs ?? nodeFs;
+  const path = statePathFor(credentialsFile, state.command);
+  const trust = await toTrust(options.trust);
   // On a first start the state can be saved before the first credentials write has made the
-  // directory; make it as that write would (0700, like ~/.aws).
-  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
-  const fh = await open(temp, 'wx', 0o600);
+  // directory; the walk makes it as that write would (0700, like ~/.aws), and only that one.
+  const target = (await walkTrusted(path, trust, { fs, what: `state file ${path}`, createDir: true, targetOwner: 'trusted' })).path;
+  const dir = dirname(target);
+  const base = basename(target);
+  await removeStaleTemps(fs, dir, base, trust, (options.clock ?? systemClock).now());
+  const temp = join(dir, `.${base}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await fs.open(temp, O.O_CREAT | O.O_EXCL | O.O_WRONLY | O.O_NOFOLLOW, 0o600);
   try {
-    await fh.writeFile(JSON.stringify(state, null, 1) + '\n');
+    await fh.writeFile(Buffer.from(JSON.stringify(state, null, 1) + '\n'));
     await fh.sync();
     await fh.close();
-    await rename(temp, target);
+    await fs.rename(temp, target);
   } catch (e) {
     await fh.close().catch(() => {});
-    await rm(temp, { force: true });
+    await fs.unlink(temp).catch(() => {});
     throw e;
   }
 }
@@ -81,12 +158,15 @@ export async function writeState(credentialsFile: string, state: StateFile): Pro
  */
 export async function adoptableCredentials(
   config: AgentConfig,
-  readText: (path: string) => Promise<string> = (p) => readFile(p, 'utf8'),
+  readText: (path: string) => Promise<string> = (p) => readCredentialsText(p, { trust: config.credentialsTrust }),
 ): Promise<Map<string, { credentials: Credentials; issuedAt: number }>> {
   const out = new Map<string, { credentials: Credentials; issuedAt: number }>();
   // Either process may have written the credentials in the file last; the access key hash below
   // tells which state describes them.
-  const states = (await Promise.all([readState(config.credentialsFile, 'run'), readState(config.credentialsFile, 'once')])).filter((s): s is StateFile => !!s);
+  const options = { trust: config.credentialsTrust };
+  const states = (await Promise.all([readState(config.credentialsFile, 'run', options), readState(config.credentialsFile, 'once', options)])).filter(
+    (s): s is StateFile => !!s,
+  );
   if (!states.length) return out;
   let sections: Map<string, Map<string, string>>;
   try {

@@ -10,7 +10,8 @@ import { describeCertificate, loadSigner } from '../keys/load.js';
 import { keyId } from '../agent/signer-source.js';
 import { checkCredentialsFile } from '../credentials-file/index.js';
 import { proxySettings } from '../rolesanywhere/transport.js';
-import { loadScheduleOrReport } from './agent-setup.js';
+import { trustPolicy } from '../agent/from-schedule.js';
+import { loadScheduleOrReport, sharedDirWarning } from './agent-setup.js';
 import { describeError } from './exit-codes.js';
 import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -54,7 +55,8 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
     io.stderr.write(`environment: ${describeError(e)}\n`);
   }
   try {
-    await checkCredentialsFile(schedule.credentialsFile);
+    await checkCredentialsFile(schedule.credentialsFile, { trust: trustPolicy(schedule) });
+    if (schedule.credentialsDirShared) io.stderr.write(`warning: ${sharedDirWarning(schedule.credentialsFile)}\n`);
   } catch (e) {
     problems++;
     io.stderr.write(`${describeError(e)}\n`);

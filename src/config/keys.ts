@@ -3,7 +3,17 @@
  * and the docs agree on, and the did-you-mean suggestions for a key that is not among them.
  */
 
-export const TOP_LEVEL_KEYS = ['credentials_file', 'defaults', 'profiles', 'rate_limit', 'log_level', 'http', 'certificate_expiry_warnings'] as const;
+export const TOP_LEVEL_KEYS = [
+  'credentials_file',
+  'credentials_file_owner',
+  'credentials_dir_shared',
+  'defaults',
+  'profiles',
+  'rate_limit',
+  'log_level',
+  'http',
+  'certificate_expiry_warnings',
+] as const;
 
 export const PROFILE_KEYS = [
   'certificate',

@@ -105,6 +105,10 @@ export interface Origin {
 
 export interface Schedule {
   credentialsFile: string;
+  /** `credentials_file_owner:` — the user (name or uid) whose file root writes (credentials-file/trust.ts). */
+  credentialsFileOwner?: string | number;
+  /** `credentials_dir_shared:` — the credentials file's directory is writable by others on purpose. */
+  credentialsDirShared: boolean;
   profiles: ResolvedProfile[];
   rateLimit: RateLimit;
   logLevel: LogLevel;
@@ -568,6 +572,19 @@ export function resolveProfileSettings(
   return resolved;
 }
 
+/** A user name (POSIX: letters, digits, _ . -, not starting with a digit or -) or a numeric uid. */
+function readOwner(node: RawNode, path: string, ctx: FieldContext): string | number | undefined {
+  if (node.kind === 'scalar' && typeof node.value === 'number' && Number.isInteger(node.value) && node.value >= 0 && node.value < 2 ** 32) return node.value;
+  if (node.kind === 'scalar' && typeof node.value === 'string') {
+    if (/^\d+$/.test(node.value) && Number(node.value) < 2 ** 32) return Number(node.value);
+    if (/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/.test(node.value)) return node.value;
+  }
+  ctx.issues.push(
+    issue(path, node.pos, `expected a user name or a numeric uid, got ${describe(node)}`, "the user whose credentials file root writes, e.g. credentials_file_owner: app (the file's owner is checked against it)"),
+  );
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // the whole file
 
@@ -588,6 +605,8 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
   }
 
   let credentialsFile: string | undefined;
+  let credentialsFileOwner: string | number | undefined;
+  let credentialsDirShared = false;
   let logLevel: LogLevel = 'info';
   const rateLimit: RateLimit = { ...DEFAULT_RATE_LIMIT };
   let http: Schedule['http'];
@@ -600,6 +619,12 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
     switch (entry.key) {
       case 'credentials_file':
         if (!isNull(v)) credentialsFile = readPath(v, p, ctx);
+        break;
+      case 'credentials_file_owner':
+        if (!isNull(v)) credentialsFileOwner = readOwner(v, p, ctx);
+        break;
+      case 'credentials_dir_shared':
+        if (!isNull(v)) credentialsDirShared = readBoolean(v, p, ctx) ?? false;
         break;
       case 'log_level':
         if (!isNull(v)) logLevel = readEnum(LOG_LEVELS)(v, p, ctx) ?? logLevel;
@@ -693,6 +718,8 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
   }
   return {
     credentialsFile: resolvedFile ?? join(deps.home, '.aws', 'credentials'),
+    ...(credentialsFileOwner !== undefined && { credentialsFileOwner }),
+    credentialsDirShared,
     profiles: selected,
     rateLimit,
     logLevel,

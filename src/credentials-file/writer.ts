@@ -13,6 +13,7 @@ import { checkChange, type ProfileChange } from './edit.js';
 import type { Fs } from './fs.js';
 import type { LockOptions } from './lock.js';
 import { replaceProfiles } from './replace.js';
+import { toTrust, type Trust, type TrustPolicy } from './trust.js';
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -28,6 +29,8 @@ export interface CredentialsWriterOptions {
   lock?: LockOptions;
   /** For tests: timers that fire when told to. */
   timers?: Timers;
+  /** The path-trust rule's users (credentials_file_owner, credentials_dir_shared); see trust.ts. */
+  trust?: Trust | TrustPolicy;
 }
 
 export const DEFAULT_BATCH_WINDOW_MS = 50;
@@ -58,6 +61,9 @@ export class CredentialsWriter {
   private replaces = 0;
   private readonly timers: Timers;
   private readonly batchWindowMs: number;
+  /** When a foreign lock was first seen unchanged, across replaces (lock.ts judges staleness by it). */
+  private readonly lockSeen = new Map<string, number>();
+  private trust: Promise<Trust> | undefined;
 
   constructor(
     readonly path: string,
@@ -140,7 +146,11 @@ export class CredentialsWriter {
     this.replaces++;
     const { fs, onWarning, lock, clock } = this.options;
     const started = (clock ?? systemClock).now();
-    this.inFlight = replaceProfiles(this.path, updates, { fs, onWarning, lock, clock: clock ?? systemClock })
+    // A bad owner name fails every write (and again on the next, once fixed and reloaded).
+    const trust = (this.trust ??= toTrust(this.options.trust));
+    trust.catch(() => (this.trust = undefined));
+    this.inFlight = trust
+      .then((t) => replaceProfiles(this.path, updates, { fs, onWarning, lock: { seen: this.lockSeen, ...lock }, clock: clock ?? systemClock, trust: t }))
       .then(
         () => {
           for (const p of batch.values()) for (const w of p.waiters) w.resolve();

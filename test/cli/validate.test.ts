@@ -93,6 +93,8 @@ describe('validate', () => {
       'defaults.private_key (line 5:16): the private key /nonexistent/pki/host.key does not exist — fix the path in private_key:, or create the file',
       "profiles.db.private_key_password_env (line 13:31): the key password variable DB_KEY_PASSWORD is not set — set DB_KEY_PASSWORD in the agent's environment (e.g. the systemd unit's EnvironmentFile)",
       'profiles.db.intermediates (line 14:20): the intermediate bundle /nonexistent/pki/chain.pem does not exist — fix the path in intermediates:, or create the file',
+      // The agent creates only the credentials file's own directory (aws/), never the ones above.
+      "credentials file /nonexistent/aws/credentials: directory /nonexistent does not exist — create it (owned by root, not writable by group or others): the agent creates only the credentials file's own directory, and only when its parent exists",
       '',
     ]);
     const out = io.out().split('\n');
