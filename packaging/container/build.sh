@@ -118,7 +118,11 @@ ensure_base() {
   if present="$(eng image inspect --format "{{ index .Config.Labels \"$LABEL\" }}" "$BASE_IMAGE" 2>/dev/null)"; then
     current="${present#<no value>}"
     # A stand-in made from another Node (or recipe) is rebuilt; a real base is used as it is.
-    if [ -z "$current" ] || [ "$current" = "$key" ] || [ "$BASE_IMAGE" != "$DEFAULT_BASE" ]; then return; fi
+    if [ "$current" = "$key" ]; then
+      log "$DEFAULT_BASE is the stand-in built here earlier (Debian bookworm + node $(node --version)): no registry was reachable"
+      return
+    fi
+    if [ -z "$current" ] || [ "$BASE_IMAGE" != "$DEFAULT_BASE" ]; then return; fi
   elif eng pull "$BASE_IMAGE" >/dev/null 2>&1; then
     return
   fi

@@ -70,6 +70,12 @@ describe('the container image and the sidecar, run with podman', function () {
     expect(build.stdout.trim()).to.equal(`rolesanywhere-agent:${VERSION}`);
     expect(build.stderr).to.match(/^build\.sh: podman --root \S+ --runroot \S+ --storage-driver \S+ --runtime runc --cgroup-manager cgroupfs, CONTAINERS_CONF=\S+containers\.conf/m);
     process.stderr.write(`      (build.sh took ${(buildMs / 1000).toFixed(0)} s)\n`);
+    const label = await podman(['image', 'inspect', '--format', '{{ index .Config.Labels "io.github.rolesanywhere-agent.standin" }}', 'docker.io/library/node:20-bookworm-slim']);
+    if (label.stdout.trim() && label.stdout.trim() !== '<no value>') {
+      const lines = build.stderr.split('\n').filter((l) => /stand-in/.test(l));
+      expect(lines, 'a stand-in base is announced in one line').to.have.length(1);
+      expect(lines[0]).to.match(/^build\.sh: node:20-bookworm-slim (could not be pulled: using a stand-in built here|is the stand-in built here earlier) \(Debian bookworm/);
+    }
     const ids = await podman(['image', 'inspect', '--format', '{{.Id}}', `${IMAGE}:${VERSION}`, `${IMAGE}:latest`]);
     const [a, b] = ids.stdout.trim().split('\n');
     expect(a, 'both tags name one image').to.equal(b);
