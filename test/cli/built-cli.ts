@@ -22,7 +22,10 @@ function newestMtime(dir: string): number {
 
 /** Builds dist/ with the project's tsc when main.js is missing or stale. Takes ~10 s when it must. */
 export function ensureBuilt(): void {
-  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
+  // tsc -b rewrites (or touches) its build info on every build that saw a change, while it leaves
+  // the outputs of unchanged files alone: the build info's time is the build's time.
+  const info = join(ROOT, 'dist', 'src.tsbuildinfo');
+  if (existsSync(MAIN) && existsSync(info) && statSync(info).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
   try {
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'pipe' });
   } catch (e) {
