@@ -12,14 +12,14 @@
 #   swtpm swtpm-tools tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0 libtpm2-pkcs11-1
 #     libtpm2-pkcs11-tools dbus-daemon      PKCS#11 keys in a software TPM
 #   openssl                                 key/PKCS#12 fixtures made by the reference implementation
-#   systemd                                 systemd-analyze verify/security on the unit files
+#   systemd man-db                          systemd-analyze verify/security on the unit files (verify runs man)
 #   git dpkg procps                         the README command in a clean clone, the .deb, kill/ps
 #   podman runc debootstrap                 the container image and the Kubernetes sidecar, built and run
 #   g++ make python3                        npm ci compiles pkcs11js
 set -eu
 cd "$(dirname "$0")/.."
 
-PACKAGES="awscli python3 python3-boto3 python3-botocore softhsm2 opensc openssl systemd procps git dpkg
+PACKAGES="awscli python3 python3-boto3 python3-botocore softhsm2 opensc openssl systemd man-db procps git dpkg
   swtpm swtpm-tools tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0 libtpm2-pkcs11-1 libtpm2-pkcs11-tools dbus-daemon
   podman runc debootstrap g++ make"
 

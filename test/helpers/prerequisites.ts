@@ -44,7 +44,8 @@ export const TOOLS = {
     packages: ['swtpm', 'swtpm-tools', 'tpm2-tools', 'tpm2-abrmd', 'libtss2-tcti-tabrmd0', 'libtpm2-pkcs11-1', 'libtpm2-pkcs11-tools', 'dbus-daemon'],
     present: () => existsSync(TPM2_PKCS11_MODULE) && ['swtpm', 'tpm2-abrmd', 'dbus-daemon', 'tpm2_ptool', 'tpm2_getrandom'].every(onPath),
   },
-  'systemd-analyze': { what: 'systemd-analyze (unit file checks)', packages: ['systemd'], present: () => onPath('systemd-analyze') },
+  // systemd-analyze verify runs `man` on each Documentation= page of a unit.
+  'systemd-analyze': { what: 'systemd-analyze and man (unit file checks)', packages: ['systemd', 'man-db'], present: () => onPath('systemd-analyze') && onPath('man') },
   git: { what: 'git (the README command in a clean clone)', packages: ['git'], present: () => onPath('git') },
   'dpkg-deb': { what: 'dpkg-deb (the .deb tests)', packages: ['dpkg'], present: () => onPath('dpkg-deb') },
   procps: { what: 'kill and ps', packages: ['procps'], present: () => onPath('ps') },
