@@ -15,6 +15,7 @@ import { ensureBuilt } from '../cli/built-cli.js';
 import { makePki, writePair } from '../helpers/pki.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { calls, exposure, fakeTools, INSTALL_SH, pathWithout, ROOT, runScript, systemPath, verifyUnits, type ScriptResult } from './helpers.js';
+import { requireTools } from '../helpers/prerequisites.js';
 
 const NAME = 'rolesanywhere-agent';
 const LABEL = 'io.github.rolesanywhere-agent';
@@ -56,6 +57,7 @@ describe('install.sh', function () {
 
   before(async function () {
     this.timeout(180_000);
+    requireTools('systemd-analyze', 'python3');
     ensureBuilt();
     tmp = makeTempDir('ra-install-');
     home = join(tmp.dir, 'home');
