@@ -150,8 +150,8 @@ export function readServe(node: RawNode, path: string, ctx: FieldContext, walk: 
     }
   }, { what: 'a map with ecs: and/or imds:' });
   if (!ok || broken) return undefined;
-  if (out.ecs && out.imds && out.ecs.listen === out.imds.listen) {
-    ctx.issues.push(issue(childPath(path, 'imds.listen'), undefined, `serve.ecs and serve.imds both listen on ${out.ecs.listen}`, 'give each endpoint its own address'));
+  if (out.ecs && out.imds && out.ecs.listen === out.imds.listen && !/:0$/.test(out.ecs.listen)) {
+    ctx.issues.push(issue(`${path}.imds.listen`, undefined, `serve.ecs and serve.imds both listen on ${out.ecs.listen}`, 'give each endpoint its own address'));
     return undefined;
   }
   return out.ecs || out.imds ? out : undefined;

@@ -43,7 +43,8 @@ export class EcsTokens {
         t = { token, digest: digest(token) };
         this.tokens.set(name, t);
       }
-      await writeAtomically(this.fileOf(name), t.token + '\n');
+      // No newline: the JS SDK puts the file's bytes into the header as they are, and a \n breaks it.
+      await writeAtomically(this.fileOf(name), t.token);
     }
   }
 
