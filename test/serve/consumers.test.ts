@@ -244,6 +244,16 @@ describe('serve: a running agent hands its credentials to long-running SDK clien
     for (const c of w.emulator.issued) expect(text.includes(c.secretAccessKey), 'no secret in /metrics').to.equal(false);
   });
 
+  it('validate refuses a listener off loopback without tls:, naming the line and the fix', async () => {
+    const bad = writeSchedule(
+      join(w.dir, 'bad-serve.yaml'),
+      scheduleDoc(w, credentialsFile, { app: { role: 'app', key: w.rsaFiles } }, { serve: { ecs: { listen: '0.0.0.0:9912', token_dir: tokenDir } } }),
+    );
+    const r = await runCli(['validate', '--config', bad], cleanEnv(w.dir));
+    expect(r.code, `validate exit code; stdout: ${r.stdout}`).to.equal(2);
+    expect(r.stderr + r.stdout).to.match(/serve\.ecs\.listen \(line \d+:\d+\): 0\.0\.0\.0:9912 is not on loopback: .* add tls: \{ certificate: …, private_key: … \} to this listener/);
+  });
+
   it('status shows the listeners of the running agent', async () => {
     const r = await runCli(['status', '--config', schedulePath], cleanEnv(w.dir));
     expect(r.stdout, `status output; stderr: ${r.stderr}`).to.include(`serving ecs: ${ecsUrl} (tokens in ${tokenDir})`);
