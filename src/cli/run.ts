@@ -146,6 +146,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
         clock: io.clock,
         log,
         redact: (t) => redactor.redact(t),
+        secret: (t) => redactor.add(t),
         count: (e, p, o) => metrics.served(e, p, o),
         ...scheduleLookups(() => schedule),
       });

@@ -26,6 +26,8 @@ export interface ServeDeps {
   profiles(): readonly string[];
   accountOf(profile: string): string | undefined;
   redact?(text: string): string;
+  /** Told each ECS token, so the logger masks it should one ever reach a log line. */
+  secret?(value: string): void;
   count?: CountRequest;
   random?: (n: number) => Buffer;
 }
@@ -56,7 +58,7 @@ export class CredentialEndpoints {
     let self: CredentialEndpoints | undefined;
     try {
       if (settings.ecs) {
-        tokens = new EcsTokens(settings.ecs.tokenDir, deps.random);
+        tokens = new EcsTokens(settings.ecs.tokenDir, deps.random, deps.secret);
         await tokens.sync(deps.profiles());
         ecs = await startListener('serve.ecs', settings.ecs, ecsHandler({ source, tokens, ...(deps.count && { count: deps.count }) }));
       }

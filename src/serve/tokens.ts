@@ -21,6 +21,7 @@ export class EcsTokens {
   constructor(
     readonly dir: string,
     private readonly random: (n: number) => Buffer = randomBytes,
+    private readonly onToken?: (token: string) => void,
   ) {}
 
   fileOf(profile: string): string {
@@ -42,6 +43,7 @@ export class EcsTokens {
         const token = this.random(32).toString('base64url');
         t = { token, digest: digest(token) };
         this.tokens.set(name, t);
+        this.onToken?.(token);
       }
       // No newline: the JS SDK puts the file's bytes into the header as they are, and a \n breaks it.
       await writeAtomically(this.fileOf(name), t.token);
