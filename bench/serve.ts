@@ -122,6 +122,17 @@ try {
   rows.push([`ECS, paced: each connection waits ${PACE_MS} ms after each answer`, await wrk(ecsUrl, ecsScript + '.paced.lua')]);
   rows.push([`IMDSv2, paced: each connection waits ${PACE_MS} ms after each answer`, await wrk(imdsUrl, imdsScript + '.paced.lua')]);
   const createSessions = w.emulator.requests.length - calls;
+  // The floor on this machine at this moment: a bare node:http server in its own process answering
+  // a body of the same size, with V8's defaults, under the same two loads.
+  const body = JSON.stringify((await fetch(ecsUrl, { headers: { Authorization: readFileSync(join(tokenDir, 'app.token'), 'utf8') } }).then((r) => r.text())).replace(/./g, 'x'));
+  const bare = spawn(process.execPath, ['-e', `const b=${body};require('node:http').createServer((q,s)=>{s.writeHead(200,{'Content-Type':'application/json','Content-Length':Buffer.byteLength(b)});s.end(b)}).listen(0,'127.0.0.1',function(){console.log(this.address().port)})`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const barePort = await new Promise<string>((r) => bare.stdout.once('data', (d: Buffer) => r(d.toString().trim())));
+  const noHeader = join(w.dir, 'none.lua');
+  writeFileSync(noHeader, '', { mode: 0o600 });
+  writeFileSync(noHeader + '.paced.lua', paced, { mode: 0o600 });
+  rows.push(['the floor: a bare `node:http` server, same body size, as fast as wrk can', await wrk(`http://127.0.0.1:${barePort}/`, noHeader)]);
+  rows.push([`the floor, paced (${PACE_MS} ms)`, await wrk(`http://127.0.0.1:${barePort}/`, noHeader + '.paced.lua')]);
+  bare.kill();
   const f = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
   const table = [
     START,
@@ -133,7 +144,7 @@ try {
     '',
     '| endpoint | requests | req/s | errors (socket + non-2xx) | p50 ms | p90 ms | p99 ms | max ms | goal |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---|',
-    ...rows.map(([name, r]) => `| ${name} | ${r.requests} | ${Math.round(r.rps)} | ${r.errors + r.non2xx} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.max)} | 0 errors, p99 ≤ 10 ms (${r.errors + r.non2xx === 0 && r.p99 <= 10 ? 'met' : '**missed**'}) |`),
+    ...rows.map(([name, r]) => `| ${name} | ${r.requests} | ${Math.round(r.rps)} | ${r.errors + r.non2xx} | ${f(r.p50)} | ${f(r.p90)} | ${f(r.p99)} | ${f(r.max)} | ${name.startsWith('the floor') ? '—' : `0 errors, p99 ≤ 10 ms (${r.errors + r.non2xx === 0 && r.p99 <= 10 ? 'met' : '**missed**'})`} |`),
     '',
     `CreateSession calls during the load: ${createSessions} (serving reads the agent's cache; it never calls AWS).`,
     END,
