@@ -4,7 +4,7 @@
  * IMDS session-token expiry, unix sockets and token files with their modes, and HTTPS.
  */
 import { expect } from 'chai';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
@@ -158,6 +158,29 @@ describe('serve: the endpoints in-process', () => {
     chmodSync(shared, 0o777);
     const err = await start({ ecs: { ...tcp().ecs!, tokenDir: shared } }).catch((x: unknown) => x);
     expect(err instanceof AgentError && [err.code, err.message], 'a world-writable token_dir').to.deep.equal(['CONFIG_INVALID', `serve.ecs.token_dir: ${shared} is writable by others (mode 777), who could swap the token files`]);
+  });
+
+  it('a reload gives an added profile a token, deletes a removed one\'s, writes deleted files again and switches the IMDS profile', async () => {
+    cache.entries.set('app', { current: { credentials: creds('APP', T0 + 3_600_000), issuedAt: T0 }, snapshot: {} });
+    cache.entries.set('gone', { snapshot: {} });
+    const settings = tcp();
+    const e = await start(settings);
+    const file = (p: string) => join(dir, 'tokens', `${p}.token`);
+    const app = readFileSync(file('app'), 'utf8');
+    const gone = readFileSync(file('gone'), 'utf8');
+    cache.entries.delete('gone');
+    cache.entries.set('new', { current: { credentials: creds('NEW', T0 + 3_600_000), issuedAt: T0 }, snapshot: {} });
+    rmSync(file('app'));
+    await e.reload({ ...settings, imds: { ...settings.imds!, profile: 'new' } });
+    expect(readFileSync(file('app'), 'utf8'), 'app keeps its token, its file written again').to.equal(app);
+    expect(existsSync(file('gone')), 'the removed profile\'s token file').to.equal(false);
+    const gets = {
+      gone: (await call(urlOf(e, 'ecs'), '/v1/credentials/gone', { headers: { Authorization: gone } })).status,
+      new: (await call(urlOf(e, 'ecs'), '/v1/credentials/new', { headers: { Authorization: readFileSync(file('new'), 'utf8') } })).status,
+    };
+    expect(gets, 'ECS after the reload').to.deep.equal({ gone: 403, new: 200 });
+    const h = { headers: { 'X-aws-ec2-metadata-token': await imdsToken(urlOf(e, 'imds')) } };
+    expect((await call(urlOf(e, 'imds'), '/latest/meta-data/iam/security-credentials/', h)).body, 'the IMDS profile after the reload').to.equal('new');
   });
 
   it('listens on unix sockets made 0600 in a 0700 directory, and refuses a directory others can write', async () => {
