@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'ARGUMENT_INVALID'
   | 'ARN_INVALID'
+  | 'CACHE_UNSAFE'
   // key material
   | 'FILE_UNREADABLE'
   | 'CERTIFICATE_INVALID'
@@ -37,6 +38,7 @@ export type ErrorCode =
   | 'CREDENTIALS_FILE'
   | 'CREDENTIALS_FILE_LOCKED'
   | 'CREDENTIALS_FILE_DUPLICATE'
+  | 'CREDENTIALS_PATH_UNTRUSTED'
   | 'INTERNAL';
 
 export interface AgentErrorOptions {
@@ -47,7 +49,21 @@ export interface AgentErrorOptions {
   requestId?: string;
 }
 
+/** Marks every AgentError, whichever copy of this module made it (see Symbol.hasInstance below). */
+const AGENT_ERROR = Symbol.for('rolesanywhere-agent.AgentError');
+
 export class AgentError extends Error {
+  /**
+   * Modules loaded lazily (key parsers by format, the credential-process signer) can end up in a
+   * second module graph beside the first — a CommonJS-compiled copy under a test runner, or two
+   * installed copies of the package — and then a plain prototype check calls their AgentError
+   * unexpected. The brand answers for AgentError itself; subclasses keep the prototype check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== AgentError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[AGENT_ERROR] === true;
+  }
+
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly hint: string | undefined;
@@ -57,6 +73,7 @@ export class AgentError extends Error {
   constructor(code: ErrorCode, message: string, options: AgentErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AgentError';
+    Object.defineProperty(this, AGENT_ERROR, { value: true });
     this.code = code;
     this.retryable = options.retryable ?? false;
     this.hint = options.hint;

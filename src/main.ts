@@ -109,7 +109,16 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`rolesanywhere-agent: unknown command "${name}" — run 'rolesanywhere-agent --help' for the list\n`);
+    // Loaded only on this error path: the schedule's did-you-mean, with command names in its spelling.
+    const { didYouMean } = await import('./config/keys.js');
+    const names = Object.keys(COMMANDS);
+    const guess = didYouMean(name, names.map((n) => n.replace(/-/g, '_')));
+    const meant = guess && names.find((n) => n.replace(/-/g, '_') === guess);
+    process.stderr.write(
+      meant
+        ? `rolesanywhere-agent: unknown command "${name}" — did you mean "${meant}"? Run 'rolesanywhere-agent --help' for the list\n`
+        : `rolesanywhere-agent: unknown command "${name}" — run 'rolesanywhere-agent --help' for the list\n`,
+    );
     return 2;
   }
   const controller = new AbortController();
@@ -140,14 +149,33 @@ async function main(argv: string[]): Promise<number> {
   return run(rest, io);
 }
 
+/**
+ * Exits with `code` once stdout and stderr have handed every byte to the OS. A pipe takes 64 KiB at
+ * once and libuv queues the rest; process.exit() drops that queue, so `status --json | jq` got a
+ * cut document. An empty write's callback runs after every earlier write of its stream.
+ */
+function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const flushed = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', flushed);
+  process.stderr.write('', flushed);
+}
+
+// Holds the event loop open until the command returns: a command waiting only on unref'd timers
+// (`once` pacing 5,000 profiles through its quota) would otherwise let Node exit 0 mid-way, silently.
+const keepAlive = setInterval(() => {}, 1 << 30);
+
 main(process.argv.slice(2)).then(
   (code) => {
-    // Let stdout drain before exiting so a piped reader gets every byte.
-    process.exitCode = code;
-    setImmediate(() => process.exit(code)).unref();
+    clearInterval(keepAlive);
+    exitWhenFlushed(code);
   },
   (e: unknown) => {
+    clearInterval(keepAlive);
     process.stderr.write(`rolesanywhere-agent: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exit(1);
+    exitWhenFlushed(1);
   },
 );

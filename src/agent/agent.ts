@@ -6,8 +6,10 @@
  * timers only ever call a job's coalesced refresh().
  */
 import type { Credentials } from '../credentials.js';
+import type { TrustPolicy } from '../credentials-file/trust.js';
 import { AgentError } from '../errors.js';
 import type { KeyMaterialOptions } from '../keys/options.js';
+import { displaySource } from '../keys/display-source.js';
 import type { Signer } from '../keys/signer.js';
 import type { Log } from '../observability/logger.js';
 import type { Redactor } from '../observability/redact.js';
@@ -19,13 +21,21 @@ import { ConcurrencyLimiter } from '../time/concurrency.js';
 import type { Scheduler } from '../time/scheduler.js';
 import { TimerQueue } from '../time/timers.js';
 import { TokenBucket } from '../time/token-bucket.js';
-import { watchFiles, type FileWatch } from '../watch/watcher.js';
+import { DEFAULT_WATCH_INTERVAL_MS, RotationWatch, type DirWatcherFactory, type RotationTrigger } from '../watch/rotation.js';
 import { DEFAULT_TUNING, Job, type JobEvents, type JobSnapshot, type JobSpec, type RetryTuning, type SessionSpec } from './job.js';
 import { keyId, SignerSource, type LoadSigner } from './signer-source.js';
 
 export interface AgentProfile extends JobSpec {
   key: KeyMaterialOptions;
   transport: TransportOptions;
+  /** `watch_interval`: check the key files this often even without events; 0 = never. Default 60 s. */
+  watchIntervalMs?: number;
+}
+
+/** Job outcomes plus what the rotation watch sees, for metrics. */
+export interface AgentEvents extends JobEvents {
+  /** A rotated certificate replaced the one in use; `trigger` says what noticed it. */
+  rotated?(trigger: RotationTrigger): void;
 }
 
 export interface RateLimit {
@@ -36,12 +46,16 @@ export interface RateLimit {
 
 export interface AgentConfig {
   credentialsFile: string;
+  /** Who may own the credentials file's path (credentials_file_owner, credentials_dir_shared). */
+  credentialsTrust?: TrustPolicy;
   profiles: AgentProfile[];
   rateLimit: RateLimit;
 }
 
 export interface CredentialsSink {
   write(profile: string, credentials: Credentials): Promise<void>;
+  /** Takes the agent's keys out of the profile (see ProfileRemoval). */
+  remove(profile: string): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;
   readonly replaceCount?: number;
@@ -53,7 +67,7 @@ export interface AgentDeps {
   log: Log;
   env: NodeJS.ProcessEnv;
   loadSigner: LoadSigner;
-  makeWriter: (path: string) => CredentialsSink;
+  makeWriter: (path: string, trust?: TrustPolicy) => CredentialsSink;
   makeTransport?: (o: TransportOptions) => Transport;
   random?: () => number;
   redactor?: Redactor;
@@ -64,8 +78,10 @@ export interface AgentDeps {
   tuning?: RetryTuning;
   /** Called (debounced by the caller if it wants) whenever a job's state changes. */
   onChange?: () => void;
-  /** CreateSession outcomes, for metrics. */
-  events?: JobEvents;
+  /** CreateSession outcomes and rotations, for metrics. */
+  events?: AgentEvents;
+  /** How the rotation watch watches directories (tests inject one that drops every event). */
+  dirWatcher?: DirWatcherFactory;
   /** Credentials already in the file from an earlier run, keyed by profile; adopted when still good. */
   existing?: (config: AgentConfig) => Promise<Map<string, { credentials: Credentials; issuedAt: number }>>;
 }
@@ -73,7 +89,7 @@ export interface AgentDeps {
 interface SourceEntry {
   source: SignerSource;
   users: Set<string>;
-  watch: FileWatch | undefined;
+  watch: RotationWatch | undefined;
 }
 
 /** Files whose change means "reload this signer". */
@@ -85,6 +101,21 @@ export function watchedPaths(key: KeyMaterialOptions): string[] {
   if (key.password?.file) out.push(key.password.file);
   if (key.pin?.file) out.push(key.pin.file);
   return out;
+}
+
+/**
+ * How a reload changed what the profile's credentials are for — the role, the Roles Anywhere
+ * profile or the trust anchor — in words for status and the log, or undefined when it did not (a
+ * new certificate or key, a session length or refresh change keeps the identity).
+ */
+export function identityChange(before: SessionSpec, after: SessionSpec): string | undefined {
+  const fields = [
+    ['role_arn', before.roleArn, after.roleArn],
+    ['profile_arn', before.profileArn, after.profileArn],
+    ['trust_anchor_arn', before.trustAnchorArn, after.trustAnchorArn],
+  ] as const;
+  const changed = fields.filter(([, a, b]) => a !== b).map(([name, a, b]) => `${name} changed from ${a} to ${b}`);
+  return changed.length ? `the schedule's ${changed.join('; ')}` : undefined;
 }
 
 function transportId(o: TransportOptions): string {
@@ -136,7 +167,7 @@ export class Agent {
   /** Starts every job; staggered so N profiles don't fire together. */
   async start(config: AgentConfig): Promise<void> {
     this.config = config;
-    this.writer = this.deps.makeWriter(config.credentialsFile);
+    this.writer = this.deps.makeWriter(config.credentialsFile, config.credentialsTrust);
     this.setQuota(config.rateLimit);
     const existing = (await this.deps.existing?.(config)) ?? new Map();
     const now = this.deps.clock.now();
@@ -159,15 +190,23 @@ export class Agent {
   }
 
   /**
-   * Applies a new schedule: unchanged profiles keep their timers and credentials, changed ones are
-   * rebuilt and refreshed, removed ones stop (their last credentials stay in the file until they
-   * expire). The caller validates the schedule first; a bad one never reaches here.
+   * Applies a new schedule: unchanged profiles keep their timers and credentials; changed ones are
+   * rebuilt and refreshed at once — keeping their last good credentials when the identity (role,
+   * profile, trust anchor) is the same, else losing the old identity's keys from the file at the
+   * first failure (a success overwrites them); removed ones stop and their keys leave the file now,
+   * since nothing schedules that identity any more. The caller validates the schedule first; a bad
+   * one never reaches here.
    */
   async reload(next: AgentConfig): Promise<{ added: string[]; changed: string[]; removed: string[]; unchanged: string[] }> {
     const prev = this.config!;
     if (next.credentialsFile !== prev.credentialsFile) {
       throw new AgentError('CONFIG_INVALID', `credentials_file changed from ${prev.credentialsFile} to ${next.credentialsFile}`, {
         hint: 'changing the credentials file needs a restart of the agent',
+      });
+    }
+    if (JSON.stringify(next.credentialsTrust ?? {}) !== JSON.stringify(prev.credentialsTrust ?? {})) {
+      throw new AgentError('CONFIG_INVALID', 'credentials_file_owner or credentials_dir_shared changed', {
+        hint: 'changing who may own the credentials file needs a restart of the agent',
       });
     }
     this.config = next;
@@ -180,20 +219,38 @@ export class Agent {
         result.removed.push(name);
       }
     }
+    // One replace for every removed profile (the writer batches them).
+    const removals = result.removed.map((name) =>
+      this.writer.remove(name).then(
+        () => this.deps.log.info('removed the credentials of a profile that left the schedule', { profile: name }),
+        (e: unknown) => this.deps.log.error('could not remove the credentials of a profile that left the schedule', { profile: name, error: e instanceof AgentError ? e.describe() : String(e) }),
+      ),
+    );
     for (const p of next.profiles) {
       const old = this.specs.get(p.name);
       if (!old) {
         this.addJob(p).start(this.deps.clock.now());
         result.added.push(p.name);
       } else if (old.specHash !== p.specHash) {
+        const before = this.jobs.get(p.name)!;
+        const carried = before.lastGoodCredentials();
+        const owed = before.pendingRevoke;
         await this.removeJob(p.name);
-        this.addJob(p).start(this.deps.clock.now());
+        const job = this.addJob(p);
+        const changed = identityChange(old.session, p.session);
+        if (changed || owed) job.revokeOnFailure(changed ?? owed!);
+        else if (carried && carried.credentials.expiration.getTime() > this.deps.clock.now()) job.adopt(carried.credentials, carried.issuedAt);
+        job.start(this.deps.clock.now());
         result.changed.push(p.name);
       } else {
+        // Same profile; only settings outside the hash (watch_interval) may differ.
+        this.specs.set(p.name, p);
         result.unchanged.push(p.name);
       }
     }
+    for (const entry of this.sources.values()) this.syncWatchInterval(entry);
     await Promise.all([...this.sources.values()].map((s) => s.watch?.ready));
+    await Promise.all(removals);
     return result;
   }
 
@@ -227,7 +284,7 @@ export class Agent {
       if (spec) {
         const entry = this.sources.get(this.keyIds.get(j.name)!);
         const signer = entry?.source.peek();
-        s.certificate = { path: spec.key.certificate };
+        s.certificate = { path: displaySource(spec.key.certificate) };
         if (signer) {
           const notAfter = Date.parse(signer.certificate.validTo);
           s.certificate.serial = signer.certificate.serialNumber;
@@ -321,8 +378,19 @@ export class Agent {
       entry = { source, users: new Set(), watch: undefined };
       if (this.deps.watch) {
         const e = entry;
-        entry.watch = watchFiles(watchedPaths(p.key), () => void this.onKeyFilesChanged(e), {
-          onError: (err) => this.deps.log.warn('file watch error', { certificate: p.key.certificate, error: String(err) }),
+        const log = this.deps.log;
+        entry.watch = new RotationWatch({
+          paths: watchedPaths(p.key),
+          clock: this.deps.clock,
+          scheduler: this.deps.scheduler,
+          intervalMs: p.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS,
+          apply: (trigger) => this.onKeyFilesChanged(e, trigger),
+          stuck: (error) =>
+            e.source.peek()
+              ? log.warn('certificate or key changed but the new pair cannot be used; keeping the previous one', { certificate: p.key.certificate, error })
+              : log.warn('certificate or key changed but still cannot be used', { certificate: p.key.certificate, error }),
+          log,
+          ...(this.deps.dirWatcher && { watcher: this.deps.dirWatcher }),
         });
       }
       this.sources.set(id, entry);
@@ -331,12 +399,23 @@ export class Agent {
     return entry.source;
   }
 
-  private async onKeyFilesChanged(entry: SourceEntry): Promise<void> {
-    if (this.stopped) return;
-    const result = await entry.source.reload();
+  /** The rotation watch saw new bytes behind the key files: load them, and refresh every user if they work. */
+  private async onKeyFilesChanged(entry: SourceEntry, trigger: RotationTrigger): Promise<{ ok: true } | { ok: false; error: string }> {
+    if (this.stopped) return { ok: true };
+    const result = await entry.source.reload({ trigger, quiet: true });
+    if (result === 'kept-old') return { ok: false, error: entry.source.lastReloadError?.describe() ?? 'the new files cannot be used' };
+    if (result === 'switched') this.deps.events?.rotated?.(trigger);
     if (result === 'switched' || result === 'loaded') {
       for (const name of entry.users) void this.jobs.get(name)?.refresh('certificate rotated', { queueIfBusy: true });
     }
+    return { ok: true };
+  }
+
+  /** A key shared by several profiles is checked at the shortest of their intervals (0 = off for all). */
+  private syncWatchInterval(entry: SourceEntry): void {
+    if (!entry.watch) return;
+    const intervals = [...entry.users].map((n) => this.specs.get(n)?.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS).filter((ms) => ms > 0);
+    entry.watch.setInterval(intervals.length ? Math.min(...intervals) : 0);
   }
 
   private addJob(p: AgentProfile): Job {
@@ -368,6 +447,7 @@ export class Agent {
           deps.redactor?.hold(`credentials:${profile}`, [credentials.secretAccessKey, credentials.sessionToken]);
           await this.writer.write(profile, credentials);
         },
+        remove: (profile) => this.writer.remove(profile),
         changed: () => deps.onChange?.(),
         ...(deps.events ? { events: deps.events } : {}),
       },
@@ -375,6 +455,7 @@ export class Agent {
     );
     this.jobs.set(p.name, job);
     this.specs.set(p.name, p);
+    this.syncWatchInterval(this.sources.get(this.keyIds.get(p.name)!)!);
     return job;
   }
 
@@ -390,6 +471,7 @@ export class Agent {
     if (spec && id) {
       const entry = this.sources.get(id);
       entry?.users.delete(name);
+      if (entry && entry.users.size > 0) this.syncWatchInterval(entry);
       if (entry && entry.users.size === 0) {
         await entry.watch?.close().catch(() => {});
         await entry.source.close();

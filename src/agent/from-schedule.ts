@@ -1,6 +1,7 @@
 /** Turns a validated schedule into the agent's own configuration (one place knows both shapes). */
 import { createHash } from 'node:crypto';
 import type { ResolvedProfile, Schedule } from '../config/index.js';
+import type { TrustPolicy } from '../credentials-file/trust.js';
 import type { TransportOptions } from '../rolesanywhere/transport.js';
 import type { AgentConfig, AgentProfile } from './agent.js';
 import type { SessionSpec } from './job.js';
@@ -24,9 +25,15 @@ export function agentProfile(p: ResolvedProfile): AgentProfile {
     .update(JSON.stringify({ session, transport, key, refresh: p.refresh }))
     .digest('hex')
     .slice(0, 16);
-  return { name: p.name, session, refresh: p.refresh, key, transport, specHash };
+  // watch_interval stays out of specHash: changing it must not restart the profile or discard its credentials.
+  return { name: p.name, session, refresh: p.refresh, key, transport, specHash, watchIntervalMs: p.watchIntervalSeconds * 1000 };
 }
 
 export function agentConfig(s: Schedule): AgentConfig {
-  return { credentialsFile: s.credentialsFile, profiles: s.profiles.map(agentProfile), rateLimit: s.rateLimit };
+  return { credentialsFile: s.credentialsFile, credentialsTrust: trustPolicy(s), profiles: s.profiles.map(agentProfile), rateLimit: s.rateLimit };
+}
+
+/** The schedule's settings of the path-trust rule (credentials-file/trust.ts). */
+export function trustPolicy(s: Pick<Schedule, 'credentialsFileOwner' | 'credentialsDirShared'>): TrustPolicy {
+  return { ...(s.credentialsFileOwner !== undefined && { owner: s.credentialsFileOwner }), sharedDir: s.credentialsDirShared };
 }

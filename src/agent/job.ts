@@ -3,7 +3,9 @@
  * timer, a rotation and a manual trigger arriving together make one CreateSession call. After a
  * failure it retries with backoff and jitter while the old credentials are valid, sooner as expiry
  * nears; a failure never touches another profile's job. Expired credentials stay in the file (AWS
- * rejects them with ExpiredToken, naming the problem) and the job keeps trying.
+ * rejects them with ExpiredToken, naming the problem) and the job keeps trying. The one exception
+ * is a job told that its profile's identity changed (revokeOnFailure): the old identity's keys are
+ * still in the file, and its first failure removes them rather than keep a role nobody schedules.
  */
 import { accessKeyHash, type Credentials } from '../credentials.js';
 import { AgentError, toAgentError } from '../errors.js';
@@ -44,6 +46,8 @@ export interface JobDeps {
   signer(): Promise<Signer>;
   call(signer: Signer, session: SessionSpec, context: string, signal: AbortSignal): Promise<SessionResult>;
   write(profile: string, credentials: Credentials): Promise<void>;
+  /** Takes the agent's keys out of the profile in the file. */
+  remove(profile: string): Promise<void>;
   /** Called after every state change (status, metrics). */
   changed?(job: Job): void;
   /** Called once per CreateSession outcome (metrics). */
@@ -82,6 +86,8 @@ export interface JobSnapshot {
   /** Fingerprint of the access key id last written (see accessKeyHash). */
   accessKeyHash?: string;
   specHash: string;
+  /** The keys of the profile's previous identity were removed from the file: when and why. */
+  credentialsRemoved?: { at: string; reason: string };
 }
 
 /** Codes after which an automatic retry could lock a token or cannot help without a change. */
@@ -100,6 +106,9 @@ export class Job {
   private readonly abort = new AbortController();
   private expiryLogged = false;
   private busy = false;
+  /** Why the keys in the file must go at the first failure (the identity changed), until they have. */
+  private revoke: string | undefined;
+  private removed: { at: number; reason: string } | undefined;
 
   constructor(
     public spec: JobSpec,
@@ -121,6 +130,24 @@ export class Job {
     this.state = credentials.expiration.getTime() > this.deps.clock.now() ? 'fresh' : 'expired';
     this.scheduleNext();
     this.deps.changed?.(this);
+  }
+
+  /**
+   * The profile's identity changed (`reason` says how): the keys in the file belong to the old one.
+   * A success overwrites them; the first failure removes them, in the write that goes with it.
+   */
+  revokeOnFailure(reason: string): void {
+    this.revoke = reason;
+  }
+
+  /** A removal still owed to an identity change, for a job that replaces this one. */
+  get pendingRevoke(): string | undefined {
+    return this.revoke;
+  }
+
+  /** The last good credentials, for a job that replaces this one with the same identity. */
+  lastGoodCredentials(): { credentials: Credentials; issuedAt: number } | undefined {
+    return this.lastGood;
   }
 
   /** Starts a refresh at `atMs` (staggered start) unless one is due sooner. */
@@ -194,6 +221,7 @@ export class Job {
       s.lastError = { code: this.lastError.error.code, message: this.lastError.error.message, at: iso(this.lastError.at)! };
       if (this.lastError.error.hint) s.lastError.hint = this.lastError.error.hint;
     }
+    if (this.removed) s.credentialsRemoved = { at: iso(this.removed.at)!, reason: this.removed.reason };
     return s;
   }
 
@@ -232,6 +260,8 @@ export class Job {
       if (this.failures > 0) this.deps.log.info('profile recovered', { profile: this.name, after_failures: this.failures });
       this.failures = 0;
       this.lastError = undefined;
+      this.revoke = undefined;
+      this.removed = undefined;
       this.expiryLogged = false;
       this.state = 'fresh';
       this.scheduleNext();
@@ -242,10 +272,31 @@ export class Job {
       });
     } catch (e) {
       if (this.abort.signal.aborted) return;
-      this.fail(toAgentError(e, 'INTERNAL', ctx));
+      const error = toAgentError(e, 'INTERNAL', ctx);
+      await this.removeOldIdentity();
+      this.fail(error);
     } finally {
       this.busy = false;
       this.deps.changed?.(this);
+    }
+  }
+
+  /** After a failure of a job whose identity changed: the old identity's keys leave the file. */
+  private async removeOldIdentity(): Promise<void> {
+    const reason = this.revoke;
+    if (!reason) return;
+    try {
+      await this.deps.remove(this.name);
+      this.revoke = undefined;
+      this.removed = { at: this.deps.clock.now(), reason };
+      this.deps.log.warn('removed the credentials of the previous identity from the file', { profile: this.name, reason });
+    } catch (e) {
+      // The next failure tries again; a success overwrites them anyway.
+      this.deps.log.error('could not remove the credentials of the previous identity from the file; trying again at the next failure', {
+        profile: this.name,
+        reason,
+        error: e instanceof AgentError ? e.describe() : String(e),
+      });
     }
   }
 

@@ -14,6 +14,13 @@ export type LoadSigner = (key: KeyMaterialOptions) => Promise<Signer>;
 
 export type ReloadResult = 'switched' | 'unchanged' | 'kept-old' | 'loaded';
 
+export interface ReloadOptions {
+  /** What noticed the change, for the rotation log line: `event` (the watcher) or `poll` (the interval check). */
+  trigger?: string;
+  /** Do not log a refused pair: the caller waits for the pair to agree and warns if it never does. */
+  quiet?: boolean;
+}
+
 /** Stable identity of a key-material spec (what makes two profiles share a signer). */
 export function keyId(key: KeyMaterialOptions): string {
   return createHash('sha256').update(JSON.stringify(key, Object.keys(key).sort())).digest('hex').slice(0, 16);
@@ -27,6 +34,8 @@ export class SignerSource {
   private signer: Signer | undefined;
   private loading: Promise<Signer> | undefined;
   lastLoadError: AgentError | undefined;
+  /** Why the last reload kept the old pair. */
+  lastReloadError: AgentError | undefined;
 
   constructor(
     readonly key: KeyMaterialOptions,
@@ -61,17 +70,20 @@ export class SignerSource {
   }
 
   /** Re-reads the files after a change. */
-  async reload(): Promise<ReloadResult> {
+  async reload(o: ReloadOptions = {}): Promise<ReloadResult> {
     let next: Signer;
     try {
       next = await this.load(this.key);
     } catch (e) {
       const err = toAgentError(e, 'KEY_INVALID');
+      this.lastReloadError = err;
       if (!this.signer) {
         this.lastLoadError = err;
+        if (o.quiet) return 'kept-old';
         this.log.warn('certificate or key changed but still cannot be used', { certificate: this.key.certificate, error: err.describe() });
         return 'kept-old';
       }
+      if (o.quiet) return 'kept-old';
       this.log.warn('certificate or key changed but the new pair cannot be used; keeping the previous one', {
         certificate: this.key.certificate,
         error: err.describe(),
@@ -80,6 +92,7 @@ export class SignerSource {
     }
     const old = this.signer;
     this.lastLoadError = undefined;
+    this.lastReloadError = undefined;
     if (old && fingerprint(old) === fingerprint(next)) {
       await next.close().catch(() => {});
       return 'unchanged';
@@ -88,6 +101,7 @@ export class SignerSource {
     if (old) {
       this.log.info('rotated certificate picked up', {
         certificate: this.key.certificate,
+        ...(o.trigger && { trigger: o.trigger }),
         old_serial: old.certificate.serialNumber,
         new_serial: next.certificate.serialNumber,
         not_after: new Date(next.certificate.validTo).toISOString(),

@@ -4,11 +4,10 @@
  */
 import { homedir } from 'node:os';
 import { AgentError } from '../errors.js';
-import { Agent, type AgentConfig } from '../agent/agent.js';
-import type { JobEvents } from '../agent/job.js';
+import { Agent, type AgentConfig, type AgentEvents } from '../agent/agent.js';
 import { adoptableCredentials } from '../agent/state-file.js';
 import { ConfigError, loadSchedule, type Schedule, type ScheduleOverrides } from '../config/index.js';
-import { CredentialsWriter } from '../credentials-file/index.js';
+import { CredentialsWriter, toTrust } from '../credentials-file/index.js';
 import { loadSigner } from '../keys/load.js';
 import { Pkcs11Registry } from '../keys/pkcs11/index.js';
 import { createLogger, type Log, type LogLevel } from '../observability/logger.js';
@@ -46,6 +45,11 @@ export async function loadScheduleOrReport(
   }
 }
 
+/** Said at start when the schedule accepts a directory other users can write (credentials_dir_shared). */
+export function sharedDirWarning(credentialsFile: string): string {
+  return `credentials_dir_shared: true — the directory of ${credentialsFile} may be writable by other users; the agent still refuses files and links they own, but they can delete or replace the file`;
+}
+
 export function makeLog(io: CommandIO, level: LogLevel, redactor: Redactor, json?: boolean) {
   return createLogger({ level, human: json === undefined ? io.isTTY : !json, redactor, stream: io.stderr });
 }
@@ -55,7 +59,7 @@ export interface AgentOptions {
   unrefTimers: boolean;
   onChange?: () => void;
   /** CreateSession outcomes (the metrics' counters). */
-  events?: JobEvents;
+  events?: AgentEvents;
 }
 
 export function makeAgent(io: CommandIO, log: Log, redactor: Redactor, o: AgentOptions): Agent {
@@ -72,10 +76,17 @@ export function makeAgent(io: CommandIO, log: Log, redactor: Redactor, o: AgentO
       if (key.pin?.value) redactor.add(key.pin.value);
       return loadSigner(key, { env: io.env, clock: io.clock, pkcs11Registry, logger: (level, m) => log[level](m) });
     },
-    makeWriter: (path) => new CredentialsWriter(path, { clock: io.clock, onWarning: (m) => log.warn(m) }),
+    makeWriter: (path, trust) => {
+      if (trust?.sharedDir) log.warn(sharedDirWarning(path));
+      return new CredentialsWriter(path, { clock: io.clock, onWarning: (m) => log.warn(m), ...(trust && { trust }) });
+    },
     watch: o.watch,
     unrefTimers: o.unrefTimers,
-    existing: (config: AgentConfig) => adoptableCredentials(config),
+    existing: async (config: AgentConfig) => {
+      // An unknown credentials_file_owner stops the start, before any CreateSession.
+      await toTrust(config.credentialsTrust);
+      return adoptableCredentials(config);
+    },
     ...(o.onChange ? { onChange: o.onChange } : {}),
     ...(o.events ? { events: o.events } : {}),
   });

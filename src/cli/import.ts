@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { stringify as yamlScalar } from 'yaml';
 import { ConfigError, parseSchedule, PROFILE_KEYS, formatDuration, type ProfileKey } from '../config/index.js';
 import { EXIT, type CommandIO } from './io.js';
+import { isTpmHandle, showTpmHandle, TPM_ROUTE_HINT } from '../keys/tpm.js';
 
 export const IMPORT_HELP = `Usage: rolesanywhere-agent import [--config-file FILE]
 
@@ -238,6 +239,9 @@ export function translateCommand(argv: string[]): Translation {
     if (key) {
       let v = takeValue();
       if (v === undefined) return { ok: false, reason: `--${flag} has no value` };
+      if ((key === 'certificate' || key === 'private_key') && isTpmHandle(v)) {
+        return { ok: false, reason: `its ${key === 'certificate' ? 'certificate' : 'private key'} is a TPM key handle (${showTpmHandle(v)}), which this agent does not support: ${TPM_ROUTE_HINT}` };
+      }
       const pin = withoutPin(v);
       if (pin.hadPin) {
         v = pin.uri;

@@ -3,7 +3,7 @@
  * due (credentials this schedule already wrote and that are still good are kept), prints a
  * per-profile summary, and exits 0 when every selected profile is fresh, 6 otherwise.
  */
-import { agentConfig } from '../agent/from-schedule.js';
+import { agentConfig, trustPolicy } from '../agent/from-schedule.js';
 import { writeState } from '../agent/state-file.js';
 import type { ProfileStatus } from '../agent/agent.js';
 import type { LogLevel } from '../observability/logger.js';
@@ -73,7 +73,7 @@ export async function onceCommand(args: string[], io: CommandIO): Promise<number
     updatedAt: new Date(io.clock.now()).toISOString(),
     // Nothing refreshes these later: a next-refresh time would be a promise nobody keeps.
     profiles: results.map(({ nextRefresh: _unused, ...r }) => r),
-  }).catch((e: unknown) => log.warn('could not write the state file', { error: String(e) }));
+  }, { trust: trustPolicy(schedule) }).catch((e: unknown) => log.warn('could not write the state file', { error: String(e) }));
   if (values.json) io.stdout.write(JSON.stringify(results, null, 2) + '\n');
   else for (const r of results) io.stdout.write(summaryLine(r) + '\n');
   const failed = results.filter((r) => r.state !== 'fresh');

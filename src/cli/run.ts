@@ -6,9 +6,11 @@
  */
 import { homedir } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
-import { agentConfig } from '../agent/from-schedule.js';
-import { writeState, type StateFile } from '../agent/state-file.js';
+import { agentConfig, trustPolicy } from '../agent/from-schedule.js';
+import { readState, writeState, type StateFile } from '../agent/state-file.js';
+import { processAlive } from '../credentials-file/index.js';
 import { ConfigError, formatIssues, loadSchedule, type Schedule } from '../config/index.js';
+import { toTrust } from '../credentials-file/index.js';
 import { AgentError } from '../errors.js';
 import { CertificateExpiryWarnings } from '../observability/expiry-warnings.js';
 import type { LogLevel } from '../observability/logger.js';
@@ -66,6 +68,8 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   const redactor = new Redactor();
   const log = makeLog(io, (level ?? schedule.logLevel) as LogLevel, redactor, format === undefined ? undefined : format === 'json');
 
+  // Resolved once: a state write a second must not look the owner's name up each time.
+  const stateTrust = await toTrust(trustPolicy(schedule)).catch(() => trustPolicy(schedule));
   let stateTimer: NodeJS.Timeout | undefined;
   let stateWrite: Promise<void> = Promise.resolve();
   let listener: ObservabilityServer | undefined;
@@ -83,7 +87,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       ...(endpoints && { serve: endpoints.listeners() }),
     };
     stateWrite = stateWrite
-      .then(() => writeState(schedule.credentialsFile, snapshot))
+      .then(() => writeState(schedule.credentialsFile, snapshot, { trust: stateTrust }))
       .catch((e: unknown) => log.warn('could not write the state file', { error: String(e) }));
     return stateWrite;
   };
@@ -115,6 +119,15 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   });
   metrics.attach(view);
 
+  const owner = await readState(schedule.credentialsFile, 'run', { trust: stateTrust });
+  if (owner && owner.command === 'run' && owner.pid !== process.pid && processAlive(owner.pid)) {
+    // Its state file is about to be overwritten: status would show one agent's profiles only.
+    log.warn('another agent already runs for this credentials file; status will show only the one that saved its state last', {
+      pid: owner.pid,
+      schedule: owner.schedule,
+      credentials_file: schedule.credentialsFile,
+    });
+  }
   try {
     await agent.start(agentConfig(schedule));
   } catch (e) {

@@ -5,7 +5,8 @@
  * and answers, else read from the state file the agent replaces atomically. `--json` prints the same
  * document `/status` serves (observability/status-document.ts builds both).
  */
-import { readState, type StateFile } from '../agent/state-file.js';
+import { trustPolicy } from '../agent/from-schedule.js';
+import { latestState, type StateFile } from '../agent/state-file.js';
 import type { Schedule } from '../config/index.js';
 import { processAlive } from '../credentials-file/index.js';
 import { healthMarginSeconds } from '../observability/health.js';
@@ -28,8 +29,14 @@ export async function statusCommand(args: string[], io: CommandIO): Promise<numb
   if (typeof values === 'number') return values;
   const schedule = await loadScheduleOrReport(values.config, io, 'status');
   if (typeof schedule === 'number') return schedule;
-  const state = await readState(schedule.credentialsFile);
-  const live = !!state && state.command === 'run' && processAlive(state.pid);
+  // The running agent's own state file; a `once` beside it keeps to its own (see state-file.ts). A
+  // state file another user could have written is not followed (its http.url would be).
+  const latest = await latestState(schedule.credentialsFile, processAlive, {
+    trust: trustPolicy(schedule),
+    onIgnored: (why) => io.stderr.write(`rolesanywhere-agent status: ignoring the state file: ${why}\n`),
+  });
+  const state = latest?.state;
+  const live = !!latest?.live;
 
   let doc: StatusDocument | undefined;
   let text: string | undefined;

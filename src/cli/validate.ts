@@ -5,11 +5,13 @@
  */
 import { checkScheduleInputs, formatIssues } from '../config/index.js';
 import { AgentError } from '../errors.js';
+import { displaySource } from '../keys/display-source.js';
 import { describeCertificate, loadSigner } from '../keys/load.js';
 import { keyId } from '../agent/signer-source.js';
 import { checkCredentialsFile } from '../credentials-file/index.js';
 import { proxySettings } from '../rolesanywhere/transport.js';
-import { loadScheduleOrReport } from './agent-setup.js';
+import { trustPolicy } from '../agent/from-schedule.js';
+import { loadScheduleOrReport, sharedDirWarning } from './agent-setup.js';
 import { describeError } from './exit-codes.js';
 import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -38,7 +40,10 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
   const schedule = await loadScheduleOrReport(values.config, io, 'validate');
   if (typeof schedule === 'number') return schedule;
   let problems = 0;
-  const inputIssues = await checkScheduleInputs(schedule, { env: io.env });
+  // A profile whose files or variables were reported here is not loaded again: one missing file
+  // is one problem, not one more per profile that names it.
+  const affected = new Set<string>();
+  const inputIssues = await checkScheduleInputs(schedule, { env: io.env, affected });
   if (inputIssues.length) {
     problems += inputIssues.length;
     io.stderr.write(`${formatIssues(inputIssues)}\n`);
@@ -50,7 +55,8 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
     io.stderr.write(`environment: ${describeError(e)}\n`);
   }
   try {
-    await checkCredentialsFile(schedule.credentialsFile);
+    await checkCredentialsFile(schedule.credentialsFile, { trust: trustPolicy(schedule) });
+    if (schedule.credentialsDirShared) io.stderr.write(`warning: ${sharedDirWarning(schedule.credentialsFile)}\n`);
   } catch (e) {
     problems++;
     io.stderr.write(`${describeError(e)}\n`);
@@ -58,6 +64,10 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
   const signers = new Map<string, Promise<{ ok: true; desc: ReturnType<typeof describeCertificate> } | { ok: false; error: string }>>();
   const rows: Row[] = [];
   for (const p of schedule.profiles) {
+    if (affected.has(p.name)) {
+      rows.push({ profile: p.name, role: p.roleArn, certificate: p.certificate, result: 'not checked further: see the problems with its files or variables above' });
+      continue;
+    }
     const id = keyId(p.keyMaterial);
     if (!signers.has(id)) {
       signers.set(
@@ -73,7 +83,7 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
       );
     }
     const r = await signers.get(id)!;
-    const row: Row = { profile: p.name, role: p.roleArn, certificate: p.certificate, result: r.ok ? 'ok' : r.error };
+    const row: Row = { profile: p.name, role: p.roleArn, certificate: displaySource(p.certificate), result: r.ok ? 'ok' : r.error };
     if (r.ok) {
       row.serial = r.desc.serialDecimal;
       row.notAfter = r.desc.notAfter.toISOString();

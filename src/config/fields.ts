@@ -10,6 +10,7 @@ import { nextCronFire } from '../time/refresh.js';
 import { issue, type ConfigIssue } from './issues.js';
 import { expandPath } from './paths.js';
 import type { RawNode, RawScalar } from './tree.js';
+import { isTpmHandle, showTpmHandle, TPM_ROUTE_HINT } from '../keys/tpm.js';
 
 export interface FieldContext {
   issues: ConfigIssue[];
@@ -107,6 +108,9 @@ export const readSessionDuration = readDuration({
   rangeHint: 'use 15m to 12h (the Roles Anywhere profile may cap it lower)',
 });
 
+/** How often the key files are checked without waiting for events: 0 turns the check off. */
+export const readWatchInterval = readDuration({ min: 0, max: 86_400, what: 'range for watch_interval', rangeHint: 'use 0 to turn the check off, or up to 1d' });
+
 export const readPath: Reader<string> = (node, path, ctx) => {
   const text = readString(node, path, ctx);
   if (text === undefined) return undefined;
@@ -122,9 +126,19 @@ export function isPkcs11Uri(value: string | undefined): boolean {
   return value !== undefined && value.startsWith('pkcs11:');
 }
 
+/** A pin-value attribute in the path or the query of a pkcs11: URI (RFC 7512). */
+const PIN_VALUE = /(?:^pkcs11:|[;?&])pin-value=/i;
+
 /** A file path, or a pkcs11: URI (left as written). */
 export const readKeySource: Reader<string> = (node, path, ctx) => {
+  if (node.kind === 'scalar' && typeof node.value === 'string' && isTpmHandle(node.value)) {
+    return fail(ctx, path, node, `"${showTpmHandle(node.value)}" is a TPM key handle, which this agent does not support`, TPM_ROUTE_HINT);
+  }
   if (node.kind === 'scalar' && typeof node.value === 'string' && isPkcs11Uri(node.value)) {
+    // Refused, not warned about: the schedule holds no secrets. The URI is not echoed (it holds the PIN).
+    if (PIN_VALUE.test(node.value)) {
+      return fail(ctx, path, node, 'the pkcs11: URI holds the token PIN (pin-value=), and the schedule holds no secrets', 'remove pin-value from the URI and set pkcs11_pin_file: or pkcs11_pin_env:');
+    }
     if (!PKCS11_URI.test(node.value)) {
       return fail(ctx, path, node, `${describe(node)} is not a valid pkcs11: URI`, 'RFC 7512 form: pkcs11:token=NAME;object=LABEL (percent-encode ; ? and spaces in values)');
     }

@@ -14,6 +14,23 @@ export interface InputCheckDeps {
   env: Readonly<Record<string, string | undefined>>;
   /** Resolves when `path` is a readable regular file; rejects with an errno error otherwise. */
   readableFile?: (path: string) => Promise<void>;
+  /** Filled with the name of every profile that a reported file or variable belongs to. */
+  affected?: Set<string>;
+}
+
+/** What is wrong with the file and how to fix it, by errno code: "create the file" only for a missing one. */
+function fileProblem(code: string | undefined, e: unknown, key: string): { why: string; fix: string } {
+  switch (code) {
+    case 'ENOENT':
+      return { why: 'does not exist', fix: `fix the path in ${key}:, or create the file` };
+    case 'EACCES':
+    case 'EPERM':
+      return { why: 'is not readable by the agent user', fix: `let the agent's user read it (its owner, group or mode, and the directories above it), or fix the path in ${key}:` };
+    case 'ENOTFILE':
+      return { why: 'is not a regular file', fix: `point ${key}: at a regular file` };
+    default:
+      return { why: `cannot be read (${code ?? (e as Error).message})`, fix: `check the file and the path in ${key}:` };
+  }
 }
 
 async function defaultReadableFile(path: string): Promise<void> {
@@ -51,25 +68,31 @@ export async function checkScheduleInputs(schedule: Schedule, deps: InputCheckDe
   const readable = deps.readableFile ?? defaultReadableFile;
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
+  const failed = new Set<string>();
   for (const profile of schedule.profiles) {
     for (const [key, pick, what] of FILE_KEYS) {
       const file = pick(profile);
       if (file === undefined) continue;
       const origin = profile.origins[key];
       const id = `${origin?.path}|${file}`;
-      if (seen.has(id)) continue;
+      if (seen.has(id)) {
+        if (failed.has(id)) deps.affected?.add(profile.name);
+        continue;
+      }
       seen.add(id);
       try {
         await readable(file);
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable by the agent user' : code === 'ENOTFILE' ? 'is not a regular file' : `cannot be read (${code ?? (e as Error).message})`;
-        issues.push(located(origin, `profiles.${profile.name}.${key}`, `the ${what} ${file} ${why}`, `fix the path in ${key}:, or create the file`));
+        const { why, fix } = fileProblem((e as NodeJS.ErrnoException).code, e, key);
+        failed.add(id);
+        deps.affected?.add(profile.name);
+        issues.push(located(origin, `profiles.${profile.name}.${key}`, `the ${what} ${file} ${why}`, fix));
       }
     }
     for (const [key, pick, what] of ENV_KEYS) {
       const name = pick(profile);
       if (name === undefined || deps.env[name] !== undefined) continue;
+      deps.affected?.add(profile.name);
       const origin = profile.origins[key];
       const id = `${origin?.path}|$${name}`;
       if (seen.has(id)) continue;

@@ -3,7 +3,18 @@
  * and the docs agree on, and the did-you-mean suggestions for a key that is not among them.
  */
 
-export const TOP_LEVEL_KEYS = ['credentials_file', 'defaults', 'profiles', 'rate_limit', 'log_level', 'http', 'certificate_expiry_warnings', 'serve'] as const;
+export const TOP_LEVEL_KEYS = [
+  'credentials_file',
+  'credentials_file_owner',
+  'credentials_dir_shared',
+  'defaults',
+  'profiles',
+  'rate_limit',
+  'log_level',
+  'http',
+  'certificate_expiry_warnings',
+  'serve',
+] as const;
 
 export const PROFILE_KEYS = [
   'certificate',
@@ -27,6 +38,7 @@ export const PROFILE_KEYS = [
   'with_proxy',
   'session_duration',
   'refresh',
+  'watch_interval',
 ] as const;
 
 export const REFRESH_KEYS = ['before_expiry', 'cron', 'jitter', 'time_zone'] as const;

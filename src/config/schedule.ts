@@ -37,6 +37,7 @@ import {
   readRegion,
   readRoleSessionName,
   readSessionDuration,
+  readWatchInterval,
   readTimeZone,
   describe,
   type FieldContext,
@@ -88,6 +89,8 @@ export interface ResolvedProfile {
   withProxy: boolean;
   sessionDurationSeconds: number;
   refresh: RefreshPolicy;
+  /** `watch_interval`: how often the key files are checked without events; 0 = never. */
+  watchIntervalSeconds: number;
   /** What the signer is built from. */
   keyMaterial: KeyMaterialOptions;
   /** Where each configured key was written (its layer's path and line), for later messages. */
@@ -103,6 +106,10 @@ export interface Origin {
 
 export interface Schedule {
   credentialsFile: string;
+  /** `credentials_file_owner:` — the user (name or uid) whose file root writes (credentials-file/trust.ts). */
+  credentialsFileOwner?: string | number;
+  /** `credentials_dir_shared:` — the credentials file's directory is writable by others on purpose. */
+  credentialsDirShared: boolean;
   profiles: ResolvedProfile[];
   rateLimit: RateLimit;
   logLevel: LogLevel;
@@ -141,6 +148,8 @@ export interface ScheduleDeps {
 export const DEFAULT_CERTIFICATE_EXPIRY_WARNINGS = [30 * 86_400, 7 * 86_400, 86_400];
 export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 8, burst: 8, concurrency: 4 };
 export const DEFAULT_SESSION_SECONDS = 3600;
+/** `watch_interval` when not set: a rotation on a file system without events is seen within a minute. */
+export const DEFAULT_WATCH_INTERVAL_SECONDS = 60;
 /** Without `refresh:`, refresh min(15m, a quarter of the session) before expiry. */
 export const DEFAULT_MARGIN_SECONDS = 900;
 
@@ -310,6 +319,7 @@ const PROFILE_READERS: Record<ProfileKey, Reader<unknown>> = {
   with_proxy: readBoolean,
   session_duration: readSessionDuration,
   refresh: readRefresh,
+  watch_interval: readWatchInterval,
 };
 
 /** The keys one layer sets; undefined when the layer is not a map at all. */
@@ -530,6 +540,7 @@ function resolveProfile(scope: ProfileScope): ResolvedProfile | undefined {
     withProxy: get<boolean>('with_proxy') ?? false,
     sessionDurationSeconds: duration,
     refresh,
+    watchIntervalSeconds: get<number>('watch_interval') ?? DEFAULT_WATCH_INTERVAL_SECONDS,
     keyMaterial,
     origins: originsOf(scope),
   };
@@ -543,6 +554,38 @@ function originsOf(scope: ProfileScope): Partial<Record<ProfileKey, Origin>> {
     out[key] = { path: childPath(prefix, key), ...(s.pos && { line: s.pos.line, column: s.pos.column }) };
   }
   return out;
+}
+
+/**
+ * One profile from settings given as a plain object (the library's options, keys already in the
+ * schedule's snake_case): the same readers, layering rules and cross-checks as a profile written in
+ * the file, so a value the schedule refuses is refused here with the same message. Issues are
+ * reported at the bare key (`role_arn`), with no line. Throws ConfigError naming `sourceName`.
+ */
+export function resolveProfileSettings(
+  name: string,
+  settings: Readonly<Record<string, unknown>>,
+  deps: { env: Readonly<Record<string, string | undefined>>; home: string; baseDir?: string; sourceName: string },
+): ResolvedProfile {
+  const issues: ConfigIssue[] = [];
+  const ctx: FieldContext = { issues, home: deps.home, ...(deps.baseDir !== undefined ? { baseDir: deps.baseDir } : {}) };
+  const layer = readProfileLayer(jsToTree(settings), '', 'profile', ctx);
+  const resolved = layer && resolveProfile({ name, path: '', pos: undefined, merged: mergeLayers([layer]), ctx });
+  if (issues.length > 0 || !resolved) throw new ConfigError(deps.sourceName, issues);
+  return resolved;
+}
+
+/** A user name (POSIX: letters, digits, _ . -, not starting with a digit or -) or a numeric uid. */
+function readOwner(node: RawNode, path: string, ctx: FieldContext): string | number | undefined {
+  if (node.kind === 'scalar' && typeof node.value === 'number' && Number.isInteger(node.value) && node.value >= 0 && node.value < 2 ** 32) return node.value;
+  if (node.kind === 'scalar' && typeof node.value === 'string') {
+    if (/^\d+$/.test(node.value) && Number(node.value) < 2 ** 32) return Number(node.value);
+    if (/^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/.test(node.value)) return node.value;
+  }
+  ctx.issues.push(
+    issue(path, node.pos, `expected a user name or a numeric uid, got ${describe(node)}`, "the user whose credentials file root writes, e.g. credentials_file_owner: app (the file's owner is checked against it)"),
+  );
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -565,6 +608,8 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
   }
 
   let credentialsFile: string | undefined;
+  let credentialsFileOwner: string | number | undefined;
+  let credentialsDirShared = false;
   let logLevel: LogLevel = 'info';
   const rateLimit: RateLimit = { ...DEFAULT_RATE_LIMIT };
   let http: Schedule['http'];
@@ -578,6 +623,12 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
     switch (entry.key) {
       case 'credentials_file':
         if (!isNull(v)) credentialsFile = readPath(v, p, ctx);
+        break;
+      case 'credentials_file_owner':
+        if (!isNull(v)) credentialsFileOwner = readOwner(v, p, ctx);
+        break;
+      case 'credentials_dir_shared':
+        if (!isNull(v)) credentialsDirShared = readBoolean(v, p, ctx) ?? false;
         break;
       case 'log_level':
         if (!isNull(v)) logLevel = readEnum(LOG_LEVELS)(v, p, ctx) ?? logLevel;
@@ -675,6 +726,8 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
   }
   return {
     credentialsFile: resolvedFile ?? join(deps.home, '.aws', 'credentials'),
+    ...(credentialsFileOwner !== undefined && { credentialsFileOwner }),
+    credentialsDirShared,
     profiles: selected,
     rateLimit,
     logLevel,

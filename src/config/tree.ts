@@ -5,7 +5,7 @@
  * written. Duplicate keys are kept (the YAML parser's own duplicate check is off) so the validator
  * can say which section of the credentials file two entries would both write.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Node } from 'yaml';
 import { interpolate } from './interpolate.js';
 import { issue, type ConfigIssue, type Position } from './issues.js';
 
@@ -45,6 +45,13 @@ export function childPath(parent: string, key: string): string {
 }
 
 const MAX_DEPTH = 32;
+/**
+ * Values that aliases may add, all aliases together. A 5,000-profile schedule naming a small
+ * anchor in each profile stays far below; nine nested aliases of nine (460 bytes) would expand to
+ * 387 million values, which froze `validate` and a reloading agent for minutes. The YAML library's
+ * own maxAliasCount guards only its toJS(), which this reader does not use.
+ */
+export const MAX_ALIAS_EXPANSION = 100_000;
 
 /** Parses YAML text; syntax errors go to `issues` and yield undefined. */
 export function yamlToTree(text: string, env: Readonly<Record<string, string | undefined>>, issues: ConfigIssue[]): RawNode | undefined {
@@ -61,19 +68,46 @@ export function yamlToTree(text: string, env: Readonly<Record<string, string | u
   }
   if (doc.errors.length > 0) return undefined;
 
-  const convert = (node: unknown, path: string, depth: number, fallback?: Position): RawNode => {
+  // Each alias's target, found in one pass: the YAML library's Alias.resolve() walks the whole
+  // document per alias, which made 1,000 profiles naming one anchor take 16 s to read.
+  const targets = new Map<Alias, Node>();
+  const anchors = new Map<string, Node>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (target) targets.set(node, target);
+      } else if (node.anchor) anchors.set(node.anchor, node);
+    },
+  });
+  // Values produced under an alias so far; past the cap every further value is skipped unread.
+  let expanded = 0;
+  let bomb = false;
+  const convert = (node: unknown, path: string, depth: number, fallback?: Position, aliased = false): RawNode => {
     const pos = at((node as Node | null)?.range?.[0]) ?? fallback;
+    if (aliased && ++expanded > MAX_ALIAS_EXPANSION && !bomb) {
+      bomb = true;
+      issues.push(
+        issue(
+          path,
+          pos,
+          `aliases (*name) expand to more than ${MAX_ALIAS_EXPANSION} values — refused as a YAML alias bomb`,
+          'refer to each anchor a few times only, or write the values out',
+        ),
+      );
+    }
+    if (bomb) return { kind: 'scalar', value: null, pos, coercible: false, failed: true };
     if (depth > MAX_DEPTH) {
       issues.push(issue(path, pos, 'nested too deeply (or an alias refers to its own parent)'));
       return { kind: 'scalar', value: null, pos, coercible: false, failed: true };
     }
     if (isAlias(node)) {
-      const target = node.resolve(doc as Document);
+      const target = targets.get(node);
       if (!target) {
         issues.push(issue(path, pos, `the alias *${node.source} refers to no anchor`, 'define the anchor (&name) before the alias, e.g. under an x- key'));
         return { kind: 'scalar', value: null, pos, coercible: false, failed: true };
       }
-      return convert(target, path, depth + 1);
+      return convert(target, path, depth + 1, undefined, true);
     }
     if (isMap(node)) {
       const entries: RawEntry[] = [];
@@ -88,11 +122,11 @@ export function yamlToTree(text: string, env: Readonly<Record<string, string | u
           issues.push(issue(path, keyPos, 'a key must be plain text, not a list or a map'));
           continue;
         }
-        entries.push({ key, keyPos, value: convert(pair.value, childPath(path, key), depth + 1, keyPos) });
+        entries.push({ key, keyPos, value: convert(pair.value, childPath(path, key), depth + 1, keyPos, aliased) });
       }
       return { kind: 'map', entries, pos };
     }
-    if (isSeq(node)) return { kind: 'seq', items: node.items.map((item, i) => convert(item, `${path}[${i}]`, depth + 1)), pos };
+    if (isSeq(node)) return { kind: 'seq', items: node.items.map((item, i) => convert(item, `${path}[${i}]`, depth + 1, undefined, aliased)), pos };
     if (isScalar(node)) {
       if (typeof node.value !== 'string') return { kind: 'scalar', value: node.value, pos, coercible: false };
       const result = interpolate(node.value, env);

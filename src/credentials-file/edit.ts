@@ -20,6 +20,23 @@ export interface ProfileUpdate {
   readonly credentials: Credentials;
 }
 
+/**
+ * Take the agent's keys out of a profile (its identity changed, or it left the schedule): our three
+ * keys, our expiry key and a stale aws_security_token go; every other key and comment stays. The
+ * section itself goes only when nothing else was in it and it held our expiry key — the mark that
+ * the agent wrote it.
+ */
+export interface ProfileRemoval {
+  readonly profile: string;
+  readonly remove: true;
+}
+
+export type ProfileChange = ProfileUpdate | ProfileRemoval;
+
+export function isRemoval(c: ProfileChange): c is ProfileRemoval {
+  return (c as ProfileRemoval).remove === true;
+}
+
 export const PROFILE_NAME = /^[A-Za-z0-9_.@+-]{1,64}$/;
 
 /** The keys the agent owns in its profiles, in the order they are added. */
@@ -95,10 +112,28 @@ export function ownValues(update: ProfileUpdate): Record<OwnKey, string> {
   };
 }
 
-/** Validated updates, one per profile (a later update of the same profile wins), in first-seen order. */
-function normalise(updates: ReadonlyArray<ProfileUpdate>): Map<string, Record<OwnKey, string>> {
-  const wanted = new Map<string, Record<OwnKey, string>>();
-  for (const u of updates) wanted.set(u.profile, ownValues(u));
+/** Checks one change as ownValues does (a removal: its profile name only); throws ARGUMENT_INVALID. */
+export function checkChange(c: ProfileChange): void {
+  if (isRemoval(c)) validateProfileName(c.profile);
+  else ownValues(c);
+}
+
+/** Values to write, or null to remove. */
+type Wanted = Map<string, Record<OwnKey, string> | null>;
+
+/** Validated changes, one per profile (a later change of the same profile wins), in first-seen order. */
+function normalise(changes: ReadonlyArray<ProfileChange>): Wanted {
+  const wanted: Wanted = new Map();
+  for (const c of changes) {
+    if (isRemoval(c)) {
+      validateProfileName(c.profile);
+      // A removal after a write of the same profile moves it to the removal's place in the order.
+      wanted.delete(c.profile);
+      wanted.set(c.profile, null);
+    } else {
+      wanted.set(c.profile, ownValues(c));
+    }
+  }
   return wanted;
 }
 
@@ -117,7 +152,7 @@ function read(text: string, analysis = analyse(text)): Readings {
   return { strict: readLikeBotocore(analysis), js: readLikeJsSdk(text) };
 }
 
-export function editProfiles(text: string, updates: ReadonlyArray<ProfileUpdate>): string {
+export function editProfiles(text: string, updates: ReadonlyArray<ProfileChange>): string {
   const wanted = normalise(updates);
   const a = analyse(text);
   if (a.issues.length) throw issuesError(a.issues);
@@ -130,8 +165,12 @@ export function editProfiles(text: string, updates: ReadonlyArray<ProfileUpdate>
   const present = new Set<string>();
   for (const span of a.spans) {
     const want = wanted.get(span.name);
-    if (!want) continue;
+    if (want === undefined) continue;
     present.add(span.name);
+    if (want === null) {
+      removeOwnKeys(a, span, drop);
+      continue;
+    }
     let anchor = span.header;
     let indent = lines[span.header]!.indent;
     const found = new Set<string>();
@@ -167,7 +206,7 @@ export function editProfiles(text: string, updates: ReadonlyArray<ProfileUpdate>
   if (last) last.eol = split.finalNewline ? last.eol || split.eol : '';
 
   for (const [profile, want] of wanted) {
-    if (present.has(profile)) continue;
+    if (present.has(profile) || want === null) continue;
     const tail = out[out.length - 1];
     if (tail && tail.eol === '') tail.eol = split.eol;
     out.push({ text: `[${profile}]`, eol: split.eol });
@@ -177,6 +216,28 @@ export function editProfiles(text: string, updates: ReadonlyArray<ProfileUpdate>
   const candidate = joinLines(split, out);
   check(read(text, a), candidate, wanted);
   return candidate;
+}
+
+/** Marks our keys of the section (and their continuation lines) for dropping; the header too when nothing else is left. */
+function removeOwnKeys(a: Analysis, span: { header: number; end: number }, drop: Set<number>): void {
+  const { lines } = a;
+  const mine: number[] = [];
+  let onlyOurs = true;
+  let expiryKey = false;
+  for (let i = span.header + 1; i < span.end; i++) {
+    const l = lines[i]!;
+    if (l.kind === 'key' && (OWN.has(l.key!) || STALE.has(l.key!))) {
+      mine.push(i);
+      if (l.key === 'x_security_token_expires') expiryKey = true;
+    } else if (l.kind === 'continuation' && mine.includes(l.continues!)) {
+      mine.push(i);
+    } else if (l.kind !== 'blank') {
+      onlyOurs = false;
+    }
+  }
+  for (const i of mine) drop.add(i);
+  // Blank lines stay: they separate the sections around it as they did before.
+  if (onlyOurs && expiryKey) drop.add(span.header);
 }
 
 function fail(message: string): never {
@@ -222,11 +283,11 @@ function refuseStaleDefaults(a: Analysis): void {
  * stale session token; every other section and every other key reads as before. Throws
  * CREDENTIALS_FILE (path-less) otherwise.
  */
-export function verifyCandidate(original: string, candidate: string, updates: ReadonlyArray<ProfileUpdate>): void {
+export function verifyCandidate(original: string, candidate: string, updates: ReadonlyArray<ProfileChange>): void {
   check(read(original), candidate, normalise(updates));
 }
 
-function check(before: Readings, candidate: string, wanted: Map<string, Record<OwnKey, string>>): void {
+function check(before: Readings, candidate: string, wanted: Wanted): void {
   const analysis = analyse(candidate);
   if (analysis.issues.length) fail(`the edited file would not parse: ${issuesError(analysis.issues).message}`);
   const after = read(candidate, analysis);
@@ -242,6 +303,15 @@ function check(before: Readings, candidate: string, wanted: Map<string, Record<O
   for (const [profile, want] of wanted) {
     const s = ma.get(profile);
     const j = ja.get(profile);
+    if (want === null) {
+      // botocore lends [DEFAULT]'s keys to every section: only those may remain.
+      const lent = ma.get(DEFAULT_SECTION);
+      for (const k of [...OWN_KEYS, ...STALE_KEYS]) if (s?.get(k) !== lent?.get(k)) fail(`profile "${profile}": ${k} would remain (botocore's reading)`);
+      for (const k of j?.keys() ?? []) if (ours(k)) fail(`profile "${profile}": ${k.split(/[=:]/)[0]!.trim()} would remain (the JavaScript SDK's reading)`);
+      if (!sameMap(mb.get(profile) ?? mb.get(DEFAULT_SECTION), s ?? ma.get(DEFAULT_SECTION), ours)) fail(`profile "${profile}": another key of the profile would read differently (botocore's reading)`);
+      if (!sameMap(jb.get(profile), j, ours)) fail(`profile "${profile}": another key of the profile would read differently (the JavaScript SDK's reading)`);
+      continue;
+    }
     for (const k of OWN_KEYS) {
       if (s?.get(k) !== want[k]) fail(`profile "${profile}": ${k} would not read back as written (botocore's reading)`);
       if (j?.get(k) !== want[k]) fail(`profile "${profile}": ${k} would not read back as written (the JavaScript SDK's reading)`);

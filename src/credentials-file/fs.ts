@@ -32,6 +32,7 @@ export interface FileStat {
 export interface FsFile {
   stat(): Promise<FileStat>;
   readFile(): Promise<Buffer>;
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
   writeFile(data: Uint8Array): Promise<void>;
   sync(): Promise<void>;
   chmod(mode: number): Promise<void>;
@@ -53,6 +54,8 @@ export interface Fs {
   unlink(path: string): Promise<void>;
   /** For the lock's ownership check. */
   statSync(path: string): FileStat;
+  /** For validate: whether the agent's user may write here (EROFS on a read-only mount). */
+  access(path: string, mode: number): Promise<void>;
   /**
    * Renames `from` over `to` only if `unchanged` accepts the current stat of `to` (undefined when it
    * does not exist); returns whether it renamed. The last check and the rename, back to back.
@@ -73,6 +76,7 @@ export const nodeFs: Fs = {
   link: (existing, newPath) => fsp.link(existing, newPath),
   unlink: (path) => fsp.unlink(path),
   statSync: (path) => fsSync.statSync(path),
+  access: (path, mode) => fsp.access(path, mode),
   renameIfUnchanged(from, to, unchanged) {
     let current: FileStat | undefined;
     try {

@@ -7,12 +7,19 @@
  * capped exponential backoff with jitter until `timeoutMs`, then fails with CREDENTIALS_FILE_LOCKED
  * (retryable). Only writers of this project take the lock; other tools are handled by the
  * re-read-before-rename check in replace.ts.
+ *
+ * The lock is read under the path-trust rule (trust.ts): a lock that is not a regular file (a FIFO,
+ * a symbolic link to /dev/zero) or that another user owns is refused, never opened blocking or read
+ * whole. Its age is judged by this host's clock: a lock dated in the future beyond a small skew (a
+ * fast clock on another host, garbage) is stale, and so is one this process has seen unchanged for
+ * longer than `staleMs`, whatever date it carries.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import { AgentError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { errnoCode, nodeFs, O, type FileStat, type Fs } from './fs.js';
+import { defaultTrust, openTrusted, readAtMost, type Trust } from './trust.js';
 
 export interface LockOptions {
   /** How long to wait for a held lock (default 10 s). */
@@ -30,6 +37,13 @@ export interface LockOptions {
   /** Whether a process on this host is alive (default: signal 0). */
   isAlive?: (pid: number) => boolean;
   random?: () => number;
+  /** Who may own the lock (default: root and the agent's user). */
+  trust?: Trust;
+  /**
+   * When this process first saw each lock unchanged (by identity), by its own clock: kept across
+   * calls by the caller (the writer) so a lock that never changes goes stale whatever its date says.
+   */
+  seen?: Map<string, number>;
 }
 
 export interface LockOwner {
@@ -50,6 +64,10 @@ const RUN = randomBytes(8).toString('hex');
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 export const DEFAULT_LOCK_STALE_MS = 60_000;
+/** A lock dated further in the future than this is stale: no clock of a sharing host is that far off. */
+export const LOCK_FUTURE_SKEW_MS = 10_000;
+/** A lock is a line of JSON; anything larger is not ours. */
+export const MAX_LOCK_BYTES = 4096;
 
 export function lockPathFor(file: string): string {
   return `${file}.lock`;
@@ -139,6 +157,8 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
   const run = options.run ?? RUN;
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const staleMs = options.staleMs ?? DEFAULT_LOCK_STALE_MS;
+  const trust = options.trust ?? defaultTrust();
+  const seen = options.seen ?? new Map<string, number>();
   const started = clock.now();
   let delay = 2;
   let lastOwner: LockOwner | undefined;
@@ -149,13 +169,21 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
     if (created === 'retry') continue;
     if (created !== 'exists') return new FileLock(lockPath, created, fs);
 
-    const held = await inspect(fs, lockPath);
+    const held = await inspect(fs, lockPath, trust);
     if (held) {
       lastOwner = held.owner;
       const since = held.owner ? Date.parse(held.owner.time) : held.stat.mtimeMs;
       const o = held.owner;
       const ownerGone = o !== undefined && o.host === host && (o.pid === pid ? o.run !== run : !isAlive(o.pid));
-      if (ownerGone || clock.now() - since > staleMs) {
+      const now = clock.now();
+      const identity = `${held.stat.dev}:${held.stat.ino}:${held.stat.mtimeMs}:${held.stat.size}`;
+      if (!seen.has(identity)) {
+        if (seen.size >= 16) seen.clear(); // only the lock of one file: a few identities at most
+        seen.set(identity, now);
+      }
+      const unchangedFor = now - seen.get(identity)!;
+      const future = since - now > LOCK_FUTURE_SKEW_MS;
+      if (ownerGone || future || now - since > staleMs || unchangedFor > staleMs) {
         await breakStale(fs, lockPath, held.stat);
         continue;
       }
@@ -239,14 +267,22 @@ async function createInPlace(fs: Fs, lockPath: string, content: Buffer): Promise
   }
 }
 
-async function inspect(fs: Fs, lockPath: string): Promise<{ stat: FileStat; owner: LockOwner | undefined } | undefined> {
+async function inspect(fs: Fs, lockPath: string, trust: Trust): Promise<{ stat: FileStat; owner: LockOwner | undefined } | undefined> {
+  let opened;
   try {
-    const stat = await fs.lstat(lockPath);
-    const text = (await fs.readFile(lockPath)).toString('utf8');
-    return { stat, owner: parseOwner(text) };
+    opened = await openTrusted(lockPath, trust, { fs, what: `lock file ${lockPath}`, targetOwner: 'trusted' });
   } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return undefined;
+    if (e instanceof AgentError) throw e;
     throw lockIoError(lockPath, e);
+  }
+  if (!opened) return undefined;
+  try {
+    const bytes = await readAtMost(opened.file, opened.stat, MAX_LOCK_BYTES);
+    return { stat: opened.stat, owner: bytes ? parseOwner(bytes.toString('utf8')) : undefined };
+  } catch (e) {
+    throw lockIoError(lockPath, e);
+  } finally {
+    await opened.file.close().catch(() => undefined);
   }
 }
 

@@ -65,6 +65,15 @@ export function analyse(text: string): Analysis {
   const lines = classify(split.lines, withoutControls(text));
   const spans: SectionSpan[] = [];
   const issues: Issue[] = [];
+  if (split.bom) {
+    // botocore reads the mark as part of the first line (a header it does not see, or a key it
+    // refuses), so the AWS CLI fails on the file while other readers succeed.
+    issues.push({
+      kind: 'malformed',
+      line: 1,
+      message: "line 1: the file starts with a UTF-8 byte order mark (U+FEFF), which botocore and the AWS CLI cannot read — save it without one, e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' on the file",
+    });
+  }
   const firstHeader = new Map<string, number>();
   let keysSeen = new Map<string, number>();
   let open: { name: string; header: number } | undefined;

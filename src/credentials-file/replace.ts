@@ -9,17 +9,20 @@
  * place — every reader sees it — so the replace succeeds, with `durable: false` and a warning; after
  * a power loss at that moment the old file may come back whole, never a mix.
  *
- * A symlinked credentials file stays a symlink: its final target is replaced, in its own directory.
- * A file owned by someone else (root writing a user's file) keeps its owner and group. A mode looser
- * than 0600 is tightened, with a warning.
+ * Every path is checked first by the one path-trust rule (trust.ts): a symlinked credentials file
+ * stays a symlink (its final target is replaced, in its own directory) only when every link and
+ * directory on the way is owned by a trusted user. A file root writes for the user named by
+ * `credentials_file_owner:` is given to that user. A mode looser than 0600 is tightened, with a
+ * warning.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { AgentError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { editProfiles, ownValues, type ProfileUpdate } from './edit.js';
+import { checkChange, editProfiles, type ProfileChange } from './edit.js';
 import { errnoCode, nodeFs, O, type FileStat, type Fs, type FsFile } from './fs.js';
 import { acquireLock, isLockTemp, lockPathFor, type FileLock, type LockOptions } from './lock.js';
+import { openTrusted, toTrust, walkTrusted, type Trust, type TrustPolicy } from './trust.js';
 
 export { resolveCredentialsPath } from './path.js';
 
@@ -37,6 +40,8 @@ export interface ReplaceOptions {
   maxAttempts?: number;
   maxBytes?: number;
   clock?: Clock;
+  /** Who may own the path and the file (default: root and the agent's user; see trust.ts). */
+  trust?: Trust | TrustPolicy;
 }
 
 export interface ReplaceResult {
@@ -107,44 +112,6 @@ function refuse(path: string, what: string, fix: string): AgentError {
   });
 }
 
-/** Follows symlinks to the file that is really replaced (which may not exist yet). */
-async function resolveTarget(fs: Fs, path: string): Promise<string> {
-  let p = path;
-  for (let hops = 0; hops < 40; hops++) {
-    let st: FileStat;
-    try {
-      st = await fs.lstat(p);
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return p;
-      throw ioError(e, 'looking up', p);
-    }
-    if (!st.isSymbolicLink()) return p;
-    const link = await fs.readlink(p).catch((e: unknown) => {
-      throw ioError(e, 'reading the symbolic link', p);
-    });
-    p = isAbsolute(link) ? link : resolve(dirname(p), link);
-  }
-  throw refuse(path, 'is a chain of more than 40 symbolic links', 'point it (or credentials_file) at the real file');
-}
-
-async function ensureDirectory(fs: Fs, dir: string, path: string): Promise<void> {
-  try {
-    const st = await fs.stat(dir);
-    if (!st.isDirectory()) throw refuse(path, `cannot be created: ${dir} is not a directory`, `remove or rename ${dir}`);
-    return;
-  } catch (e) {
-    if (e instanceof AgentError) throw e;
-    if (errnoCode(e) !== 'ENOENT') throw ioError(e, `looking up the directory ${dir}`, path);
-  }
-  try {
-    // 0700 like the AWS CLI's ~/.aws; chmod again because the umask applies to mkdir.
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    await fs.chmod(dir, 0o700);
-  } catch (e) {
-    throw ioError(e, `creating the directory ${dir}`, path);
-  }
-}
-
 function decode(buf: Buffer, path: string): string {
   if (buf.includes(0)) {
     throw refuse(path, 'holds NUL bytes: it is a binary file, not a credentials file', 'move it away or point credentials_file at the right file');
@@ -156,19 +123,16 @@ function decode(buf: Buffer, path: string): string {
   }
 }
 
-async function readCurrent(fs: Fs, path: string, maxBytes: number): Promise<Current> {
-  let fh: FsFile;
+async function readCurrent(fs: Fs, path: string, maxBytes: number, trust: Trust): Promise<Current> {
+  let opened;
   try {
-    // O_NONBLOCK: a FIFO at the path must not hang the agent; it is refused below.
-    fh = await fs.open(path, O.O_RDONLY | O.O_NONBLOCK);
+    opened = await openTrusted(path, trust, { fs });
   } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return { text: '', stat: undefined, hash: '' };
     throw ioError(e, 'reading', path);
   }
+  if (!opened) return { text: '', stat: undefined, hash: '' };
+  const { file: fh, stat: st } = opened;
   try {
-    const st = await fh.stat();
-    if (st.isDirectory()) throw refuse(path, 'is a directory, not a file', 'remove the directory or point credentials_file at a file');
-    if (!st.isFile()) throw refuse(path, 'is not a regular file', 'point credentials_file at a regular file');
     const tooBig = () => refuse(path, `is larger than ${maxBytes / (1024 * 1024)} MiB, far more than a credentials file holds`, 'check that credentials_file names the right file');
     if (st.size > maxBytes) throw tooBig();
     const buf = await fh.readFile();
@@ -210,7 +174,7 @@ async function removeLeftovers(fs: Fs, dir: string, base: string): Promise<void>
 
 type Swap = { kind: 'done'; durable: boolean } | { kind: 'changed' };
 
-async function writeAndSwap(fs: Fs, target: string, bytes: Buffer, current: Current, lock: FileLock | undefined, maxBytes: number, warn: (m: string) => void): Promise<Swap> {
+async function writeAndSwap(fs: Fs, target: string, bytes: Buffer, current: Current, lock: FileLock | undefined, maxBytes: number, trust: Trust, warn: (m: string) => void): Promise<Swap> {
   const dir = dirname(target);
   let tmp: string | undefined;
   let fh: FsFile | undefined;
@@ -220,7 +184,7 @@ async function writeAndSwap(fs: Fs, target: string, bytes: Buffer, current: Curr
     for (let i = 0; fh === undefined; i++) {
       const name = tempName(dir, basename(target));
       try {
-        fh = await fs.open(name, O.O_CREAT | O.O_EXCL | O.O_WRONLY, 0o600);
+        fh = await fs.open(name, O.O_CREAT | O.O_EXCL | O.O_WRONLY | O.O_NOFOLLOW, 0o600);
         tmp = name;
       } catch (e) {
         if (errnoCode(e) !== 'EEXIST' || i >= 4) throw e;
@@ -228,13 +192,15 @@ async function writeAndSwap(fs: Fs, target: string, bytes: Buffer, current: Curr
     }
     step = 'setting the temp file mode';
     await fh.chmod(0o600);
-    if (current.stat) {
-      step = 'reading the temp file owner';
-      const mine = await fh.stat();
-      if (mine.uid !== current.stat.uid || mine.gid !== current.stat.gid) {
-        step = `giving the temp file the old owner ${current.stat.uid}:${current.stat.gid}`;
-        await fh.chown(current.stat.uid, current.stat.gid);
-      }
+    // The file belongs to credentials_file_owner when root writes a user's file: the old file's
+    // group is kept; a new one gets its directory's (the user's own directory, by the trust rule).
+    step = 'reading the temp file owner';
+    const mine = await fh.stat();
+    const uid = current.stat?.uid ?? trust.fileOwner;
+    const gid = current.stat ? current.stat.gid : uid === mine.uid ? mine.gid : (await fs.stat(dir)).gid;
+    if (mine.uid !== uid || mine.gid !== gid) {
+      step = `giving the temp file the owner ${uid}:${gid}`;
+      await fh.chown(uid, gid);
     }
     step = 'writing the temp file';
     await fh.writeFile(bytes);
@@ -245,7 +211,7 @@ async function writeAndSwap(fs: Fs, target: string, bytes: Buffer, current: Curr
     fh = undefined;
 
     step = 'checking for changes by other writers';
-    const again = await readCurrent(fs, target, maxBytes);
+    const again = await readCurrent(fs, target, maxBytes, trust);
     if (again.hash !== current.hash || !sameIdentity(again.stat, current.stat)) return { kind: 'changed' };
     if (lock && !lock.held()) {
       throw new AgentError('CREDENTIALS_FILE_LOCKED', `the lock ${lock.path} was broken by another writer while this one held it`, {
@@ -279,23 +245,42 @@ async function writeAndSwap(fs: Fs, target: string, bytes: Buffer, current: Curr
 }
 
 /**
- * Whether the agent could write its profiles into the file at `path` as it is now (`validate`): it
- * reads the file as a replace does and runs the edit with no update, so a missing file passes and
- * anything a replace would refuse throws the same error, path included. Writes nothing.
+ * Whether the agent could write its profiles into the file at `path` as it is now (`validate`): the
+ * path-trust rule, a directory the agent's user can write (not a read-only mount), then it reads
+ * the file as a replace does and runs the edit with no update, so a missing file passes and anything
+ * a replace would refuse throws the same error, path included. Writes nothing.
  */
-export async function checkCredentialsFile(path: string, options: Pick<ReplaceOptions, 'fs' | 'maxBytes'> = {}): Promise<void> {
+export async function checkCredentialsFile(path: string, options: Pick<ReplaceOptions, 'fs' | 'maxBytes' | 'trust'> = {}): Promise<void> {
   const fs = options.fs ?? nodeFs;
-  const target = await resolveTarget(fs, path);
-  const current = await readCurrent(fs, target, options.maxBytes ?? MAX_FILE_BYTES);
+  const trust = await toTrust(options.trust);
+  const walked = await walkTrusted(path, trust, { fs, createDir: 'check', followLast: true });
+  const dir = dirname(walked.missingDir ?? walked.path);
+  try {
+    await fs.access(dir, O.W_OK);
+  } catch (e) {
+    throw new AgentError('CREDENTIALS_FILE', `credentials file ${path}: the directory ${dir} is not writable (${describeErrno(e)}), so the agent could not replace the file`, {
+      cause: e,
+      hint: hint(e, 'writing the directory'),
+    });
+  }
+  const current = await readCurrent(fs, walked.path, options.maxBytes ?? MAX_FILE_BYTES, trust);
   try {
     editProfiles(current.text, []);
   } catch (e) {
-    throw withPath(e, target);
+    throw withPath(e, walked.path);
   }
 }
 
-/** Writes the given profiles into the credentials file at `path`, atomically (see the header). */
-export async function replaceProfiles(path: string, updates: ReadonlyArray<ProfileUpdate>, options: ReplaceOptions = {}): Promise<ReplaceResult> {
+/** The text of the credentials file, read under the path-trust rule ('' when it does not exist). */
+export async function readCredentialsText(path: string, options: Pick<ReplaceOptions, 'fs' | 'maxBytes' | 'trust'> = {}): Promise<string> {
+  const fs = options.fs ?? nodeFs;
+  const trust = await toTrust(options.trust);
+  const walked = await walkTrusted(path, trust, { fs, followLast: true });
+  return (await readCurrent(fs, walked.path, options.maxBytes ?? MAX_FILE_BYTES, trust)).text;
+}
+
+/** Writes the given profiles into the credentials file at `path` (or takes our keys out of them), atomically (see the header). */
+export async function replaceProfiles(path: string, updates: ReadonlyArray<ProfileChange>, options: ReplaceOptions = {}): Promise<ReplaceResult> {
   const fs = options.fs ?? nodeFs;
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const maxBytes = options.maxBytes ?? MAX_FILE_BYTES;
@@ -304,16 +289,16 @@ export async function replaceProfiles(path: string, updates: ReadonlyArray<Profi
     warnings.push(m);
     options.onWarning?.(m);
   };
-  for (const u of updates) ownValues(u); // bad input fails before the disk is touched
+  for (const u of updates) checkChange(u); // bad input fails before the disk is touched
 
-  const target = await resolveTarget(fs, path);
+  const trust = await toTrust(options.trust);
+  const target = (await walkTrusted(path, trust, { fs, createDir: true, followLast: true })).path;
   const dir = dirname(target);
-  await ensureDirectory(fs, dir, target);
-  const lock = options.lock === false ? undefined : await acquireLock(lockPathFor(target), { fs, clock: options.clock ?? systemClock, ...options.lock });
+  const lock = options.lock === false ? undefined : await acquireLock(lockPathFor(target), { fs, clock: options.clock ?? systemClock, trust, ...options.lock });
   try {
     if (lock) await removeLeftovers(fs, dir, basename(target));
     for (let attempt = 1; ; attempt++) {
-      const current = await readCurrent(fs, target, maxBytes);
+      const current = await readCurrent(fs, target, maxBytes, trust);
       let candidate: string;
       try {
         candidate = editProfiles(current.text, updates);
@@ -326,7 +311,7 @@ export async function replaceProfiles(path: string, updates: ReadonlyArray<Profi
       if (bytes.toString('utf8') !== candidate) {
         throw new AgentError('INTERNAL', `credentials file ${target}: the edited text does not survive UTF-8 encoding; nothing was written`);
       }
-      const swap = await writeAndSwap(fs, target, bytes, current, lock, maxBytes, warn);
+      const swap = await writeAndSwap(fs, target, bytes, current, lock, maxBytes, trust, warn);
       if (swap.kind === 'done') {
         if (current.stat && (current.stat.mode & 0o077) !== 0) {
           warn(`credentials file ${target} had mode ${(current.stat.mode & 0o777).toString(8).padStart(4, '0')}, open to its group or others; it is now 0600`);

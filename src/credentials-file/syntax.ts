@@ -82,8 +82,11 @@ export interface ClassifiedLine extends Line {
 }
 
 // Python's str.strip() and JavaScript's trim() agree on ASCII whitespace; anything else below 0x20
-// (and DEL) is read differently by the readers, so such a line is malformed.
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+// (and DEL) is read differently by the readers, so such a line is malformed. So are the two
+// characters only one side trims: U+FEFF (JavaScript's trim() and \s drop it, botocore keeps it, so
+// "\uFEFFaws_access_key_id" was our key and not botocore's) and U+0085 (Python's strip() drops it).
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f\u0085\uFEFF]/;
+const ONE_SIDED_SPACE = /[\u0085\uFEFF]/;
 
 /**
  * True when `text` holds no control character but tab and line feed (so no carriage return either):
@@ -132,9 +135,12 @@ export function classify(lines: readonly Line[], clean = false): ClassifiedLine[
     while (n < text.length && WHITESPACE.test(text[n]!)) n++;
     const indent = text.slice(0, n);
     if (!clean && (CONTROL.test(text) || text.includes('\r'))) {
+      const oneSided = ONE_SIDED_SPACE.exec(text)?.[0];
       const problem = text.includes('\r')
         ? 'holds a carriage return that does not end the line (botocore splits the line there, other readers do not)'
-        : 'holds a control character';
+        : oneSided
+          ? `holds U+${oneSided.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}, which ${oneSided === '\uFEFF' ? 'JavaScript readers drop as a space and botocore keeps as text' : 'botocore drops as a space and JavaScript readers keep as text'}`
+          : 'holds a control character';
       push(line, 'malformed', indent, { problem, beforeHeader: !inSection });
       continue;
     }

@@ -1,5 +1,6 @@
 /**
- * The one writer of a credentials file inside the agent. Jobs call `write(profile, credentials)`;
+ * The one writer of a credentials file inside the agent. Jobs call `write(profile, credentials)`
+ * (or `remove(profile)` to take the agent's keys out of it);
  * updates that arrive together — within `batchWindowMs`, or while a replace is in flight — go into a
  * single atomic replace, the latest value of a profile winning. Each `write` resolves once its
  * profile is on disk (the replace fsynced the file and renamed it into place; see replace.ts for the
@@ -8,10 +9,11 @@
 import type { Credentials } from '../credentials.js';
 import { AgentError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { ownValues } from './edit.js';
+import { checkChange, type ProfileChange } from './edit.js';
 import type { Fs } from './fs.js';
 import type { LockOptions } from './lock.js';
 import { replaceProfiles } from './replace.js';
+import { toTrust, type Trust, type TrustPolicy } from './trust.js';
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -27,6 +29,8 @@ export interface CredentialsWriterOptions {
   lock?: LockOptions;
   /** For tests: timers that fire when told to. */
   timers?: Timers;
+  /** The path-trust rule's users (credentials_file_owner, credentials_dir_shared); see trust.ts. */
+  trust?: Trust | TrustPolicy;
 }
 
 export const DEFAULT_BATCH_WINDOW_MS = 50;
@@ -44,7 +48,8 @@ interface Waiter {
 }
 
 interface Pending {
-  credentials: Credentials;
+  /** undefined: remove the agent's keys from the profile. */
+  credentials: Credentials | undefined;
   waiters: Waiter[];
 }
 
@@ -56,6 +61,9 @@ export class CredentialsWriter {
   private replaces = 0;
   private readonly timers: Timers;
   private readonly batchWindowMs: number;
+  /** When a foreign lock was first seen unchanged, across replaces (lock.ts judges staleness by it). */
+  private readonly lockSeen = new Map<string, number>();
+  private trust: Promise<Trust> | undefined;
 
   constructor(
     readonly path: string,
@@ -71,12 +79,23 @@ export class CredentialsWriter {
   }
 
   write(profile: string, credentials: Credentials): Promise<void> {
+    return this.enqueue({ profile, credentials });
+  }
+
+  /** Takes the agent's keys out of the profile (see ProfileRemoval); a later write in the same batch wins. */
+  remove(profile: string): Promise<void> {
+    return this.enqueue({ profile, remove: true });
+  }
+
+  private enqueue(change: ProfileChange): Promise<void> {
+    const { profile } = change;
+    const credentials = 'credentials' in change ? change.credentials : undefined;
     if (this.closed) {
       return Promise.reject(new AgentError('ABORTED', `the credentials writer for ${this.path} is closed; profile "${profile}" was not written`));
     }
     try {
       // A bad update is refused alone, so it cannot fail the batch it would have joined.
-      ownValues({ profile, credentials });
+      checkChange(change);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -123,11 +142,15 @@ export class CredentialsWriter {
     if (this.inFlight || this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    const updates = [...batch].map(([profile, p]) => ({ profile, credentials: p.credentials }));
+    const updates = [...batch].map(([profile, p]): ProfileChange => (p.credentials ? { profile, credentials: p.credentials } : { profile, remove: true }));
     this.replaces++;
     const { fs, onWarning, lock, clock } = this.options;
     const started = (clock ?? systemClock).now();
-    this.inFlight = replaceProfiles(this.path, updates, { fs, onWarning, lock, clock: clock ?? systemClock })
+    // A bad owner name fails every write (and again on the next, once fixed and reloaded).
+    const trust = (this.trust ??= toTrust(this.options.trust));
+    trust.catch(() => (this.trust = undefined));
+    this.inFlight = trust
+      .then((t) => replaceProfiles(this.path, updates, { fs, onWarning, lock: { seen: this.lockSeen, ...lock }, clock: clock ?? systemClock, trust: t }))
       .then(
         () => {
           for (const p of batch.values()) for (const w of p.waiters) w.resolve();

@@ -1,21 +1,11 @@
 /**
  * Certificates as the agent reads them: PEM bundles and DER files into node X509Certificate objects,
  * the facts the service judges a certificate by (version, CA flag, key usage, signature hash, validity)
- * read straight from the ASN.1, a one-line description for messages, and chain ordering for bundles
- * whose certificates come in no particular order (PKCS#12).
+ * read straight from the DER (certificate-der.ts), a one-line description for messages, and chain
+ * ordering for bundles whose certificates come in no particular order (PKCS#12).
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
-import {
-  BasicConstraints,
-  Certificate,
-  KeyUsage,
-  KeyUsageFlags,
-  Version,
-  id_ce_basicConstraints,
-  id_ce_keyUsage,
-} from '@peculiar/asn1-x509';
-import { RsaSaPssParams } from '@peculiar/asn1-rsa';
 import { X509Certificate } from 'node:crypto';
+import { readCertificateFields } from './certificate-der.js';
 import { AgentError } from '../errors.js';
 import { serialDecimal } from './signer.js';
 import { splitPem } from './pem.js';
@@ -86,40 +76,25 @@ const RSASSA_PSS = '1.2.840.113549.1.1.10';
 const factsCache = new WeakMap<X509Certificate, CertificateFacts>();
 
 /**
- * Read from the DER with @peculiar/asn1-x509 rather than node's X509Certificate, which exposes neither
- * the version nor the signature algorithm, nor whether keyUsage is absent or merely empty.
+ * Read from the DER rather than node's X509Certificate, which exposes neither the version nor the
+ * signature algorithm, nor whether keyUsage is absent or merely empty.
  */
 export function certificateFacts(cert: X509Certificate): CertificateFacts {
   const cached = factsCache.get(cert);
   if (cached) return cached;
-  const asn = AsnConvert.parse(cert.raw, Certificate);
-  const tbs = asn.tbsCertificate;
-  let ca = false;
-  let keyUsage: CertificateFacts['keyUsage'];
-  for (const ext of tbs.extensions ?? []) {
-    const value = ext.extnValue.buffer;
-    if (ext.extnID === id_ce_basicConstraints) ca = AsnConvert.parse(value, BasicConstraints).cA;
-    if (ext.extnID === id_ce_keyUsage) {
-      const flags = AsnConvert.parse(value, KeyUsage).toNumber();
-      keyUsage = { digitalSignature: (flags & KeyUsageFlags.digitalSignature) !== 0 };
-    }
-  }
-  const oid = asn.signatureAlgorithm.algorithm;
+  const f = readCertificateFields(cert.raw);
+  const oid = f.signatureAlgorithmOid;
   let signatureHash = SIGNATURE_HASHES[oid] ?? 'unknown';
-  if (oid === RSASSA_PSS) {
-    // Absent parameters mean the RFC 4055 default, SHA-1.
-    const params = asn.signatureAlgorithm.parameters;
-    const hashOid = params ? AsnConvert.parse(params, RsaSaPssParams).hashAlgorithm.algorithm : '1.3.14.3.2.26';
-    signatureHash = HASH_OIDS[hashOid] ?? 'unknown';
-  }
+  // Absent PSS parameters mean the RFC 4055 default, SHA-1.
+  if (oid === RSASSA_PSS) signatureHash = HASH_OIDS[f.pssHashOid ?? '1.3.14.3.2.26'] ?? 'unknown';
   const facts: CertificateFacts = {
-    version: tbs.version === Version.v3 ? 3 : tbs.version === Version.v2 ? 2 : 1,
-    ca,
-    keyUsage,
+    version: f.version === 2 ? 3 : f.version === 1 ? 2 : 1,
+    ca: f.ca,
+    keyUsage: f.digitalSignature === undefined ? undefined : { digitalSignature: f.digitalSignature },
     signatureAlgorithmOid: oid,
     signatureHash,
-    notBefore: tbs.validity.notBefore.getTime(),
-    notAfter: tbs.validity.notAfter.getTime(),
+    notBefore: f.notBefore,
+    notAfter: f.notAfter,
   };
   factsCache.set(cert, facts);
   return facts;

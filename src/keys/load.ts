@@ -23,10 +23,15 @@ import { FileSigner } from './file-signer.js';
 import type { KeyMaterialOptions } from './options.js';
 import { readPassword, reason } from './password.js';
 import { PRIVATE_KEY_LABELS, looksLikePem, splitPem, type PemBlock } from './pem.js';
-import { looksLikePkcs12, parsePkcs12 } from './pkcs12.js';
 import { parsePrivateKeyBlock, parsePrivateKeyFile, type PasswordProvider } from './private-key.js';
 import type { Signer } from './signer.js';
-import { openPkcs11Signer, type Pkcs11Registry } from './pkcs11/index.js';
+import { isTpmHandle, showTpmHandle, TPM_ROUTE_HINT } from './tpm.js';
+import type { Pkcs11Registry } from './pkcs11/index.js';
+
+// Loaded by the key's format: a PEM certificate and key never pay for the PKCS#12 ASN.1 schemas or the
+// PKCS#11 source (together ~150 ms of a credential-process call).
+const pkcs12 = () => import('./pkcs12.js');
+const pkcs11 = () => import('./pkcs11/index.js');
 
 export { readPassword } from './password.js';
 export { describeCertificate, parseCertificateBundle, type CertificateDescription } from './certificates.js';
@@ -49,9 +54,13 @@ export function isPkcs11Uri(value: string | undefined): boolean {
 export async function loadSigner(options: KeyMaterialOptions, deps: LoadDeps = {}): Promise<Signer> {
   const env = deps.env ?? process.env;
   const clock = deps.clock ?? systemClock;
+  for (const [what, value] of [['private key', options.privateKey], ['certificate', options.certificate]] as const) {
+    if (isTpmHandle(value)) throw new AgentError('KEY_INVALID', `${what} "${showTpmHandle(value)}" is a TPM key handle, which this agent does not support`, { hint: TPM_ROUTE_HINT });
+  }
   if (isPkcs11Uri(options.certificate) || isPkcs11Uri(options.privateKey)) {
     // pkcs11js itself loads only here, inside openPkcs11Signer: a host where it did not build
     // still runs file keys.
+    const { openPkcs11Signer } = await pkcs11();
     const signer = await openPkcs11Signer(options, {
       env,
       clock,
@@ -93,13 +102,13 @@ export async function loadFileSigner(options: KeyMaterialOptions, env: NodeJS.Pr
   let key: KeyObject;
   let description: string;
 
-  if (/\.(p12|pfx)$/i.test(certPath) || (!looksLikePem(certData) && looksLikePkcs12(certData))) {
+  if (/\.(p12|pfx)$/i.test(certPath) || (!looksLikePem(certData) && (await pkcs12()).looksLikePkcs12(certData))) {
     if (options.privateKey !== undefined) {
       throw new AgentError('ARGUMENT_INVALID', `certificate ${certPath} is a PKCS#12 bundle, which carries its own private key, yet private_key is set too`, {
         hint: 'leave private_key (--private-key) out when certificate is a .p12/.pfx bundle',
       });
     }
-    const bundle = await parsePkcs12(certData, certPath, password);
+    const bundle = await (await pkcs12()).parsePkcs12(certData, certPath, password);
     ({ leaf, key } = bundle);
     implicitChain = bundle.chain;
     description = certPath;

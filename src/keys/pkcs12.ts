@@ -24,7 +24,8 @@ import { createHmac, createPublicKey, timingSafeEqual, type KeyObject, type X509
 import { AgentError } from '../errors.js';
 import { orderChain, parseDerCertificate } from './certificates.js';
 import { DIGEST_HASHES, PbeFailed, PbeUnsupported, decryptPbe, passwordBytes, pkcs12Kdf, type PasswordBytes } from './pbe.js';
-import { PASSWORD_HINT, decryptPkcs8, keyFromDer, unsupportedEncryption, wrongPassword, type PasswordProvider } from './private-key.js';
+import { decryptPkcs8 } from './encrypted-key.js';
+import { PASSWORD_HINT, keyFromDer, unsupportedEncryption, wrongPassword, type PasswordProvider } from './private-key.js';
 
 /** CMS EncryptedData (RFC 5652 section 8); @peculiar/asn1-cms has no class for it. */
 class CmsEncryptedData {

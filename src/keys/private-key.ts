@@ -5,12 +5,17 @@
  * to be a key the service can use (RSA, or EC on P-256/P-384/P-521). The password is fetched only
  * when the key turns out to be encrypted, so a configured but unset variable does not break plain keys.
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { EncryptedPrivateKeyInfo } from '@peculiar/asn1-pkcs8';
-import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { AgentError } from '../errors.js';
 import { OTHER_KEY_LABELS, PRIVATE_KEY_LABELS, looksLikePem, splitPem, type PemBlock } from './pem.js';
-import { PbeFailed, PbeUnsupported, decryptPbe, nodeDecrypt, passwordBytes, pbeName, type PasswordBytes } from './pbe.js';
+import { TPM_ROUTE_HINT, TSS2_LABEL } from './tpm.js';
+import type { PbeUnsupported } from './pbe.js';
+
+/**
+ * The ASN.1 and PBE code costs ~100 ms to load, a third of a `credential-process` call: only an
+ * encrypted key pays for it.
+ */
+const encrypted = () => import('./encrypted-key.js');
 
 export type PasswordProvider = () => Promise<string | undefined>;
 
@@ -33,11 +38,15 @@ export async function parsePrivateKeyFile(data: Buffer, where: string, password:
 }
 
 export async function parsePrivateKeyBlock(block: PemBlock, where: string, password: PasswordProvider): Promise<KeyObject> {
-  if (block.label === 'ENCRYPTED PRIVATE KEY') return decryptPkcs8(block.der, where, await requirePassword(password, where));
+  if (block.label === 'ENCRYPTED PRIVATE KEY') {
+    const pw = await requirePassword(password, where);
+    return (await encrypted()).decryptPkcs8(block.der, where, pw);
+  }
   const type = block.label === 'RSA PRIVATE KEY' ? 'pkcs1' : block.label === 'EC PRIVATE KEY' ? 'sec1' : 'pkcs8';
   let der = block.der;
   if ((block.headers['Proc-Type'] ?? '').includes('ENCRYPTED')) {
-    der = decryptLegacyPem(block, where, await requirePassword(password, where));
+    const pw = await requirePassword(password, where);
+    der = (await encrypted()).decryptLegacyPem(block, where, pw);
     return keyFromDer(der, type, where, true);
   }
   return keyFromDer(der, type, where, false);
@@ -63,63 +72,6 @@ export function unsupportedEncryption(where: string, e: PbeUnsupported): AgentEr
     cause: e,
     hint: 're-encrypt it with AES-256 (openssl pkcs8 -topk8 -v2 aes-256-cbc) or store it unencrypted with mode 0600',
   });
-}
-
-/** Encrypted PKCS#8 (EncryptedPrivateKeyInfo DER) to a KeyObject. */
-export function decryptPkcs8(der: Buffer, where: string, password: string | PasswordBytes): KeyObject {
-  let info: EncryptedPrivateKeyInfo;
-  try {
-    info = AsnConvert.parse(der, EncryptedPrivateKeyInfo);
-  } catch (e) {
-    throw new AgentError('KEY_INVALID', `${where}: the ENCRYPTED PRIVATE KEY block is not valid PKCS#8`, { cause: e });
-  }
-  let plain: Buffer;
-  try {
-    plain = decryptPbe(info.encryptionAlgorithm, Buffer.from(info.encryptedData.buffer), typeof password === 'string' ? passwordBytes(password) : password);
-  } catch (e) {
-    if (e instanceof PbeUnsupported) throw unsupportedEncryption(where, e);
-    if (e instanceof PbeFailed) throw wrongPassword(where, e);
-    throw new AgentError('KEY_INVALID', `${where}: cannot read the ${pbeName(info.encryptionAlgorithm)} parameters`, { cause: e });
-  }
-  return keyFromDer(plain, 'pkcs8', where, true);
-}
-
-/**
- * OpenSSL's traditional encryption: DEK-Info names the cipher and IV; the key is EVP_BytesToKey with
- * MD5, one round, and the IV's first 8 bytes as salt.
- */
-function decryptLegacyPem(block: PemBlock, where: string, password: string): Buffer {
-  const dek = block.headers['DEK-Info'] ?? '';
-  const [cipherName = '', ivHex = ''] = dek.split(',').map((s) => s.trim());
-  const cipher = cipherName.toLowerCase();
-  const keyLengths: Record<string, number> = {
-    'aes-128-cbc': 16,
-    'aes-192-cbc': 24,
-    'aes-256-cbc': 32,
-    'des-ede3-cbc': 24,
-    'des-cbc': 8,
-  };
-  const keyLength = keyLengths[cipher];
-  const iv = Buffer.from(ivHex, 'hex');
-  if (keyLength === undefined || iv.length < 8) {
-    throw unsupportedEncryption(where, new PbeUnsupported(`DEK-Info ${cipherName || '(missing)'}`));
-  }
-  const pw = Buffer.from(password, 'utf8');
-  const salt = iv.subarray(0, 8);
-  const parts: Buffer[] = [];
-  let prev = Buffer.alloc(0);
-  while (Buffer.concat(parts).length < keyLength) {
-    prev = createHash('md5').update(prev).update(pw).update(salt).digest();
-    parts.push(prev);
-  }
-  const key = Buffer.concat(parts).subarray(0, keyLength);
-  try {
-    // Bad padding means a wrong password, as for PBES2.
-    return nodeDecrypt(cipher, key, iv, block.der);
-  } catch (e) {
-    if (e instanceof PbeUnsupported) throw unsupportedEncryption(where, e);
-    throw wrongPassword(where, e);
-  }
 }
 
 /**
@@ -172,14 +124,8 @@ async function parseDerKey(data: Buffer, where: string, password: PasswordProvid
     assertSupportedKey(key, where);
     return key;
   }
-  let encrypted = false;
-  try {
-    AsnConvert.parse(data, EncryptedPrivateKeyInfo);
-    encrypted = true;
-  } catch {
-    // not encrypted PKCS#8 either
-  }
-  if (encrypted) return decryptPkcs8(data, where, await requirePassword(password, where));
+  const enc = await encrypted();
+  if (enc.isEncryptedPkcs8(data)) return enc.decryptPkcs8(data, where, await requirePassword(password, where));
   throw new AgentError('KEY_INVALID', `${where} is neither a PEM private key nor a DER PKCS#8/PKCS#1/SEC1 key`, {
     hint: 'point private_key at the PEM key file (-----BEGIN PRIVATE KEY-----)',
   });
@@ -190,6 +136,9 @@ function noKeyError(blocks: PemBlock[], where: string): AgentError {
     return new AgentError('KEY_INVALID', `private key file ${where} holds a certificate, not a private key`, {
       hint: 'did you swap certificate and private_key?',
     });
+  }
+  if (blocks.some((b) => b.label === TSS2_LABEL)) {
+    return new AgentError('KEY_INVALID', `private key file ${where} is a TPM key (${TSS2_LABEL}), which this agent does not support`, { hint: TPM_ROUTE_HINT });
   }
   const other = blocks.find((b) => OTHER_KEY_LABELS.has(b.label));
   if (other?.label === 'OPENSSH PRIVATE KEY') {

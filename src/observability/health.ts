@@ -29,6 +29,13 @@ function lastError(s: ProfileStatus): string {
 
 export function profileHealth(s: ProfileStatus | undefined, marginSeconds: number, now: number): ProfileHealth {
   if (!s) return { healthy: false, problem: 'the agent has no state for this profile (not started yet, or added to the schedule after the agent last saved its state)' };
+  if (!s.expiration && s.credentialsRemoved) {
+    const r = s.credentialsRemoved;
+    return {
+      healthy: false,
+      problem: `no credentials: those of the previous identity were removed from the file at ${r.at} (${r.reason}); the refreshes for the new one failed so far (${s.consecutiveFailures})${lastError(s)}`,
+    };
+  }
   if (!s.expiration) {
     const why = s.lastError ? `the refreshes failed so far (${s.consecutiveFailures})${lastError(s)}` : s.inFlight ? 'the first refresh is in flight' : 'the first refresh is pending';
     return { healthy: false, problem: `no credentials yet: ${why}` };

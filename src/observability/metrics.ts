@@ -7,7 +7,7 @@
  * docs/observability.md.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { JobEvents } from '../agent/job.js';
+import type { AgentEvents } from '../agent/agent.js';
 import { profileHealth } from './health.js';
 import type { AgentView } from './status-document.js';
 
@@ -32,7 +32,7 @@ const seconds = (iso: string | undefined): number | undefined => {
 export class AgentMetrics {
   readonly registry = new Registry();
   /** Give these to the Agent (AgentDeps.events). */
-  readonly events: JobEvents;
+  readonly events: AgentEvents;
   private view: AgentView | undefined;
   private readonly reloads: Counter<'result'>;
   private readonly serveRequests: Counter<'endpoint' | 'profile' | 'outcome'>;
@@ -78,7 +78,17 @@ export class AgentMetrics {
       labelNames: ['endpoint', 'profile', 'outcome'] as const,
       registers,
     });
+    const rotations = new Counter({
+      name: name('certificate_rotations_total'),
+      help: 'Rotated certificates picked up, by what noticed the change: event (the file watcher) or poll (the watch_interval check).',
+      labelNames: ['trigger'] as const,
+      registers,
+    });
+    for (const trigger of ['event', 'poll'] as const) rotations.inc({ trigger }, 0);
     this.events = {
+      rotated(trigger) {
+        rotations.inc({ trigger });
+      },
       refreshed(profile, result, s) {
         refreshes.inc({ profile, result });
         latency.observe({ profile }, s);

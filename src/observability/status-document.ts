@@ -5,6 +5,7 @@
  * `status`. Nothing secret goes in: no key material, no credentials, no access key fingerprint.
  */
 import type { Agent, ProfileStatus } from '../agent/agent.js';
+import { displaySource } from '../keys/display-source.js';
 import type { Clock } from '../time/clock.js';
 import type { RefreshPolicy } from '../time/refresh.js';
 import { CRON_HEALTH_MARGIN_SECONDS, healthMarginSeconds, profileHealth } from './health.js';
@@ -34,6 +35,8 @@ export interface StatusRow {
   lastSuccess?: string;
   lastError?: string;
   lastErrorHint?: string;
+  /** The previous identity's keys were removed from the file (a reload changed the role, profile or trust anchor): why and when. */
+  credentialsRemoved?: string;
   consecutiveFailures?: number;
   certificatePath?: string;
   certificateSerial?: string;
@@ -87,10 +90,12 @@ export function statusRow(name: string, s: ProfileStatus | undefined, marginSeco
     row.lastError = `${s.lastError.code}: ${s.lastError.message}`;
     if (s.lastError.hint) row.lastErrorHint = s.lastError.hint;
   }
+  if (s.credentialsRemoved) row.credentialsRemoved = `${s.credentialsRemoved.at}: ${s.credentialsRemoved.reason}`;
   row.consecutiveFailures = s.consecutiveFailures;
   const c = s.certificate;
   if (c) {
-    row.certificatePath = c.path;
+    // A state file written before PINs were redacted may still hold one in a pkcs11: URI.
+    row.certificatePath = displaySource(c.path);
     if (c.serial) row.certificateSerial = c.serial;
     if (c.subject) row.certificateSubject = c.subject;
     if (c.notAfter) {
@@ -174,7 +179,7 @@ export function formatStatusText(doc: StatusDocument): string {
   for (const r of doc.profiles) {
     const parts = [
       r.profile,
-      r.valid ? `valid until ${r.credentialsExpire}` : r.credentialsExpire ? `EXPIRED ${r.credentialsExpire}` : 'NO CREDENTIALS',
+      r.valid ? `valid until ${r.credentialsExpire}` : r.credentialsExpire ? `EXPIRED ${r.credentialsExpire}` : r.credentialsRemoved ? `NO CREDENTIALS (removed ${r.credentialsRemoved})` : 'NO CREDENTIALS',
       `state ${r.state}`,
       r.nextRefresh ? `next refresh ${r.nextRefresh}` : undefined,
       r.lastError ? `last error ${r.lastError}` : undefined,

@@ -155,7 +155,7 @@ describe('the agent (jobs on a manual clock)', () => {
     const latest = t.sink.last('b')!;
     expect(redactor.redact(latest.sessionToken)).to.equal(`****${latest.sessionToken.slice(-4)}`);
     await agent.reload({ ...t.config, profiles: [profile('a')] });
-    expect(redactor.redact(latest.sessionToken), 'b removed: its last credentials stay valid in the file').to.equal(`****${latest.sessionToken.slice(-4)}`);
+    expect(redactor.redact(latest.sessionToken), 'b removed: its last credentials stay valid at AWS until they expire').to.equal(`****${latest.sessionToken.slice(-4)}`);
     expect(redactor.size).to.equal(8);
     await agent.stop();
   });

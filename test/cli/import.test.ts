@@ -129,6 +129,7 @@ describe('import: translating one command line', () => {
     [`aws_signing_helper credential-process --cert-selector "Key=x509Subject,Value=CN=a" ${base} --role-arn ${role('a')}`, /--cert-selector/, false],
     [`aws_signing_helper.exe credential-process --system-store-name MY ${base}`, /Windows certificate store/, false],
     [`aws_signing_helper credential-process --certificate 0x81000001 --tpm-key-password s3cret ${base}`, /TPM key file/, false],
+    [`aws_signing_helper credential-process --certificate /c.pem --private-key handle:0x81000001 ${base} --role-arn ${role('a')}`, /TPM key handle \(handle:0x81000001\), which this agent does not support: .*tpm2-pkcs11.*docs\/tpm\.md/, false],
     [`aws_signing_helper credential-process --certificate /c.pem --frobnicate ${base}`, /--frobnicate/, false],
     [`aws_signing_helper credential-process --session-duration 1h --certificate /c.pem`, /whole number of seconds/, false],
     [`aws_signing_helper serve --certificate /c.pem`, /aws_signing_helper serve, not credential-process/, false],

@@ -54,6 +54,20 @@ describe('the built CLI (node dist/src/main.js)', function () {
     expect(r.stderr).to.equal(`rolesanywhere-agent: unknown command "frobnicate" — run 'rolesanywhere-agent --help' for the list\n`);
   });
 
+  for (const [typed, meant] of [
+    ['vaildate', 'validate'],
+    ['stauts', 'status'],
+    ['credential-proces', 'credential-process'],
+    ['credential_process', 'credential-process'],
+  ] as const) {
+    it(`an unknown command close to a real one ("${typed}") suggests it`, async () => {
+      const r = await runCli([typed, '--config', 'x.yaml']);
+      expect(r.code, 'exit code').to.equal(EXIT.BAD_INPUT);
+      expect(r.stdout, 'stdout').to.equal('');
+      expect(r.stderr, 'stderr').to.equal(`rolesanywhere-agent: unknown command "${typed}" — did you mean "${meant}"? Run 'rolesanywhere-agent --help' for the list\n`);
+    });
+  }
+
   it('credential-process --help prints its flags and exit codes on stdout and exits 0', async () => {
     const r = await runCli(['credential-process', '--help']);
     expect(r.code, r.stderr).to.equal(EXIT.OK);

@@ -47,13 +47,13 @@ describe('once', function () {
     const creds = readCredentials(s.credentials);
     expect(creds.get('web')?.secretAccessKey).to.equal(issuedFor('app')[0]!.secretAccessKey);
     expect(creds.get('batch')?.sessionToken).to.equal(issuedFor('backup')[0]!.sessionToken);
-    const state = JSON.parse(readFileSync(statePathFor(s.credentials), 'utf8')) as StateFile;
+    const state = JSON.parse(readFileSync(statePathFor(s.credentials, 'once'), 'utf8')) as StateFile;
     expect(state.command).to.equal('once');
     expect(state.profiles.map((p) => [p.name, p.state, p.nextRefresh])).to.deep.equal([
       ['web', 'fresh', undefined],
       ['batch', 'fresh', undefined],
     ]);
-    expect(readdirSync(join(s.credentials, '..')).sort(), 'files beside the credentials file').to.deep.equal(['credentials', 'credentials.agent-state.json']);
+    expect(readdirSync(join(s.credentials, '..')).sort(), 'files beside the credentials file').to.deep.equal(['credentials', 'credentials.once-state.json']);
 
     const bytes = readFileSync(s.credentials);
     const calls = w.emulator.requests.length;
@@ -105,9 +105,9 @@ describe('once', function () {
     // As if 50 minutes had passed for "due": issued 50 minutes ago, expiring in 10 (inside the 15-minute
     // margin of its one-hour session). "edited" holds a key this schedule never wrote.
     const soon = new Date(Date.now() + 10 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const state = JSON.parse(readFileSync(statePathFor(s.credentials), 'utf8')) as StateFile;
+    const state = JSON.parse(readFileSync(statePathFor(s.credentials, 'once'), 'utf8')) as StateFile;
     state.profiles.find((p) => p.name === 'due')!.issuedAt = new Date(Date.now() - 50 * 60_000).toISOString();
-    writeFileSync(statePathFor(s.credentials), JSON.stringify(state));
+    writeFileSync(statePathFor(s.credentials, 'once'), JSON.stringify(state));
     const text = setInSection(readFileSync(s.credentials, 'utf8'), 'due', 'x_security_token_expires', soon);
     writeFileSync(s.credentials, setInSection(text, 'edited', 'aws_access_key_id', 'ASIAHANDEDITED000000'));
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { statePathFor } from '../../src/agent/state-file.js';
 import { onceCommand } from '../../src/cli/once.js';
 import { statusCommand } from '../../src/cli/status.js';
 import type { StatusDocument } from '../../src/observability/status-document.js';
@@ -80,7 +81,7 @@ describe('status', function () {
     const expiredAt = new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     // Status reports what the agent knows (its state file), not a guess from the credentials file:
     // age the 'old' profile there.
-    const statePath = `${s.credentials}.agent-state.json`;
+    const statePath = statePathFor(s.credentials, 'once');
     const state = JSON.parse(readFileSync(statePath, 'utf8')) as { profiles: Array<{ name: string; expiration?: string }> };
     state.profiles.find((p) => p.name === 'old')!.expiration = new Date(expiredAt).toISOString();
     writeFileSync(statePath, JSON.stringify(state));
@@ -148,5 +149,26 @@ describe('status', function () {
       [true, undefined, 'stopped'],
     ]);
     expect(after.code, 'exit code: the credentials are still valid').to.equal(0);
+  });
+
+  it('with a running agent, a once on the same schedule leaves the agent its state file, and status still finds the agent', async () => {
+    const s = setup({ web: { role: 'app', key: w.rsaFiles }, db: { role: 'backup', key: w.ecFiles } });
+    const agent = spawnAgent(['run', '--config', s.schedule, '--log-format', 'json'], cleanEnv(s.dir));
+    await waitFor(async () => {
+      const r = await status(s.schedule, s.dir);
+      return r.json.live && r.json.profiles.every((p) => p.nextRefresh) ? r : undefined;
+    }, 'status to show the running agent');
+    const runState = readFileSync(statePathFor(s.credentials), 'utf8');
+    expect(await onceCommand(['--config', s.schedule], captureIO({ HOME: s.dir })), 'exit code of once').to.equal(0);
+    expect(readFileSync(statePathFor(s.credentials), 'utf8'), "the running agent's state file after once").to.equal(runState);
+    const during = await status(s.schedule, s.dir);
+    expect([during.json.live, during.json.pid], 'live and pid after once').to.deep.equal([true, agent.pid]);
+    const text = await runCli(['status', '--config', s.schedule], cleanEnv(s.dir));
+    expect(text.stdout.split('\n')[0], 'first line of status').to.match(new RegExp(`\\(agent running, pid ${agent.pid}; state file of `));
+    agent.kill('SIGTERM');
+    expect((await agent.exited).code, 'agent exit code').to.equal(0);
+    // Stopped: the newest state of the two (the agent's, saved at its stop) is shown.
+    const after = await status(s.schedule, s.dir);
+    expect([after.json.live, after.json.pid], 'live and pid after the agent stopped').to.deep.equal([false, agent.pid]);
   });
 });

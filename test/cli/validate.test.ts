@@ -93,17 +93,19 @@ describe('validate', () => {
       'defaults.private_key (line 5:16): the private key /nonexistent/pki/host.key does not exist — fix the path in private_key:, or create the file',
       "profiles.db.private_key_password_env (line 13:31): the key password variable DB_KEY_PASSWORD is not set — set DB_KEY_PASSWORD in the agent's environment (e.g. the systemd unit's EnvironmentFile)",
       'profiles.db.intermediates (line 14:20): the intermediate bundle /nonexistent/pki/chain.pem does not exist — fix the path in intermediates:, or create the file',
+      // The agent creates only the credentials file's own directory (aws/), never the ones above.
+      "credentials file /nonexistent/aws/credentials: directory /nonexistent does not exist — create it (owned by root, not writable by group or others): the agent creates only the credentials file's own directory, and only when its parent exists",
       '',
     ]);
     const out = io.out().split('\n');
     expect(out[0]).to.equal(`schedule ${join(FIXTURES, 'missing-files.yaml')}: 2 profile(s) → /nonexistent/aws/credentials`);
     expect(out.slice(1, 5), 'table').to.deep.equal([
       'app\tPROBLEM\tarn:aws:iam::111122223333:role/app\t/nonexistent/pki/host.pem',
-      "  cannot read certificate file /nonexistent/pki/host.pem: no such file — check the path and that the agent's user may read it",
+      '  not checked further: see the problems with its files or variables above',
       'db\tPROBLEM\tarn:aws:iam::111122223333:role/db\t/nonexistent/pki/host.pem',
-      "  cannot read certificate file /nonexistent/pki/host.pem: no such file — check the path and that the agent's user may read it",
+      '  not checked further: see the problems with its files or variables above',
     ]);
-    expect(out[5]).to.match(/^\d+ problem\(s\) found$/);
+    expect(out[5], 'summary: each missing file and unset variable counted once').to.equal('4 problem(s) found');
     expect(code, 'exit code').to.equal(2);
   });
 

@@ -57,7 +57,7 @@ export const corpus: BadCase[] = [
       "defaults.sessionDuration (line 7:3): unknown key \"sessionDuration\" — did you mean \"session_duration\"?",
       "defaults.rate_limit (line 8:3): unknown key \"rate_limit\" — \"rate_limit\" belongs at the top level",
       "profile (line 9:1): unknown key \"profile\" — did you mean \"profiles\"?",
-      "profiles.app.colour (line 14:5): unknown key \"colour\" — valid keys in a profile: certificate, private_key, private_key_password_file, private_key_password_env, intermediates, pkcs11_lib, pkcs11_pin_file, pkcs11_pin_env, reuse_pin, trust_anchor_arn, profile_arn, role_arn, role_session_name, region, endpoint, fips, ca_bundle, no_verify_ssl, with_proxy, session_duration, refresh",
+      "profiles.app.colour (line 14:5): unknown key \"colour\" — valid keys in a profile: certificate, private_key, private_key_password_file, private_key_password_env, intermediates, pkcs11_lib, pkcs11_pin_file, pkcs11_pin_env, reuse_pin, trust_anchor_arn, profile_arn, role_arn, role_session_name, region, endpoint, fips, ca_bundle, no_verify_ssl, with_proxy, session_duration, refresh, watch_interval",
       "profiles.app.private_key_password (line 15:5): unknown key \"private_key_password\" — the schedule holds no secrets: use private_key_password_file or private_key_password_env",
     ],
   },
@@ -299,6 +299,21 @@ export const corpus: BadCase[] = [
     ],
   },
   {
+    name: 'a PIN inside a pkcs11: URI (pin-value, in the path or the query) is refused without being shown',
+    text: profile('private_key: "pkcs11:token=agent;object=host-key;pin-value=918273"\ncertificate: "pkcs11:token=agent;object=host?pin-value=918273"\n'),
+    expected: [
+      'profiles.app.private_key (line 9:18): the pkcs11: URI holds the token PIN (pin-value=), and the schedule holds no secrets — remove pin-value from the URI and set pkcs11_pin_file: or pkcs11_pin_env:',
+      'profiles.app.certificate (line 10:18): the pkcs11: URI holds the token PIN (pin-value=), and the schedule holds no secrets — remove pin-value from the URI and set pkcs11_pin_file: or pkcs11_pin_env:',
+    ],
+  },
+  {
+    name: 'a TPM key handle of the official helper is refused, pointing to tpm2-pkcs11',
+    text: profile('private_key: handle:0x81000001\n'),
+    expected: [
+      'profiles.app.private_key (line 9:18): "handle:0x81000001" is a TPM key handle, which this agent does not support — put the key on a tpm2-pkcs11 token and name it with a pkcs11: URI; see docs/tpm.md',
+    ],
+  },
+  {
     name: 'fips and an explicit endpoint contradict each other',
     text: profile('fips: true\nendpoint: https://rolesanywhere.eu-west-1.amazonaws.com\n'),
     expected: [
@@ -414,7 +429,7 @@ export const corpus: BadCase[] = [
     overrides: { profile: { session_duration: '1m', colour: 'red' }, logLevel: 'loud', onlyProfiles: ['app', 'ghost'] },
     expected: [
       "overrides.session_duration: 1m is outside the 15m..12h CreateSession accepts — use 15m to 12h (the Roles Anywhere profile may cap it lower)",
-      "overrides.colour: unknown key \"colour\" — valid keys in a profile: certificate, private_key, private_key_password_file, private_key_password_env, intermediates, pkcs11_lib, pkcs11_pin_file, pkcs11_pin_env, reuse_pin, trust_anchor_arn, profile_arn, role_arn, role_session_name, region, endpoint, fips, ca_bundle, no_verify_ssl, with_proxy, session_duration, refresh",
+      "overrides.colour: unknown key \"colour\" — valid keys in a profile: certificate, private_key, private_key_password_file, private_key_password_env, intermediates, pkcs11_lib, pkcs11_pin_file, pkcs11_pin_env, reuse_pin, trust_anchor_arn, profile_arn, role_arn, role_session_name, region, endpoint, fips, ca_bundle, no_verify_ssl, with_proxy, session_duration, refresh, watch_interval",
       "overrides.log_level: expected one of error, warn, info, debug, got \"loud\"",
       "overrides.only_profiles: no profile named \"ghost\" in the schedule — profiles: app",
     ],

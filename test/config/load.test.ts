@@ -69,6 +69,30 @@ describe('loadSchedule', () => {
     expect(await checkScheduleInputs(s, { env: { KEY_PASS: 'x' }, readableFile: async () => {} }), 'all present').to.deep.equal([]);
   });
 
+  it('checkScheduleInputs gives each kind of unreadable file its own fix, never "create the file" for one that exists', async () => {
+    const file = join(tmp.dir, 'agent.yaml');
+    writeFileSync(file, schedule);
+    const s = await loadSchedule(file, { env: {}, home: '/home/agent' });
+    const failWith = (code: string) => async (path: string) => {
+      if (path.endsWith('host.pem')) throw Object.assign(new Error(code), { code });
+    };
+    const hintFor = async (code: string) => (await checkScheduleInputs(s, { env: { KEY_PASS: 'x' }, readableFile: failWith(code) }))[0]?.hint;
+    expect(await hintFor('ENOENT'), 'hint for a missing file').to.equal('fix the path in certificate:, or create the file');
+    expect(await hintFor('EACCES'), 'hint for a permission error').to.equal("let the agent's user read it (its owner, group or mode, and the directories above it), or fix the path in certificate:");
+    expect(await hintFor('ENOTFILE'), 'hint for a directory').to.equal('point certificate: at a regular file');
+    expect(await hintFor('EIO'), 'hint for another error').to.equal('check the file and the path in certificate:');
+  });
+
+  it('checkScheduleInputs names every profile a bad file or variable affects, a shared one too', async () => {
+    const file = join(tmp.dir, 'agent.yaml');
+    writeFileSync(file, schedule.replace('profiles:\n', 'profiles:\n  other:\n    role_arn: ' + ROLE + '\n'));
+    const s = await loadSchedule(file, { env: {}, home: '/home/agent' });
+    const affected = new Set<string>();
+    const issues = await checkScheduleInputs(s, { env: { KEY_PASS: 'x' }, affected });
+    expect(issues.length, 'issues: certificate and key, once each').to.equal(2);
+    expect([...affected].sort(), 'affected profiles').to.deep.equal(['app', 'other']);
+  });
+
   it('checkScheduleInputs says when a path is a directory or unreadable', async function () {
     const file = join(tmp.dir, 'agent.yaml');
     writeFileSync(file, schedule);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { parseSchedule, type ResolvedProfile } from '../../src/config/index.js';
-import { HOME, parse, PR, ROLE, TA, deps, yaml } from './fixtures.js';
+import { HOME, issuesOf, parse, PR, ROLE, TA, deps, yaml } from './fixtures.js';
 
 const base = yaml`
   defaults:
@@ -188,6 +188,17 @@ describe('parseSchedule: good schedules', () => {
     expect(parse(base + 'credentials_file: ~/x/credentials\n' + profiles, { env }).credentialsFile).to.equal(`${HOME}/x/credentials`);
     expect(parse(base + profiles, { env }).credentialsFile).to.equal(`${HOME}/creds/shared`);
     expect(parse(base + profiles).credentialsFile).to.equal(`${HOME}/.aws/credentials`);
+  });
+
+  it('reads credentials_file_owner (a name or a uid) and credentials_dir_shared, off by default', () => {
+    const profiles = 'profiles:\n  a: { role_arn: "' + ROLE + '" }\n';
+    const plain = parse(base + profiles);
+    expect([plain.credentialsFileOwner, plain.credentialsDirShared], 'defaults').to.deep.equal([undefined, false]);
+    expect(parse(base + 'credentials_file_owner: app\ncredentials_dir_shared: true\n' + profiles)).to.deep.include({ credentialsFileOwner: 'app', credentialsDirShared: true });
+    expect(parse(base + 'credentials_file_owner: 1000\n' + profiles).credentialsFileOwner).to.equal(1000);
+    expect(parse(base + 'credentials_file_owner: "1000"\n' + profiles).credentialsFileOwner).to.equal(1000);
+    const bad = issuesOf(base + 'credentials_file_owner: "a b"\ncredentials_dir_shared: yes\n' + profiles);
+    expect(bad.join('\n'), 'issues').to.include('credentials_file_owner').and.include('user name or a numeric uid').and.include('credentials_dir_shared');
   });
 
   it('reads rate_limit, log_level and http, with defaults for what is left out', () => {

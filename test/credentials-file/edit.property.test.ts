@@ -67,7 +67,8 @@ const fileArb = fc
   .chain((names) =>
     fc
       .tuple(
-        fc.boolean(),
+        // A byte order mark is refused (botocore cannot read such a file): parse.test.ts covers it.
+        fc.constant(false),
         fc.constantFrom('\n', '\r\n'),
         fc.boolean(),
         fc.array(fc.oneof(commentArb, blankArb), { maxLength: 3 }),
@@ -127,7 +128,7 @@ function iniSection(parsed: Record<string, unknown>, name: string): Record<strin
 describe('editProfiles on generated files (property)', () => {
   it('keeps every byte outside the updated sections, keeps their other lines in order, and reads back the new values with the strict reader and ini', () => {
     // Counted so the test fails if the generator stops producing the cases it claims to cover.
-    const seen = { ini: 0, existingTarget: 0, missingTarget: 0, crlf: 0, bom: 0, noFinalNewline: 0, foreignOwnKeys: 0 };
+    const seen = { ini: 0, existingTarget: 0, missingTarget: 0, crlf: 0, noFinalNewline: 0, foreignOwnKeys: 0 };
     fc.assert(
       fc.property(fileArb, ({ file, decorated, updates }) => {
         const { whole, prelude, sections } = render(file);
@@ -136,7 +137,6 @@ describe('editProfiles on generated files (property)', () => {
         if (file.sections.some((s) => targets.has(s.name))) seen.existingTarget++;
         if (file.missing.some((n) => targets.has(n))) seen.missingTarget++;
         if (file.eol === '\r\n') seen.crlf++;
-        if (file.bom) seen.bom++;
         if (!file.finalNewline) seen.noFinalNewline++;
         if (file.sections.some((s) => !targets.has(s.name) && s.body.some((l) => /^aws_/i.test(l)))) seen.foreignOwnKeys++;
         const latest = new Map(updates.map((u) => [u.profile, ownValues(u)]));

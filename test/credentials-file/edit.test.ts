@@ -90,12 +90,6 @@ const cases: Case[] = [
     expected: '[dev]\nregion = x\n' + ownLines('dev', 1).replace(/\n$/, ''),
   },
   {
-    name: 'keeps a UTF-8 byte order mark',
-    input: '\uFEFF[default]\nregion = x\n',
-    updates: [up('dev', 1)],
-    expected: '\uFEFF[default]\nregion = x\n[dev]\n' + ownLines('dev', 1),
-  },
-  {
     name: 'recognises a header with surrounding spaces and a trailing comment',
     input: '  [dev]   # managed by the agent\nregion = x\n',
     updates: [up('dev', 1)],

@@ -90,6 +90,7 @@ export function faultyFs(plan: Partial<Record<Step, Action>>, options: FaultyOpt
       return f.stat();
     },
     readFile: () => f.readFile(),
+    read: (b, o, l, p) => f.read(b, o, l, p),
     writeFile: async (d) => {
       if (kind === 'temp') await hit('temp-write');
       return f.writeFile(d);
@@ -144,6 +145,10 @@ export function faultyFs(plan: Partial<Record<Step, Action>>, options: FaultyOpt
     },
     statSync(path) {
       return withOwner(base.statSync(path));
+    },
+    async lstat(path) {
+      const st = await base.lstat(path);
+      return st.isFile() ? withOwner(st) : st;
     },
     renameIfUnchanged(from, to, unchanged) {
       hitSync('rename');

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { existsSync, linkSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, linkSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, processAlive, type LockOptions } from '../../src/credentials-file/lock.js';
+import { acquireLock, LOCK_FUTURE_SKEW_MS, processAlive, type LockOptions } from '../../src/credentials-file/lock.js';
 import { nodeFs } from '../../src/credentials-file/fs.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -141,6 +142,61 @@ describe('acquireLock', () => {
     utimesSync(lockPath, old, old);
     const lock = await acquireLock(lockPath, opts);
     expect(JSON.parse(readFileSync(lockPath, 'utf8')).pid).to.equal(process.pid);
+    await lock.release();
+  });
+
+  it('breaks a lock dated in the future beyond a small skew (another host\'s fast clock, or garbage)', async () => {
+    foreignLock({ pid: 1, host: 'fast-clock', time: T0 + 86_400_000 });
+    const lock = await acquireLock(lockPath, { ...opts, isAlive: () => true });
+    expect(JSON.parse(readFileSync(lockPath, 'utf8')).pid, 'our lock now').to.equal(process.pid);
+    await lock.release();
+    writeFileSync(lockPath, 'garbage');
+    const future = (T0 + 3_600_000) / 1000;
+    utimesSync(lockPath, future, future);
+    const again = await acquireLock(lockPath, opts);
+    expect(JSON.parse(readFileSync(lockPath, 'utf8')).pid, 'garbage with a future mtime broken').to.equal(process.pid);
+    await again.release();
+  });
+
+  it('does not break a lock dated within the skew at once, but once this process has seen it unchanged for the stale age', async () => {
+    const time = T0 + LOCK_FUTURE_SKEW_MS - 1000;
+    foreignLock({ pid: 1, host: 'other', time });
+    const seen = new Map<string, number>();
+    expectAgentError(await catchAsync(acquireLock(lockPath, { ...opts, seen })), 'CREDENTIALS_FILE_LOCKED');
+    clock.advance(52_000);
+    // By its own date it is 44 s old; this process has watched it unchanged for 53 s.
+    expectAgentError(await catchAsync(acquireLock(lockPath, { ...opts, seen })), 'CREDENTIALS_FILE_LOCKED');
+    clock.advance(8_000);
+    expect(clock.now() - time, 'by its date, still younger than the stale age').to.be.lessThan(60_000);
+    const lock = await acquireLock(lockPath, { ...opts, seen });
+    expect(JSON.parse(readFileSync(lockPath, 'utf8')).pid).to.equal(process.pid);
+    await lock.release();
+  });
+
+  it('refuses a FIFO at the lock path at once instead of hanging in open()', async () => {
+    expect(spawnSync('mkfifo', [lockPath]).status, 'mkfifo').to.equal(0);
+    const started = Date.now();
+    const e = await Promise.race([catchAsync(acquireLock(lockPath, opts)), new Promise((r) => setTimeout(() => r('hung'), 5_000))]);
+    expect(e, 'rejected, not hung').to.not.equal('hung');
+    expectAgentError(e, 'CREDENTIALS_FILE', lockPath, 'not a regular file');
+    expect(Date.now() - started, 'ms').to.be.lessThan(5_000);
+  });
+
+  it('refuses a lock that is a symbolic link (to /dev/zero) without reading it', async () => {
+    symlinkSync('/dev/zero', lockPath);
+    const e = await Promise.race([catchAsync(acquireLock(lockPath, opts)), new Promise((r) => setTimeout(() => r('hung'), 5_000))]);
+    expectAgentError(e, 'CREDENTIALS_PATH_UNTRUSTED', lockPath, 'symbolic link');
+  });
+
+  it('reads at most a few KiB of a huge lock file, and judges it by its age', async () => {
+    writeFileSync(lockPath, '{"pid":1');
+    truncateSync(lockPath, 512 * 1024 * 1024);
+    const old = (T0 - 120_000) / 1000;
+    utimesSync(lockPath, old, old);
+    let wholeReads = 0;
+    const fs = { ...nodeFs, readFile: async (p: string) => (wholeReads++, nodeFs.readFile(p)) };
+    const lock = await acquireLock(lockPath, { ...opts, fs });
+    expect(wholeReads, 'whole-file reads').to.equal(0);
     await lock.release();
   });
 

@@ -7,7 +7,7 @@ const plain = (m: ReadonlyMap<string, { value: string }>): Record<string, string
 
 describe('parseStrict', () => {
   it('returns sections and lower-cased keys as botocore reads them', () => {
-    const f = parseStrict('\uFEFF# c\r\n[a] ; note\r\nRegion : eu-west-1 \r\nk=v=w\r\n\r\n[ b ]\r\n  x = 1\r\n');
+    const f = parseStrict('# c\r\n[a] ; note\r\nRegion : eu-west-1 \r\nk=v=w\r\n\r\n[ b ]\r\n  x = 1\r\n');
     expect([...f.sections.keys()]).to.deep.equal(['a', ' b ']);
     expect(plain(f.sections.get('a')!.keys)).to.deep.equal({ region: 'eu-west-1', k: 'v=w' });
     expect(plain(f.sections.get(' b ')!.keys)).to.deep.equal({ x: '1' });
@@ -23,6 +23,30 @@ describe('parseStrict', () => {
     const e = catchError(() => parseStrict('[a]\nk = 1\nK = 2\n[b]\n[a]\n'));
     expectAgentError(e, 'CREDENTIALS_FILE_DUPLICATE', 'line 3', 'first on line 2', 'line 5', 'first on line 1');
   });
+
+  it('refuses a file that starts with a byte order mark, which botocore cannot read, and says how to remove it', () => {
+    const e = catchError(() => parseStrict('\uFEFF[a]\nk = v\n'));
+    expectAgentError(e, 'CREDENTIALS_FILE', 'line 1: the file starts with a UTF-8 byte order mark (U+FEFF)', 'botocore', "sed -i '1s/^\\xEF\\xBB\\xBF//'");
+  });
+
+  for (const [name, ch] of [
+    ['U+FEFF (JavaScript trims it, botocore keeps it)', '\uFEFF'],
+    ['U+0085 (botocore trims it, JavaScript keeps it)', '\u0085'],
+  ] as const) {
+    for (const [where, line] of [
+      ['before a key', `${ch}aws_access_key_id = AKIAEXAMPLE`],
+      ['after a value', `aws_access_key_id = AKIAEXAMPLE${ch}`],
+      ['before a header', `${ch}[b]`],
+    ] as const) {
+      it(`treats ${name} ${where} as a malformed line, never as the key`, () => {
+        const text = `[a]\nregion = x\n${line}\n`;
+        const issues = findIssues(text);
+        expect(issues.map((i) => [i.kind, i.line]), 'issues').to.deep.equal([['malformed', 3]]);
+        expect(issues[0]!.message, 'message').to.match(/^line 3 holds U\+(FEFF|0085)/);
+        expect(issues[0]!.message, 'the line is not quoted').not.to.contain('AKIAEXAMPLE');
+      });
+    }
+  }
 
   it('reports a malformed line and a key before the first header under CREDENTIALS_FILE', () => {
     const issues = findIssues('k = v\n[a]\njunk\n[oops\n= v\n');

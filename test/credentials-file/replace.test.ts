@@ -45,6 +45,7 @@ describe('replaceProfiles', () => {
 
   it('creates a missing parent directory with mode 0700 and the file with mode 0600', async () => {
     const nested = join(dir, 'home', '.aws', 'credentials');
+    mkdirSync(join(dir, 'home'), { mode: 0o755 });
     await replaceProfiles(nested, up('dev', 1));
     expect(statSync(join(dir, 'home', '.aws')).mode & 0o777, '~/.aws mode').to.equal(0o700);
     expect(statSync(nested).mode & 0o777, 'file mode').to.equal(0o600);
@@ -62,11 +63,11 @@ describe('replaceProfiles', () => {
     expect(r.warnings).to.deep.equal(seen);
   });
 
-  it('warns about a byte order mark, which botocore cannot read, and keeps it', async () => {
+  it('refuses a file that starts with a byte order mark, which botocore cannot read, and leaves it untouched', async () => {
     writeFileSync(file, '\uFEFF[dev]\n', { mode: 0o600 });
-    const r = await replaceProfiles(file, up('dev', 1));
-    expect(readFileSync(file, 'utf8')).to.equal('\uFEFF[dev]\n' + ownLines('dev', 1));
-    expect(r.warnings.join(' ')).to.include('byte order mark');
+    const e = await replaceProfiles(file, up('dev', 1)).then(() => undefined, (x: unknown) => x);
+    expectAgentError(e, 'CREDENTIALS_FILE', file, 'byte order mark', 'sed -i');
+    expect(readFileSync(file, 'utf8'), 'the file').to.equal('\uFEFF[dev]\n');
   });
 
   it('keeps a symlinked file a symlink, replacing its target with the temp file in the target\'s directory', async () => {
@@ -94,7 +95,7 @@ describe('replaceProfiles', () => {
   it('gives the new file the old owner and group when they differ from the writer\'s (root writing a user\'s file)', async () => {
     writeFileSync(file, ORIGINAL, { mode: 0o600 });
     const fs = faultyFs({}, { fakeOwner: { uid: 4321, gid: 8765 } });
-    await replaceProfiles(file, up('dev', 1), { fs });
+    await replaceProfiles(file, up('dev', 1), { fs, trust: { owner: 4321 } });
     expect(fs.chowns).to.deep.equal([[4321, 8765]]);
   });
 
@@ -126,7 +127,8 @@ describe('replaceProfiles', () => {
         writeFileSync(file, ORIGINAL, { mode: 0o600 });
         const before = readFileSync(file);
         const fs = faultyFs({ [step]: errno(code) }, step === 'temp-chown' ? { fakeOwner: { uid: 4321, gid: 4321 } } : {});
-        const e = expectAgentError(await catchAsync(replaceProfiles(file, up('dev', 1), { fs })), 'CREDENTIALS_FILE', file, words);
+        const trust = step === 'temp-chown' ? { owner: 4321 } : {};
+        const e = expectAgentError(await catchAsync(replaceProfiles(file, up('dev', 1), { fs, trust })), 'CREDENTIALS_FILE', file, words);
         expect(e.hint, 'hint').to.be.a('string').and.have.length.greaterThan(10);
         noSecrets(e.message + e.hint);
         expect(readFileSync(file).equals(before), 'old file byte-identical').to.equal(true);

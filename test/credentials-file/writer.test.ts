@@ -55,6 +55,20 @@ describe('CredentialsWriter', () => {
   });
   afterEach(() => cleanup());
 
+  it('removes the agent keys of a profile in the same replace as the writes gathered with it, leaving its other keys', async () => {
+    writeFileSync(file, '[gone]\nregion = x\n');
+    const w = new CredentialsWriter(file, { timers, batchWindowMs: 50 });
+    await Promise.all([w.write('gone', creds('gone', 1)), w.write('keep', creds('keep', 1)), (timers.fireAll(), Promise.resolve())]);
+    const removal = w.remove('gone');
+    const other = w.write('keep', creds('keep', 2));
+    timers.fireAll();
+    await Promise.all([removal, other]);
+    expect(w.replaceCount, 'replaces').to.equal(2);
+    const after = readProfiles(readFileSync(file, 'utf8'));
+    expect(Object.fromEntries(after.get('gone') ?? []), 'what is left of [gone]').to.deep.equal({ region: 'x' });
+    expect(akid(file, 'keep'), 'the other profile').to.equal(creds('keep', 2).accessKeyId);
+  });
+
   it('puts writes that arrive within the batch window into one replace and resolves each once it is on disk', async () => {
     const w = new CredentialsWriter(file, { timers, batchWindowMs: 50 });
     const a = w.write('a', creds('a', 1));

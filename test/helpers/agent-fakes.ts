@@ -64,9 +64,19 @@ export class FakeService implements Transport {
 
 export class MemorySink implements CredentialsSink {
   writes: Array<{ profile: string; credentials: Credentials }> = [];
+  /** Profiles whose keys were removed, in order. */
+  removals: string[] = [];
+  /** Every change in order: a profile name, or `-name` for a removal. */
+  changes: string[] = [];
   replaceCount = 0;
   async write(profile: string, credentials: Credentials) {
     this.writes.push({ profile, credentials });
+    this.changes.push(profile);
+    this.replaceCount++;
+  }
+  async remove(profile: string) {
+    this.removals.push(profile);
+    this.changes.push(`-${profile}`);
     this.replaceCount++;
   }
   async flush() {}

@@ -52,6 +52,21 @@ describe('loadSigner', () => {
     expect([e.code, e.message]).to.deep.equal(['FILE_UNREADABLE', `cannot read certificate file ${certificate}: no such file`]);
   });
 
+  it('says plainly that a TPM key handle is not supported, pointing to tpm2-pkcs11', async () => {
+    const files = writePair(tmp.dir, 'ec', ec().leaf);
+    const e = await thrown(() => loadSigner({ ...files, privateKey: 'handle:0x81000001' }));
+    expect([e.code, e.message], 'code and message').to.deep.equal(['KEY_INVALID', 'private key "handle:0x81000001" is a TPM key handle, which this agent does not support']);
+    expect(e.hint, 'hint').to.equal('put the key on a tpm2-pkcs11 token and name it with a pkcs11: URI; see docs/tpm.md');
+  });
+
+  it('says plainly that a TSS2 TPM key file is not supported, pointing to tpm2-pkcs11', async () => {
+    const files = writePair(tmp.dir, 'ec', ec().leaf);
+    const privateKey = write(tmp.dir, 'tpm.key', '-----BEGIN TSS2 PRIVATE KEY-----\nMIIB\n-----END TSS2 PRIVATE KEY-----\n');
+    const e = await thrown(() => loadSigner({ ...files, privateKey }));
+    expect([e.code, e.message], 'code and message').to.deep.equal(['KEY_INVALID', `private key file ${privateKey} is a TPM key (TSS2 PRIVATE KEY), which this agent does not support`]);
+    expect(e.hint, 'hint').to.equal('put the key on a tpm2-pkcs11 token and name it with a pkcs11: URI; see docs/tpm.md');
+  });
+
   it('reads a DER certificate', async () => {
     const certificate = write(tmp.dir, 'leaf.der', ec().leaf.nodeCert.raw);
     const signer = await loadSigner({ certificate, privateKey: write(tmp.dir, 'k.pem', ec().leaf.keyPem) });
