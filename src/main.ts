@@ -8,10 +8,24 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import type { CommandIO } from './cli/io.js';
+import { EXIT, type CommandIO } from './cli/io.js';
 import { systemClock } from './time/clock.js';
 
 type Command = (args: string[], io: CommandIO) => Promise<number>;
+
+/** How long a command has after SIGTERM/SIGINT before the process exits anyway (commands stop in 2 s). */
+const HARD_STOP_MS = 1_500;
+const signalExit = (sig: NodeJS.Signals): number => (sig === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.TERMINATED);
+
+/**
+ * Ends the process by the signal itself, which a shell reports as 143 / 130 too. Not
+ * process.exit(): it waits for the libuv thread pool, and a thread blocked in open() (a FIFO where a
+ * file was expected) holds it for ever; the signal's default action does not wait.
+ */
+function dieBy(sig: NodeJS.Signals): void {
+  process.removeAllListeners(sig);
+  process.kill(process.pid, sig);
+}
 
 /**
  * For the commands that refresh many profiles in a burst (`run`, `once`): V8's optimising compiler
@@ -122,14 +136,21 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const controller = new AbortController();
-  let signals = 0;
+  let signalled: NodeJS.Signals | undefined;
+  let hardStop: NodeJS.Timeout | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
+    if (signalled) {
       process.stderr.write(`rolesanywhere-agent: second ${sig}, exiting now\n`);
-      process.exit(130);
+      return dieBy(sig);
     }
+    signalled = sig;
     controller.abort(sig);
+    // The abort reaches requests, retry waits and the agent; this ends whatever else a command
+    // may be stuck in (a PKCS#11 call, a file that blocks) so that every command stops in time.
+    hardStop = setTimeout(() => {
+      process.stderr.write(`rolesanywhere-agent: ${name} did not stop within ${HARD_STOP_MS} ms of ${sig}; exiting now\n`);
+      dieBy(sig);
+    }, HARD_STOP_MS);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -145,8 +166,14 @@ async function main(argv: string[]): Promise<number> {
       return () => process.off('SIGHUP', fn);
     },
   };
-  const run = await command.load();
-  return run(rest, io);
+  try {
+    const run = await command.load();
+    const code = await run(rest, io);
+    // A command cut short by a signal exits as the shell reports a signal; `run` stopping cleanly returns 0.
+    return signalled && code !== EXIT.OK ? signalExit(signalled) : code;
+  } finally {
+    hardStop?.unref();
+  }
 }
 
 /**

@@ -376,11 +376,13 @@ export class Agent {
     if (!entry) {
       const source = new SignerSource(p.key, this.deps.loadSigner, this.deps.log);
       entry = { source, users: new Set(), watch: undefined };
-      if (this.deps.watch) {
+      const paths = watchedPaths(p.key);
+      // A key and certificate both on a token have no files to watch.
+      if (this.deps.watch && paths.length > 0) {
         const e = entry;
         const log = this.deps.log;
         entry.watch = new RotationWatch({
-          paths: watchedPaths(p.key),
+          paths,
           clock: this.deps.clock,
           scheduler: this.deps.scheduler,
           intervalMs: p.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS,

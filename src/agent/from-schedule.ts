@@ -20,6 +20,7 @@ export function agentProfile(p: ResolvedProfile): AgentProfile {
   const transport: TransportOptions = {};
   if (p.caBundle) transport.caBundle = p.caBundle;
   if (p.noVerifySsl) transport.noVerifySsl = true;
+  if (p.connectTimeoutSeconds !== undefined) transport.connectTimeoutMs = p.connectTimeoutSeconds * 1000;
   const key = p.keyMaterial;
   const specHash = createHash('sha256')
     .update(JSON.stringify({ session, transport, key, refresh: p.refresh }))

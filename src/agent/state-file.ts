@@ -80,7 +80,7 @@ export async function readState(credentialsFile: string, role: StateRole = 'run'
   let opened;
   try {
     const trust = await toTrust(options.trust);
-    const walked = await walkTrusted(path, trust, { fs, what, targetOwner: 'trusted' });
+    const walked = await walkTrusted(path, trust, { fs, what, targetOwner: 'trusted', missingOk: true });
     if (!walked.stat) return undefined;
     opened = await openTrusted(walked.path, trust, { fs, what, targetOwner: 'trusted' });
   } catch (e) {
@@ -142,6 +142,8 @@ export async function writeState(credentialsFile: string, state: StateFile, opti
   const temp = join(dir, `.${base}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await fs.open(temp, O.O_CREAT | O.O_EXCL | O.O_WRONLY | O.O_NOFOLLOW, 0o600);
   try {
+    // Root writing a user's file gives them the state too, so their own status can read it.
+    if (trust.fileOwner !== trust.uid) await fh.chown(trust.fileOwner, (await fs.stat(dir)).gid);
     await fh.writeFile(Buffer.from(JSON.stringify(state, null, 1) + '\n'));
     await fh.sync();
     await fh.close();

@@ -33,4 +33,7 @@ export const EXIT = {
   UNAVAILABLE: 5,
   /** `once`: some profiles failed. */
   PARTIAL: 6,
+  /** Cut short by SIGINT / SIGTERM (128 + the signal's number, as a shell reports it). */
+  INTERRUPTED: 130,
+  TERMINATED: 143,
 } as const;

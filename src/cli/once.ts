@@ -52,6 +52,9 @@ export async function onceCommand(args: string[], io: CommandIO): Promise<number
   const log = makeLog(io, level as LogLevel, redactor);
   const agent = makeAgent(io, log, redactor, { watch: false, unrefTimers: true });
   let results: ProfileStatus[];
+  // SIGTERM/SIGINT abort the calls in flight and their retry waits; the summary says what is left.
+  const stop = () => void agent.stop();
+  io.signal.addEventListener('abort', stop, { once: true });
   try {
     try {
       await agent.start(agentConfig(schedule));
@@ -63,6 +66,7 @@ export async function onceCommand(args: string[], io: CommandIO): Promise<number
     }
     results = await agent.runOnce();
   } finally {
+    io.signal.removeEventListener('abort', stop);
     await agent.stop();
   }
   await writeState(schedule.credentialsFile, {
@@ -77,6 +81,7 @@ export async function onceCommand(args: string[], io: CommandIO): Promise<number
   if (values.json) io.stdout.write(JSON.stringify(results, null, 2) + '\n');
   else for (const r of results) io.stdout.write(summaryLine(r) + '\n');
   const failed = results.filter((r) => r.state !== 'fresh');
-  if (failed.length) io.stderr.write(`rolesanywhere-agent once: ${failed.length} of ${results.length} profile(s) failed\n`);
+  if (io.signal.aborted) io.stderr.write(`rolesanywhere-agent once: stopped by ${String(io.signal.reason ?? 'a signal')}; ${failed.length} of ${results.length} profile(s) not refreshed\n`);
+  else if (failed.length) io.stderr.write(`rolesanywhere-agent once: ${failed.length} of ${results.length} profile(s) failed\n`);
   return failed.length ? EXIT.PARTIAL : EXIT.OK;
 }

@@ -2,7 +2,7 @@
  * `run --config FILE`: the agent in the foreground (systemd and launchd run it). SIGHUP or a change
  * of the schedule file reloads it; a schedule that fails validation is rejected with its errors
  * logged while the old one keeps running. SIGTERM/SIGINT abort in-flight calls, finish the pending
- * write, release the lock and return 0 within 5 s.
+ * write, release the lock and return 0 within 2 s.
  */
 import { homedir } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
@@ -14,7 +14,7 @@ import { toTrust } from '../credentials-file/index.js';
 import { AgentError } from '../errors.js';
 import { CertificateExpiryWarnings } from '../observability/expiry-warnings.js';
 import type { LogLevel } from '../observability/logger.js';
-import { AgentMetrics } from '../observability/metrics.js';
+import type { AgentMetrics } from '../observability/metrics.js';
 import { Redactor } from '../observability/redact.js';
 import { ObservabilityServer } from '../observability/server.js';
 import { agentView, liveStatusDocument } from '../observability/status-document.js';
@@ -33,7 +33,8 @@ With serve: in the schedule it also hands the same credentials to long-running S
 an ECS-style endpoint (GET /v1/credentials/<profile>, with the token the agent writes to
 <token_dir>/<profile>.token at each start) and an IMDSv2-style one for one profile.`;
 
-const STOP_BUDGET_MS = 4_500;
+/** Inside main.ts's hard stop (1.5 s after the signal), so that the state file is still saved. */
+const STOP_BUDGET_MS = 1_000;
 const STATE_DEBOUNCE_MS = 1_000;
 /** Certificate expiry is also checked this often, not only when a job changes (12 h sessions). */
 const EXPIRY_CHECK_MS = 3_600_000;
@@ -108,16 +109,17 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       }, STATE_DEBOUNCE_MS);
     }
   };
-  // Process metrics (and their event-loop sampling timer) only when someone can scrape them.
-  const metrics = new AgentMetrics({ processMetrics: !!schedule.http });
-  const agent = makeAgent(io, log, redactor, { watch: true, unrefTimers: false, onChange, events: metrics.events });
+  // Metrics only when someone can scrape them: the listener starts only with an `http:` schedule
+  // (never on reload), and prom-client alone is ~10 MB of a one-profile agent's ~60 MB.
+  const metrics: AgentMetrics | undefined = schedule.http ? new (await import('../observability/metrics.js')).AgentMetrics({ processMetrics: true }) : undefined;
+  const agent = makeAgent(io, log, redactor, { watch: true, unrefTimers: false, onChange, ...(metrics ? { events: metrics.events } : {}) });
   const view = agentView(agent, {
     clock: io.clock,
     pid: process.pid,
     credentialsFile: () => schedule.credentialsFile,
     refreshOf: (name) => schedule.profiles.find((p) => p.name === name)?.refresh,
   });
-  metrics.attach(view);
+  metrics?.attach(view);
 
   const owner = await readState(schedule.credentialsFile, 'run', { trust: stateTrust });
   if (owner && owner.command === 'run' && owner.pid !== process.pid && processAlive(owner.pid)) {
@@ -135,7 +137,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     await agent.stop();
     return EXIT.BAD_INPUT;
   }
-  if (schedule.http) {
+  if (schedule.http && metrics) {
     // The listener is secondary: if it cannot start, the agent keeps the credentials fresh anyway.
     try {
       listener = await ObservabilityServer.start(schedule.http, { document: () => liveStatusDocument(view), metrics, redactor, log });
@@ -160,7 +162,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
         log,
         redact: (t) => redactor.redact(t),
         secret: (t) => redactor.add(t),
-        count: (e, p, o) => metrics.served(e, p, o),
+        ...(metrics && { count: (e, p, o) => metrics.served(e, p, o) }),
         ...scheduleLookups(() => schedule),
       });
       for (const l of endpoints.listeners()) log.info(`${l.endpoint} credential endpoint started`, { ...l });
@@ -188,11 +190,11 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
         if (endpoints) await endpoints.reload(next.serve);
         else if (next.serve) log.warn('serve: was added to the schedule; the credential endpoints start at the next restart');
         warnings.setThresholds(next.certificateExpiryWarnings);
-        metrics.reloaded('success');
+        metrics?.reloaded('success');
         log.info('schedule reloaded', { reason: why, ...result });
         onChange();
       } catch (e) {
-        metrics.reloaded('rejected');
+        metrics?.reloaded('rejected');
         const detail = e instanceof ConfigError ? formatIssues(e.issues) : e instanceof AgentError ? e.describe() : String(e);
         log.error('new schedule rejected; the previous one keeps running', { reason: why, errors: detail });
       }

@@ -7,6 +7,7 @@ import { AgentError } from '../errors.js';
 import type { KeyMaterialOptions, PasswordSource } from '../keys/options.js';
 import type { CreateSessionOptions } from '../rolesanywhere/client.js';
 import type { TransportOptions } from '../rolesanywhere/transport.js';
+import { parseDuration } from '../time/duration.js';
 
 export const SESSION_FLAGS = {
   certificate: { type: 'string' },
@@ -21,6 +22,7 @@ export const SESSION_FLAGS = {
   'role-session-name': { type: 'string' },
   'no-verify-ssl': { type: 'boolean' },
   'with-proxy': { type: 'boolean' },
+  'connect-timeout': { type: 'string' },
   debug: { type: 'boolean' },
   fips: { type: 'boolean' },
   'ca-bundle': { type: 'string' },
@@ -56,6 +58,9 @@ Transport:
   --ca-bundle FILE              extra trusted CA certificates (else AWS_CA_BUNDLE)
   --no-verify-ssl               turn TLS verification off (never do this in production)
   --with-proxy                  accepted for compatibility: HTTPS_PROXY/NO_PROXY are always honoured
+  --connect-timeout SECONDS     time allowed to open a connection: TCP, TLS and a proxy's answer
+                                to CONNECT (default 10; each attempt also ends after 30 s, and at
+                                most 4 attempts are made within 30 s)
   --debug                       print the canonical request and string to sign on stderr (no secrets)`;
 
 export type SessionFlagValues = { [K in keyof typeof SESSION_FLAGS]?: (typeof SESSION_FLAGS)[K]['type'] extends 'string' ? string : boolean };
@@ -77,6 +82,12 @@ export function parseDurationSeconds(text: string | undefined, fallback: number)
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text)) throw bad(`--session-duration "${text}" is not a whole number of seconds`, 'use e.g. --session-duration 3600');
   return Number(text);
+}
+
+function parseConnectTimeout(text: string): number {
+  const seconds = parseDuration(text);
+  if (seconds === undefined || seconds < 1 || seconds > 300) throw bad(`--connect-timeout "${text}" is not 1 to 300 seconds`, 'use e.g. --connect-timeout 5 (or 5s, 1m)');
+  return seconds;
 }
 
 export function sessionSettings(v: SessionFlagValues, env: NodeJS.ProcessEnv): SessionSettings {
@@ -117,6 +128,7 @@ export function sessionSettings(v: SessionFlagValues, env: NodeJS.ProcessEnv): S
   if (v.endpoint) session.endpoint = v.endpoint;
   if (v.fips) session.fips = true;
   const transport: TransportOptions = {};
+  if (v['connect-timeout'] !== undefined) transport.connectTimeoutMs = parseConnectTimeout(v['connect-timeout']) * 1000;
   const ca = v['ca-bundle'] ?? env['AWS_CA_BUNDLE'];
   if (ca) transport.caBundle = ca;
   if (v['no-verify-ssl']) {

@@ -21,7 +21,8 @@ export const VALIDATE_HELP = `Usage: rolesanywhere-agent validate --config FILE 
 Checks the schedule and everything it points at without calling AWS: YAML and keys, ARNs,
 durations, files, certificate and key (match, dates, X.509 v3, not a CA, digitalSignature, no
 SHA-1/MD5), intermediates, the proxy variable (HTTPS_PROXY), and that the credentials file (if it
-exists) is one the agent can write its profiles into.
+exists) is one the agent can write its profiles into: its path trusted (no directory, link or file
+another user controls) and its directory writable (not a read-only mount).
 Exit codes: 0 valid, 2 problems found (all listed).`;
 
 interface Row {

@@ -110,6 +110,12 @@ export const readSessionDuration = readDuration({
 
 /** How often the key files are checked without waiting for events: 0 turns the check off. */
 export const readWatchInterval = readDuration({ min: 0, max: 86_400, what: 'range for watch_interval', rangeHint: 'use 0 to turn the check off, or up to 1d' });
+export const readConnectTimeout = readDuration({
+  min: 1,
+  max: 300,
+  what: 'range for a connect timeout',
+  rangeHint: 'use 1s to 5m; the default is 10s',
+});
 
 export const readPath: Reader<string> = (node, path, ctx) => {
   const text = readString(node, path, ctx);

@@ -36,6 +36,7 @@ export const PROFILE_KEYS = [
   'ca_bundle',
   'no_verify_ssl',
   'with_proxy',
+  'connect_timeout',
   'session_duration',
   'refresh',
   'watch_interval',

@@ -38,6 +38,7 @@ import {
   readRoleSessionName,
   readSessionDuration,
   readWatchInterval,
+  readConnectTimeout,
   readTimeZone,
   describe,
   type FieldContext,
@@ -87,6 +88,8 @@ export interface ResolvedProfile {
   caBundle?: string;
   noVerifySsl: boolean;
   withProxy: boolean;
+  /** Connect timeout of each request (TCP, TLS, and a proxy's CONNECT), when set. */
+  connectTimeoutSeconds?: number;
   sessionDurationSeconds: number;
   refresh: RefreshPolicy;
   /** `watch_interval`: how often the key files are checked without events; 0 = never. */
@@ -317,6 +320,7 @@ const PROFILE_READERS: Record<ProfileKey, Reader<unknown>> = {
   ca_bundle: readPath,
   no_verify_ssl: readBoolean,
   with_proxy: readBoolean,
+  connect_timeout: readConnectTimeout,
   session_duration: readSessionDuration,
   refresh: readRefresh,
   watch_interval: readWatchInterval,
@@ -538,6 +542,7 @@ function resolveProfile(scope: ProfileScope): ResolvedProfile | undefined {
     ...opt('caBundle', get<string>('ca_bundle')),
     noVerifySsl: get<boolean>('no_verify_ssl') ?? false,
     withProxy: get<boolean>('with_proxy') ?? false,
+    ...opt('connectTimeoutSeconds', get<number>('connect_timeout')),
     sessionDurationSeconds: duration,
     refresh,
     watchIntervalSeconds: get<number>('watch_interval') ?? DEFAULT_WATCH_INTERVAL_SECONDS,

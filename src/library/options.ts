@@ -50,6 +50,8 @@ export interface FromRolesAnywhereOptions {
   noVerifySsl?: boolean;
   /** Accepted for compatibility; HTTPS_PROXY and NO_PROXY are always honoured. */
   withProxy?: boolean;
+  /** Connect timeout of each request (TCP, TLS, a proxy's CONNECT): seconds or text, 1s to 5m. Default 10 s. */
+  connectTimeout?: number | string;
   /** Seconds, or text such as `1h` or `15m`: 15 min to 12 h. Default 1 h. */
   sessionDuration?: number | string;
   /**

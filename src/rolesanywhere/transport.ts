@@ -1,22 +1,20 @@
 /**
  * The HTTP transport for CreateSession: one keep-alive connection pool per configuration, TLS
  * verification on unless explicitly turned off, extra trusted CAs added to (not replacing) the
- * system roots, HTTPS_PROXY/NO_PROXY honoured (HTTP_PROXY is for http:// URLs), and connect and
- * total timeouts. Network and TLS failures come back as typed AgentErrors saying whether a retry
- * can help. This is the edge that tests may replace with a fake.
+ * system roots, HTTPS_PROXY/NO_PROXY honoured (HTTP_PROXY is for http:// URLs), and a connect
+ * timeout and a total timeout on every request, direct or through a proxy. Network and TLS
+ * failures come back as typed AgentErrors saying whether a retry can help. This is the edge that
+ * tests may replace with a fake.
  *
- * Without a proxy in the environment, requests go through node:https (node:http for a loopback
- * http:// endpoint, which the schedule allows for the emulator). With one, they go through
- * undici's EnvHttpProxyAgent (CONNECT tunnels, NO_PROXY), loaded only then: undici costs ~190 ms of
- * start-up and ~20 MB of memory, and ~50 µs more CPU per request than node:https (measured; see
- * docs/benchmarks.md), which every credential-process call and every refresh would otherwise pay.
+ * Everything is node:https (node:http for a loopback http:// endpoint, which the schedule allows
+ * for the emulator); through a proxy, each connection is a CONNECT tunnel opened by proxy.ts.
  */
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
-import type { Dispatcher } from 'undici';
 import { AgentError } from '../errors.js';
+import { bypassesProxy, proxySettings, TUNNEL_CANCEL, TunnelAgent, type ProxySettings, type TunnelCancel } from './proxy.js';
 
 export interface HttpReply {
   status: number;
@@ -40,61 +38,18 @@ export interface TransportOptions {
   userAgent?: string;
 }
 
-/** The proxy settings of an environment that apply to CreateSession, lower-case names first. */
-export interface ProxySettings {
-  httpsProxy: string;
-  noProxy: string;
-}
+export { proxySettings, type ProxySettings } from './proxy.js';
 
-/**
- * The proxy an environment asks for, or undefined when it names none (then node:https is used).
- * As for curl, Go and the AWS CLI, an https:// URL goes through HTTPS_PROXY only: HTTP_PROXY is for
- * http:// URLs, and the only http:// endpoints allowed are on loopback (the emulator), which go
- * direct. A proxy without a scheme is read as http://, as those tools read it. A value that is not
- * an http:// or https:// URL throws CONFIG_INVALID naming the variable, so the user learns it at
- * start rather than as a network error at every refresh; a password in it is never shown.
- */
-export function proxySettings(env: NodeJS.ProcessEnv): ProxySettings | undefined {
-  const pick = (name: string): [string, string] => {
-    for (const n of [name, name.toUpperCase()]) {
-      const v = env[n];
-      if (v !== undefined) return [n, v];
-    }
-    return [name.toUpperCase(), ''];
-  };
-  const httpsProxy = proxyUrl(...pick('https_proxy'));
-  return httpsProxy ? { httpsProxy, noProxy: pick('no_proxy')[1] } : undefined;
-}
+/** Until TCP and TLS are up (through a proxy: its answer to CONNECT and the endpoint's TLS too). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** One request, connect to last byte. */
+export const DEFAULT_TOTAL_TIMEOUT_MS = 30_000;
+/** Idle keep-alive connections (and tunnels) close after this long. */
+const IDLE_TIMEOUT_MS = 30_000;
 
-const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
-
-function proxyUrl(variable: string, value: string): string {
-  if (value === '') return '';
-  const scheme = URL_SCHEME.exec(value)?.[0];
-  const withScheme = scheme ? value : `http://${value}`;
-  const hint = 'set it to http://HOST:PORT (user and password, if any, before an @), or unset it to connect directly';
-  let url: URL | undefined;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    url = undefined;
-  }
-  if (url && url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new AgentError('CONFIG_INVALID', `${variable} is a ${url.protocol} URL; only http:// and https:// proxies are supported`, { hint });
-  }
-  if (!url || url.hostname === '') {
-    // Everything between the scheme and the last @ may be a user and password.
-    const at = value.lastIndexOf('@');
-    const shown = at >= (scheme ?? '').length ? `${scheme ?? ''}***${value.slice(at)}` : value;
-    throw new AgentError('CONFIG_INVALID', `${variable} is not a proxy URL: "${shown}"`, { hint });
-  }
-  return withScheme;
-}
-
-/** The transport for these options: node:https, or undici when the environment names a proxy. */
-export function makeTransport(o: TransportOptions, env: NodeJS.ProcessEnv): Transport {
-  const proxy = proxySettings(env);
-  return proxy ? new ProxyTransport(o, proxy) : new HttpsTransport(o);
+/** The transport for these options and environment; a bad proxy variable throws CONFIG_INVALID now. */
+export function makeTransport(o: TransportOptions, env: NodeJS.ProcessEnv): HttpsTransport {
+  return new HttpsTransport(o, proxySettings(env));
 }
 
 const TLS_CODES = new Set([
@@ -128,11 +83,10 @@ function errorCode(e: unknown): string | undefined {
   let cur: unknown = e;
   for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
     const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') return code;
+    if (typeof code === 'string') return code;
     cur = (cur as { cause?: unknown }).cause;
   }
-  const top = (e as { code?: unknown } | undefined)?.code;
-  return typeof top === 'string' ? top : undefined;
+  return undefined;
 }
 
 /** Classifies a thrown network error; exported for tests. */
@@ -145,6 +99,7 @@ export function classifyNetworkError(e: unknown, url: string, signal?: AbortSign
     }
   })();
   if (signal?.aborted) return new AgentError('ABORTED', `request to ${host} was cancelled`, { cause: e });
+  if (e instanceof AgentError) return e;
   const code = errorCode(e) ?? 'unknown';
   const detail = e instanceof Error ? e.message : String(e);
   if (TLS_CODES.has(code) || /certificate|SSL|TLS/i.test(code)) {
@@ -154,10 +109,7 @@ export function classifyNetworkError(e: unknown, url: string, signal?: AbortSign
       hint: 'if the endpoint uses a private CA, pass --ca-bundle (ca_bundle: in the schedule) or set AWS_CA_BUNDLE; check the endpoint URL',
     });
   }
-  // undici's answer when the proxy does not open the CONNECT tunnel (with UND_ERR_ABORTED, like a timeout).
-  const proxyStatus = /^Proxy response \((\d{3})\) !== 200/.exec(detail)?.[1];
-  if (proxyStatus) return proxyRefusal(Number(proxyStatus), host, e);
-  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED') {
+  if (code === 'ETIMEDOUT' || code === 'ABORT_ERR') {
     return new AgentError('TIMEOUT', `request to ${host} timed out`, { cause: e, retryable: true, hint: NETWORK_HINT });
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
@@ -171,22 +123,6 @@ export function classifyNetworkError(e: unknown, url: string, signal?: AbortSign
     cause: e,
     retryable: true,
     hint: NETWORK_HINT,
-  });
-}
-
-/** The proxy answered CONNECT with `status`: credentials (407) and refusals (4xx) are not retried; 5xx are. */
-function proxyRefusal(status: number, host: string, cause: unknown): AgentError {
-  if (status === 407) {
-    return new AgentError('NETWORK', `the proxy refused to open a tunnel to ${host}: 407 Proxy Authentication Required`, {
-      cause,
-      hint: "put the proxy user and password in HTTPS_PROXY (http://USER:PASSWORD@HOST:PORT, special characters percent-encoded), and check them with the proxy's owner",
-    });
-  }
-  const retryable = status >= 500;
-  return new AgentError('NETWORK', `the proxy ${retryable ? 'could not' : 'refused to'} open a tunnel to ${host}: ${status}`, {
-    cause,
-    retryable,
-    hint: retryable ? NETWORK_HINT : `ask the proxy's owner to allow CONNECT to ${host}, or list the host in NO_PROXY if it is reachable directly`,
   });
 }
 
@@ -215,30 +151,18 @@ export function readCaBundle(path: string): string {
  * of CPU per new connection when left to tls.connect (measured in the benchmarks).
  */
 function secureContextFor(o: TransportOptions): SecureContext {
-  return createSecureContext(o.caBundle ? { ca: [...rootCertificates, readCaBundle(o.caBundle)] } : {});
-}
-
-/**
- * Runs one request under the total timeout: a timer cleared when the call ends (AbortSignal.timeout()
- * would leave one armed per request for the full 30 s, a thousand of them after a cold fill), joined
- * with the caller's signal. Errors come back classified.
- */
-async function withTimeout(url: string, totalTimeoutMs: number, signal: AbortSignal | undefined, send: (signal: AbortSignal) => Promise<HttpReply>): Promise<HttpReply> {
-  const timer = new AbortController();
-  const timeout = timer.signal;
-  const handle = setTimeout(() => timer.abort(new Error('timeout')), totalTimeoutMs);
-  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-  try {
-    return await send(combined);
-  } catch (e) {
-    if (timeout.aborted && !signal?.aborted) {
-      throw new AgentError('TIMEOUT', `request to ${new URL(url).host} took longer than ${totalTimeoutMs} ms`, { cause: e, retryable: true, hint: NETWORK_HINT });
-    }
-    if (e instanceof AgentError) throw e;
-    throw classifyNetworkError(e, url, signal);
-  } finally {
-    clearTimeout(handle);
+  if (!o.caBundle) return createSecureContext({});
+  const bundle = readCaBundle(o.caBundle);
+  const context = createSecureContext({});
+  // Added to node's own root store (copied natively, the roots parsed once), not rebuilt from
+  // rootCertificates in JavaScript: that took ~65 ms, a fifth of a credential-process call. The
+  // native handle is not public API, so a Node without it gets the documented (slower) way.
+  const native = (context as SecureContext & { context?: { addCACert?: (pem: string) => void } }).context;
+  if (typeof native?.addCACert === 'function') {
+    native.addCACert(bundle);
+    return context;
   }
+  return createSecureContext({ ca: [...rootCertificates, bundle] });
 }
 
 function networkError(message: string, code: string): Error {
@@ -246,23 +170,36 @@ function networkError(message: string, code: string): Error {
 }
 
 /**
- * node:https with a keep-alive agent: the transport when no proxy is configured. An http:// URL
- * (allowed only on loopback, for the emulator) goes over node:http with its own keep-alive agent.
+ * node:https with keep-alive agents: one for direct connections, one whose connections are CONNECT
+ * tunnels when the environment names a proxy (hosts in NO_PROXY go direct). An http:// URL (allowed
+ * only on loopback, for the emulator) goes over node:http with its own keep-alive agent, never
+ * through the proxy.
  */
 export class HttpsTransport implements Transport {
   private readonly agent: HttpsAgent;
   private readonly plainAgent: HttpAgent;
+  private readonly tunnels: TunnelAgent | undefined;
   private readonly totalTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly userAgent: string;
 
-  constructor(o: TransportOptions = {}) {
-    this.totalTimeoutMs = o.totalTimeoutMs ?? 30_000;
-    this.connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
+  /** `proxy` is what proxySettings() found; undefined connects directly. */
+  constructor(
+    o: TransportOptions = {},
+    readonly proxy?: ProxySettings,
+  ) {
+    this.totalTimeoutMs = o.totalTimeoutMs ?? DEFAULT_TOTAL_TIMEOUT_MS;
+    this.connectTimeoutMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.userAgent = o.userAgent ?? 'rolesanywhere-agent';
-    // Idle sockets close after 30 s, as undici's keep-alive timeout did; the timer is the socket's own.
-    this.agent = new HttpsAgent({ keepAlive: true, timeout: 30_000, secureContext: secureContextFor(o), rejectUnauthorized: !o.noVerifySsl });
-    this.plainAgent = new HttpAgent({ keepAlive: true, timeout: 30_000 });
+    // Built now, so that a bad CA bundle is reported at once rather than at the first request.
+    const secureContext = secureContextFor(o);
+    // The idle timer is the socket's own: nothing to arm per request.
+    this.agent = new HttpsAgent({ keepAlive: true, timeout: IDLE_TIMEOUT_MS, secureContext, rejectUnauthorized: !o.noVerifySsl });
+    this.plainAgent = new HttpAgent({ keepAlive: true, timeout: IDLE_TIMEOUT_MS });
+    // An https:// proxy is trusted, or not, as the endpoint is: the same CA bundle and opt-out.
+    this.tunnels = proxy
+      ? new TunnelAgent({ proxy, secureContext, rejectUnauthorized: !o.noVerifySsl, connectTimeoutMs: this.connectTimeoutMs, idleTimeoutMs: IDLE_TIMEOUT_MS })
+      : undefined;
   }
 
   /**
@@ -284,17 +221,21 @@ export class HttpsTransport implements Transport {
         clearTimeout(connectTimer);
         signal?.removeEventListener('abort', onAbort);
         if (reply) resolve(reply);
-        else reject(e instanceof AgentError ? e : classifyNetworkError(e, url, signal));
+        else reject(classifyNetworkError(e, url, signal));
       };
       const plain = u.protocol === 'http:';
+      const tunnels = !plain && this.tunnels && !bypassesProxy(u, this.proxy!.noProxy) ? this.tunnels : undefined;
+      // Lets this request's timeout or cancellation end a tunnel still being opened for it.
+      const tunnel: TunnelCancel = {};
       const req = (plain ? httpRequest : httpsRequest)(
         {
           host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
           port: u.port || (plain ? 80 : 443),
           path: `${u.pathname}${u.search}`,
           method: 'POST',
-          agent: plain ? this.plainAgent : this.agent,
+          agent: plain ? this.plainAgent : (tunnels ?? this.agent),
           headers: { ...headers, 'user-agent': this.userAgent, 'content-length': String(payload.length) },
+          ...(tunnels ? { [TUNNEL_CANCEL]: tunnel } : {}),
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -319,6 +260,7 @@ export class HttpsTransport implements Transport {
       );
       const stop = (e: unknown) => {
         finish(e);
+        tunnel.cancel?.(e instanceof AgentError ? e : new AgentError('ABORTED', `request to ${u.host} was cancelled`));
         req.destroy();
       };
       const onAbort = () => stop(signal?.reason);
@@ -328,7 +270,8 @@ export class HttpsTransport implements Transport {
       );
       signal?.addEventListener('abort', onAbort, { once: true });
       req.on('error', finish);
-      // The connect timeout covers TCP and the TLS handshake of a new socket; a reused one is ready.
+      // The connect timeout covers TCP and the TLS handshake of a new socket; a reused one is ready,
+      // and a tunnel arrives ready (the tunnel agent timed its opening).
       req.on('socket', (socket) => {
         if (!socket.connecting) return;
         connectTimer = setTimeout(() => stop(networkError(`connecting took longer than ${this.connectTimeoutMs} ms`, 'ETIMEDOUT')), this.connectTimeoutMs);
@@ -341,67 +284,6 @@ export class HttpsTransport implements Transport {
   async close(): Promise<void> {
     this.agent.destroy();
     this.plainAgent.destroy();
-  }
-}
-
-/** undici's EnvHttpProxyAgent, loaded on first use: the transport when the environment names a proxy. */
-export class ProxyTransport implements Transport {
-  private readonly totalTimeoutMs: number;
-  private readonly userAgent: string;
-  private undici: Promise<{ dispatcher: Dispatcher; request: typeof import('undici').request }> | undefined;
-  /** Built now, so that a bad CA bundle is reported at once rather than at the first request. */
-  private readonly secureContext: SecureContext;
-
-  constructor(
-    private readonly o: TransportOptions,
-    private readonly proxy: ProxySettings,
-  ) {
-    this.totalTimeoutMs = o.totalTimeoutMs ?? 30_000;
-    this.userAgent = o.userAgent ?? 'rolesanywhere-agent';
-    this.secureContext = secureContextFor(o);
-  }
-
-  private load() {
-    this.undici ??= import('undici').then(({ EnvHttpProxyAgent, request }) => {
-      const tls = { secureContext: this.secureContext, rejectUnauthorized: !this.o.noVerifySsl, timeout: this.o.connectTimeoutMs ?? 10_000 };
-      const dispatcher = new EnvHttpProxyAgent({
-        ...this.proxy,
-        httpProxy: '', // not undefined: undici would read HTTP_PROXY from process.env
-        connect: tls,
-        requestTls: tls,
-        // An https:// proxy is trusted, or not, as the endpoint is: the same CA bundle and opt-out.
-        proxyTls: tls,
-        keepAliveTimeout: 30_000,
-        headersTimeout: this.totalTimeoutMs,
-        bodyTimeout: this.totalTimeoutMs,
-      } as ConstructorParameters<typeof EnvHttpProxyAgent>[0]);
-      return { dispatcher, request };
-    });
-    return this.undici;
-  }
-
-  post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<HttpReply> {
-    return withTimeout(url, this.totalTimeoutMs, signal, async (combined) => {
-      const { dispatcher, request } = await this.load();
-      const res = await request(url, { method: 'POST', headers: { ...headers, 'user-agent': this.userAgent }, body, dispatcher, signal: combined });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > MAX_REPLY_BYTES) {
-          res.body.destroy();
-          throw replyTooLarge(new URL(url).host);
-        }
-        chunks.push(chunk);
-      }
-      const text = Buffer.concat(chunks).toString('utf8');
-      const out: Record<string, string | undefined> = {};
-      for (const [k, v] of Object.entries(res.headers)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-      return { status: res.statusCode, headers: out, body: text };
-    });
-  }
-
-  async close(): Promise<void> {
-    if (this.undici) await (await this.undici).dispatcher.close();
+    this.tunnels?.destroy();
   }
 }

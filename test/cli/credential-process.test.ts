@@ -357,6 +357,11 @@ describe('credential-process against the emulator over HTTPS', function () {
       expectBadInput(r, ['HTTPS_PROXY is not a proxy URL: "http://***@"'], 'set it to http://HOST:PORT');
       expect(r.err).not.to.contain('s3cret');
     });
+    it('an HTTPS_PROXY whose password is not percent-encoding (%ZZ): bad input at start, not a network error at every call', async () => {
+      const r = await run([...args(), ...key('rsa-direct')], { HTTPS_PROXY: 'http://alice:s3cret%ZZ@127.0.0.1:9' });
+      expectBadInput(r, ['HTTPS_PROXY has a user or password that is not valid percent-encoding: "http://***@127.0.0.1:9"'], '%25');
+      expect(r.err).not.to.contain('s3cret');
+    });
     it('a missing --certificate and --role-arn', async () => {
       const a = args().filter((x, i, all) => x !== '--role-arn' && all[i - 1] !== '--role-arn');
       expectBadInput(await run([...a, '--private-key', f['rsa-leaf.key']!]), ['--certificate', '--role-arn'], '--help');

@@ -57,7 +57,7 @@ export const corpus: BadCase[] = [
       "defaults.sessionDuration (line 7:3): unknown key \"sessionDuration\" — did you mean \"session_duration\"?",
       "defaults.rate_limit (line 8:3): unknown key \"rate_limit\" — \"rate_limit\" belongs at the top level",
       "profile (line 9:1): unknown key \"profile\" — did you mean \"profiles\"?",
-      "profiles.app.colour (line 14:5): unknown key \"colour\" — valid keys in a profile: certificate, private_key, private_key_password_file, private_key_password_env, intermediates, pkcs11_lib, pkcs11_pin_file, pkcs11_pin_env, reuse_pin, trust_anchor_arn, profile_arn, role_arn, role_session_name, region, endpoint, fips, ca_bundle, no_verify_ssl, with_proxy, session_duration, refresh, watch_interval",
+      "profiles.app.colour (line 14:5): unknown key \"colour\" — valid keys in a profile: certificate, private_key, private_key_password_file, private_key_password_env, intermediates, pkcs11_lib, pkcs11_pin_file, pkcs11_pin_env, reuse_pin, trust_anchor_arn, profile_arn, role_arn, role_session_name, region, endpoint, fips, ca_bundle, no_verify_ssl, with_proxy, connect_timeout, session_duration, refresh, watch_interval",
       "profiles.app.private_key_password (line 15:5): unknown key \"private_key_password\" — the schedule holds no secrets: use private_key_password_file or private_key_password_env",
     ],
   },
@@ -129,6 +129,18 @@ export const corpus: BadCase[] = [
       "profiles.short.session_duration (line 7:78): 5m is outside the 15m..12h CreateSession accepts — use 15m to 12h (the Roles Anywhere profile may cap it lower)",
       "profiles.long.session_duration (line 8:77): 13h is outside the 15m..12h CreateSession accepts — use 15m to 12h (the Roles Anywhere profile may cap it lower)",
       "profiles.fractional.session_duration (line 9:83): \"1.5s\" is not a duration — write seconds (3600) or a duration such as 15m, 1h, 1h30m",
+    ],
+  },
+  {
+    name: 'connect timeouts outside 1s..5m are rejected',
+    text: keys + yaml`
+      profiles:
+        zero: { role_arn: "${ROLE}", connect_timeout: 0 }
+        long: { role_arn: "${ROLE}", connect_timeout: 10m }
+    `,
+    expected: [
+      "profiles.zero.connect_timeout (line 7:76): 0s is outside the 1s..5m range for a connect timeout — use 1s to 5m; the default is 10s",
+      "profiles.long.connect_timeout (line 8:76): 10m is outside the 1s..5m range for a connect timeout — use 1s to 5m; the default is 10s",
     ],
   },
   {
@@ -429,7 +441,7 @@ export const corpus: BadCase[] = [
     overrides: { profile: { session_duration: '1m', colour: 'red' }, logLevel: 'loud', onlyProfiles: ['app', 'ghost'] },
     expected: [
       "overrides.session_duration: 1m is outside the 15m..12h CreateSession accepts — use 15m to 12h (the Roles Anywhere profile may cap it lower)",
-      "overrides.colour: unknown key \"colour\" — valid keys in a profile: certificate, private_key, private_key_password_file, private_key_password_env, intermediates, pkcs11_lib, pkcs11_pin_file, pkcs11_pin_env, reuse_pin, trust_anchor_arn, profile_arn, role_arn, role_session_name, region, endpoint, fips, ca_bundle, no_verify_ssl, with_proxy, session_duration, refresh, watch_interval",
+      "overrides.colour: unknown key \"colour\" — valid keys in a profile: certificate, private_key, private_key_password_file, private_key_password_env, intermediates, pkcs11_lib, pkcs11_pin_file, pkcs11_pin_env, reuse_pin, trust_anchor_arn, profile_arn, role_arn, role_session_name, region, endpoint, fips, ca_bundle, no_verify_ssl, with_proxy, connect_timeout, session_duration, refresh, watch_interval",
       "overrides.log_level: expected one of error, warn, info, debug, got \"loud\"",
       "overrides.only_profiles: no profile named \"ghost\" in the schedule — profiles: app",
     ],

@@ -269,4 +269,19 @@ describe('parseSchedule: good schedules', () => {
     `);
     expect([p.region, p.endpoint, p.caBundle, p.noVerifySsl, p.fips]).to.deep.equal(['eu-west-1', 'http://127.0.0.1:8443', '/etc/ssl/extra.pem', true, false]);
   });
+
+  it('takes connect_timeout as a duration, from defaults or the profile, and leaves it out when unset (the transport\'s 10 s)', () => {
+    const s = parse(base + yaml`
+        connect_timeout: 5
+      profiles:
+        a: { role_arn: "${ROLE}" }
+        b: { role_arn: "${ROLE}", connect_timeout: 1m }
+        c: { role_arn: "${ROLE}", connect_timeout: null }
+    `);
+    expect(s.profiles.map((p) => [p.name, p.connectTimeoutSeconds])).to.deep.equal([
+      ['a', 5],
+      ['b', 60],
+      ['c', undefined],
+    ]);
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * The transport on loopback against real servers: node:https when no proxy is configured (keep-alive,
- * TLS verification, connect and total timeouts, a reply cut short, cancellation), undici through a
- * CONNECT proxy when HTTPS_PROXY names one, and NO_PROXY bypassing it.
+ * TLS verification, connect and total timeouts, a reply cut short, cancellation), CONNECT tunnels
+ * through the proxy HTTPS_PROXY names, and NO_PROXY bypassing it.
  */
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
@@ -11,7 +11,8 @@ import { connect, createServer as createNetServer, type AddressInfo, type Server
 import { join } from 'node:path';
 import { generateTlsIdentity, type TlsIdentity } from '../../src/emulator/tls.js';
 import { AgentError } from '../../src/errors.js';
-import { HttpsTransport, makeTransport, MAX_REPLY_BYTES, ProxyTransport, proxySettings, type Transport } from '../../src/rolesanywhere/transport.js';
+import { bypassesProxy } from '../../src/rolesanywhere/proxy.js';
+import { HttpsTransport, makeTransport, MAX_REPLY_BYTES, proxySettings, type Transport } from '../../src/rolesanywhere/transport.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 type AnyServer = HttpServer | HttpsServer | NetServer;
@@ -234,7 +235,7 @@ describe('transport', function () {
     const env = { HTTPS_PROXY: `http://127.0.0.1:${proxyPort}` };
 
     const viaProxy = keep(makeTransport({ caBundle: caFile }, env));
-    expect(viaProxy).to.be.instanceOf(ProxyTransport);
+    expect(viaProxy.proxy?.httpsProxy).to.equal(env.HTTPS_PROXY);
     expect((await viaProxy.post(echo.url, {}, '{"via":"proxy"}')).body).to.equal('{"via":"proxy"}');
     expect(tunnels).to.deep.equal([`127.0.0.1:${echo.port}`]);
 
@@ -255,7 +256,7 @@ describe('transport', function () {
     const refused = await rejection(keep(makeTransport({ caBundle: caFile }, { HTTPS_PROXY: `http://alice:wrongpw@127.0.0.1:${proxyPort}` })).post(echo.url, {}, '{}'));
     expect(refused.code).to.equal('NETWORK');
     expect(refused.retryable, 'retrying cannot fix credentials').to.equal(false);
-    expect(refused.message).to.equal(`the proxy refused to open a tunnel to 127.0.0.1:${echo.port}: 407 Proxy Authentication Required`);
+    expect(refused.message).to.equal(`the proxy http://127.0.0.1:${proxyPort} (HTTPS_PROXY) refused to open a tunnel to 127.0.0.1:${echo.port}: 407 Proxy Authentication Required`);
     expect(refused.hint).to.equal('put the proxy user and password in HTTPS_PROXY (http://USER:PASSWORD@HOST:PORT, special characters percent-encoded), and check them with the proxy\'s owner');
     expect(refused.describe(), 'the password').not.to.contain('wrongpw');
     expect(JSON.stringify(refused) + String(refused.cause) + ((refused.cause as Error | undefined)?.stack ?? '')).not.to.contain('wrongpw');
@@ -280,14 +281,14 @@ describe('transport', function () {
       proxy.on('connect', (_req, client: Socket) => client.end(`HTTP/1.1 ${status}\r\n\r\n`));
       const { port } = await listen(proxy);
       const e = await rejection(keep(makeTransport({ caBundle: caFile }, { HTTPS_PROXY: `http://127.0.0.1:${port}` })).post('https://127.0.0.1:9/sessions', {}, '{}'));
-      expect([e.code, e.retryable, e.message], status).to.deep.equal(['NETWORK', retryable, `the proxy ${retryable ? 'could not' : 'refused to'} open a tunnel to 127.0.0.1:9: ${status.slice(0, 3)}`]);
+      expect([e.code, e.retryable, e.message], status).to.deep.equal(['NETWORK', retryable, `the proxy http://127.0.0.1:${port} (HTTPS_PROXY) ${retryable ? 'could not' : 'refused to'} open a tunnel to 127.0.0.1:9: ${status}`]);
     }
   });
 
   it('reads the proxy as curl, Go and the AWS CLI do: HTTPS_PROXY, lower case first; none when it is unset', () => {
     expect(proxySettings({})).to.equal(undefined);
     expect(proxySettings({ NO_PROXY: 'example.com' })).to.equal(undefined);
-    expect(proxySettings({ HTTPS_PROXY: 'http://upper:1', https_proxy: 'http://lower:2', NO_PROXY: '.corp' })).to.deep.equal({ httpsProxy: 'http://lower:2', noProxy: '.corp' });
+    expect(proxySettings({ HTTPS_PROXY: 'http://upper:1', https_proxy: 'http://lower:2', NO_PROXY: '.corp' })).to.deep.equal({ httpsProxy: 'http://lower:2', noProxy: '.corp', variable: 'https_proxy' });
     expect(proxySettings({ HTTPS_PROXY: 'http://p:1', no_proxy: 'lower', NO_PROXY: 'upper' })?.noProxy).to.equal('lower');
     expect(proxySettings({ HTTP_PROXY: 'http://p:3' }), 'HTTP_PROXY is for http:// URLs, and the endpoint is https').to.equal(undefined);
     expect(proxySettings({ HTTP_PROXY: 'socks5://not-ours:1080' }), 'nor is it checked').to.equal(undefined);
@@ -297,13 +298,13 @@ describe('transport', function () {
     const echo = await echoServer();
     const { port: proxyPort, tunnels } = await connectProxy();
     const t = keep(makeTransport({ caBundle: caFile }, { HTTP_PROXY: `http://127.0.0.1:${proxyPort}`, http_proxy: `http://127.0.0.1:${proxyPort}` }));
-    expect(t).to.be.instanceOf(HttpsTransport);
+    expect(t.proxy, 'the proxy of the transport').to.equal(undefined);
     expect((await t.post(echo.url, {}, '{}')).status).to.equal(201);
     expect(tunnels, 'tunnels through the HTTP_PROXY').to.deep.equal([]);
   });
 
   it('reads a proxy without a scheme as http://, as curl, Go and the AWS CLI do', () => {
-    expect(proxySettings({ HTTPS_PROXY: 'proxy.corp:3128' })).to.deep.equal({ httpsProxy: 'http://proxy.corp:3128', noProxy: '' });
+    expect(proxySettings({ HTTPS_PROXY: 'proxy.corp:3128' })).to.deep.equal({ httpsProxy: 'http://proxy.corp:3128', noProxy: '', variable: 'HTTPS_PROXY' });
     expect(proxySettings({ https_proxy: 'https://proxy.corp' })?.httpsProxy).to.equal('https://proxy.corp');
   });
 
@@ -323,4 +324,142 @@ describe('transport', function () {
       expect((e as AgentError).describe()).not.to.include('s3cret');
     }
   });
+  it('refuses a user or password that is not valid percent-encoding at once (it would fail every request later), naming the variable', () => {
+    const e = thrown(() => makeTransport({}, { https_proxy: 'http://alice:s3cret%ZZ@proxy.corp:3128' }));
+    expect(e).to.be.instanceOf(AgentError);
+    expect([(e as AgentError).code, (e as AgentError).retryable, (e as AgentError).message]).to.deep.equal([
+      'CONFIG_INVALID',
+      false,
+      'https_proxy has a user or password that is not valid percent-encoding: "http://***@proxy.corp:3128"',
+    ]);
+    expect((e as AgentError).hint).to.contain('%25');
+    expect((e as AgentError).describe()).not.to.include('s3cret');
+  });
+
+  it('decodes a percent-encoded user and password before sending them to the proxy', async () => {
+    const echo = await echoServer();
+    const basic = `Basic ${Buffer.from('al@ice:p:ss w%rd').toString('base64')}`;
+    const { port: proxyPort, auths } = await connectProxy(basic);
+    const t = keep(makeTransport({ caBundle: caFile }, { HTTPS_PROXY: `http://al%40ice:p%3Ass%20w%25rd@127.0.0.1:${proxyPort}` }));
+    expect((await t.post(echo.url, {}, '{}')).status).to.equal(201);
+    expect(auths, 'Proxy-Authorization sent').to.deep.equal([basic]);
+  });
+
+  it('keeps tunnels alive: sequential requests share one tunnel, concurrent ones open at most one each, then reuse them', async () => {
+    const echo = await echoServer();
+    const { port: proxyPort, tunnels } = await connectProxy();
+    const t = keep(makeTransport({ caBundle: caFile }, { HTTPS_PROXY: `http://127.0.0.1:${proxyPort}` }));
+    for (let i = 0; i < 3; i++) expect((await t.post(echo.url, {}, `{"n":${i}}`)).body).to.equal(`{"n":${i}}`);
+    expect(tunnels.length, 'tunnels for 3 sequential requests').to.equal(1);
+    const burst = await Promise.all(Array.from({ length: 4 }, (_, i) => t.post(echo.url, {}, `{"b":${i}}`)));
+    expect(burst.map((r) => r.status)).to.deep.equal([201, 201, 201, 201]);
+    const afterBurst = tunnels.length;
+    expect(afterBurst, 'tunnels after 4 concurrent requests').to.be.within(1, 4);
+    for (let i = 0; i < 8; i++) await t.post(echo.url, {}, '{}');
+    expect(tunnels.length, 'tunnels after 8 more sequential requests').to.equal(afterBurst);
+    expect(echo.connections(), 'TLS connections the endpoint saw').to.equal(afterBurst);
+  });
+
+  /** A proxy that accepts connections and either closes each at the first byte or never answers; counts them. */
+  async function badProxy(mode: 'close' | 'black-hole') {
+    let connections = 0;
+    const open = new Set<Socket>();
+    const server = track(
+      createNetServer((c) => {
+        connections++;
+        open.add(c);
+        c.on('close', () => open.delete(c));
+        c.on('error', () => {});
+        // Reading (and dropping) what comes is what lets the server see the client hang up.
+        if (mode === 'close') c.once('data', () => c.destroy());
+        else c.resume();
+      }),
+    );
+    const { port } = await listen(server);
+    return { port, connections: () => connections, open: () => open.size };
+  }
+
+  it('reports a proxy that closes the connection without answering CONNECT as one retryable error naming the proxy, after one connection', async () => {
+    const proxy = await badProxy('close');
+    const t = keep(makeTransport({ caBundle: caFile }, { HTTPS_PROXY: `http://alice:s3cret@127.0.0.1:${proxy.port}` }));
+    const e = await rejection(t.post('https://rolesanywhere.us-east-1.amazonaws.com/sessions', {}, '{}'));
+    expect([e.code, e.retryable, e.message]).to.deep.equal([
+      'NETWORK',
+      true,
+      `the proxy http://127.0.0.1:${proxy.port} (HTTPS_PROXY) closed the connection without answering CONNECT to rolesanywhere.us-east-1.amazonaws.com:443`,
+    ]);
+    expect(e.hint).to.contain('NO_PROXY');
+    expect(e.describe()).not.to.contain('s3cret');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(proxy.connections(), 'connections to the proxy for one request').to.equal(1);
+  });
+
+  it('times out a proxy that never answers CONNECT at the connect timeout, naming the proxy, after one connection', async () => {
+    const proxy = await badProxy('black-hole');
+    const t = keep(makeTransport({ caBundle: caFile, connectTimeoutMs: 300, totalTimeoutMs: 10_000 }, { https_proxy: `127.0.0.1:${proxy.port}` }));
+    const started = Date.now();
+    const e = await rejection(t.post('https://127.0.0.1:9/sessions', {}, '{}'));
+    expect([e.code, e.retryable, e.message]).to.deep.equal(['TIMEOUT', true, `the proxy http://127.0.0.1:${proxy.port} (https_proxy) did not answer CONNECT to 127.0.0.1:9 within 300 ms`]);
+    expect(Date.now() - started, 'ms until the timeout').to.be.below(5_000);
+    expect(proxy.connections(), 'connections to the proxy').to.equal(1);
+    await waitUntil(() => proxy.open() === 0, 'the connection to the proxy to close');
+  });
+
+  it('reports a proxy that is not listening as a network error naming the proxy and the variable', async () => {
+    const { port, server } = await listen(createNetServer());
+    await new Promise((r) => server.close(r));
+    const e = await rejection(keep(makeTransport({ caBundle: caFile }, { HTTPS_PROXY: `http://127.0.0.1:${port}` })).post('https://127.0.0.1:9/sessions', {}, '{}'));
+    expect([e.code, e.retryable, e.message]).to.deep.equal(['NETWORK', true, `cannot connect to the proxy http://127.0.0.1:${port} (HTTPS_PROXY): ECONNREFUSED`]);
+    expect(e.hint).to.contain('HTTPS_PROXY names the right host and port');
+  });
+
+  it('ends a tunnel still being opened when the request is cancelled, times out in total, or the transport closes', async () => {
+    const proxy = await badProxy('black-hole');
+    const env = { HTTPS_PROXY: `http://127.0.0.1:${proxy.port}` };
+    const abort = new AbortController();
+    const cancelled = keep(makeTransport({ caBundle: caFile, connectTimeoutMs: 60_000 }, env)).post('https://127.0.0.1:9/sessions', {}, '{}', abort.signal);
+    await waitUntil(() => proxy.connections() === 1, 'the first connection');
+    abort.abort();
+    expect((await rejection(cancelled)).code).to.equal('ABORTED');
+    await waitUntil(() => proxy.open() === 0, 'the cancelled tunnel to close');
+
+    const slow = keep(makeTransport({ caBundle: caFile, connectTimeoutMs: 60_000, totalTimeoutMs: 300 }, env));
+    const e = await rejection(slow.post('https://127.0.0.1:9/sessions', {}, '{}'));
+    expect([e.code, e.message]).to.deep.equal(['TIMEOUT', 'request to 127.0.0.1:9 took longer than 300 ms']);
+    await waitUntil(() => proxy.open() === 0, 'the timed-out tunnel to close');
+
+    const closing = makeTransport({ caBundle: caFile, connectTimeoutMs: 60_000 }, env);
+    const pending = closing.post('https://127.0.0.1:9/sessions', {}, '{}');
+    await waitUntil(() => proxy.connections() === 3, 'the third connection');
+    await closing.close();
+    expect((await rejection(pending)).code).to.equal('ABORTED');
+    await waitUntil(() => proxy.open() === 0, 'the tunnel of the closed transport to close');
+  });
+
+  it('goes direct for NO_PROXY hosts as undici did: suffixes, leading dots, ports, *, IPv6 with or without brackets', () => {
+    const cases: Array<[string, string, boolean]> = [
+      ['https://rolesanywhere.us-east-1.amazonaws.com/s', '', false],
+      ['https://rolesanywhere.us-east-1.amazonaws.com/s', '*', true],
+      ['https://rolesanywhere.us-east-1.amazonaws.com/s', 'amazonaws.com', true],
+      ['https://rolesanywhere.us-east-1.amazonaws.com/s', '.amazonaws.com', true],
+      ['https://rolesanywhere.us-east-1.amazonaws.com/s', '*.AMAZONAWS.com', true],
+      ['https://rolesanywhere.us-east-1.amazonaws.com/s', 'zonaws.com', false],
+      ['https://rolesanywhere.us-east-1.amazonaws.com/s', 'other.corp, amazonaws.com:443', true],
+      ['https://rolesanywhere.us-east-1.amazonaws.com/s', 'amazonaws.com:8443', false],
+      ['https://127.0.0.1:8443/s', '127.0.0.1', true],
+      ['https://127.0.0.1:8443/s', '127.0.0.1:8443', true],
+      ['https://127.0.0.1:8443/s', '127.0.0.2 localhost', false],
+      ['https://[::1]:8443/s', '::1', true],
+      ['https://[::1]:8443/s', '[::1]:8443', true],
+    ];
+    for (const [url, noProxy, direct] of cases) expect(bypassesProxy(new URL(url), noProxy), `${url} with NO_PROXY="${noProxy}"`).to.equal(direct);
+  });
 });
+
+async function waitUntil(ok: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) expect.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
