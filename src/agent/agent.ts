@@ -308,6 +308,12 @@ export class Agent {
     });
   }
 
+  /** For the serve endpoints (src/serve/): one profile's cached credentials and status; never calls AWS. */
+  cached(name: string): { current: { credentials: Credentials; issuedAt: number } | undefined; snapshot: () => JobSnapshot } | undefined {
+    const job = this.jobs.get(name);
+    return job && { current: job.cached(), snapshot: () => job.snapshot() };
+  }
+
   get replaceCount(): number {
     return this.writer?.replaceCount ?? 0;
   }

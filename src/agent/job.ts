@@ -166,6 +166,11 @@ export class Job {
     return c && c.expiration.getTime() > this.deps.clock.now() ? c : undefined;
   }
 
+  /** The last good credentials (those written to the file) and when they came, even if expired; never calls AWS. */
+  cached(): { credentials: Credentials; issuedAt: number } | undefined {
+    return this.lastGood;
+  }
+
   /**
    * Refreshes now; concurrent triggers share one call. A trigger that arrives while a call is in
    * flight for an older reason (e.g. a rotation mid-call) runs one more call after it.

@@ -34,6 +34,8 @@ export interface StateFile {
   profiles: ProfileStatus[];
   /** Where the running agent's observability listener actually listens (port 0 resolved). */
   http?: { url: string } | { socket: string };
+  /** The running agent's credential endpoints (serve:), for `status`. */
+  serve?: Array<{ endpoint: 'ecs' | 'imds'; address: string; tokenDir?: string; profile?: string }>;
 }
 
 export type StateRole = StateFile['command'];

@@ -101,5 +101,16 @@ export async function checkScheduleInputs(schedule: Schedule, deps: InputCheckDe
       issues.push(located(origin, `profiles.${profile.name}.${key}`, `the ${what} variable ${name} is not set`, `set ${name} in the agent's environment (e.g. the systemd unit's EnvironmentFile)`));
     }
   }
+  for (const which of ['ecs', 'imds'] as const) {
+    const tls = schedule.serve?.[which]?.tls;
+    for (const [key, file] of tls ? ([['certificate', tls.certificate], ['private_key', tls.privateKey]] as const) : []) {
+      try {
+        await readable(file);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        issues.push({ path: `serve.${which}.tls.${key}`, message: `the TLS ${key === 'certificate' ? 'certificate' : 'private key'} ${file} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (e as Error).message})`}`, hint: `fix the path in tls.${key}:, or create the file` });
+      }
+    }
+  }
   return issues;
 }
