@@ -150,7 +150,7 @@ await writeState(${JSON.stringify(credentials)}, { version: 1, pid: process.pid,
     await new Promise((r) => child.on('exit', r));
     const left = readdirSync(dir).filter((n) => n.endsWith('.tmp'));
     expect(left, 'the killed writer left its temp file').to.have.length(1);
-    const state: StateFile = { version: 1, pid: 1, command: 'once', updatedAt: new Date(0).toISOString(), profiles: [] };
+    const state: StateFile = { version: 1, pid: 1, command: 'run', updatedAt: new Date(0).toISOString(), profiles: [] };
     await writeState(credentials, state);
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp')), 'kept while it could be a live writer\'s').to.deep.equal(left);
     await writeState(credentials, state, { clock: new ManualClock(Date.now() + STALE_TEMP_MS + 1_000) });

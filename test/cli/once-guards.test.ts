@@ -49,7 +49,9 @@ describe('once and status: guarded lock and state file, the path-trust settings'
 
   it('once and status exit instead of hanging on a FIFO state file', async () => {
     const s = setup();
-    fifo(statePathFor(s.credentials));
+    // once writes its own state file; status reads the agent's first: a FIFO at each.
+    fifo(statePathFor(s.credentials, 'once'));
+    fifo(statePathFor(s.credentials, 'run'));
     const once = await runCli(['once', '--config', s.schedule], cleanEnv(s.dir), 30_000);
     expect(once.code, `once exit code (null: killed after hanging); stderr ${once.stderr}`).to.equal(0);
     expect(once.stderr, 'the state file could not be written').to.include('not a regular file');
