@@ -270,6 +270,21 @@ ensure_service_user() {
     warn "could not create the system user $NAME: create it yourself before starting the service"
 }
 
+# A service whose schedule does not validate cannot start (and would restart every 10 s): validate
+# first, as the service user when we can become it, and say what is wrong instead of (re)starting.
+schedule_validates() {
+  [ "$DRY" = yes ] && return 0
+  as=
+  if [ "$MODE" = system ] && [ "$(id -u)" = 0 ] && command -v runuser >/dev/null 2>&1 && getent passwd "$NAME" >/dev/null 2>&1; then
+    as="runuser -u $NAME --"
+  fi
+  if out=$($as "$BINDIR/$NAME" validate --config "$SCHEDULE" 2>&1); then return 0; fi
+  warn "not (re)starting $1: the schedule $SCHEDULE does not validate:"
+  printf '%s\n' "$out" | sed 's/^/    /' >&2
+  warn "fix it, check it with: $NAME validate --config $SCHEDULE — then: $2"
+  return 1
+}
+
 install_systemd() {
   if [ "$MODE" = user ]; then template=$SRC/packaging/systemd/$NAME.user.service; else template=$SRC/packaging/systemd/$NAME.service; fi
   if [ "$MODE" = system ]; then
@@ -288,7 +303,7 @@ install_systemd() {
   fi
   systemctl_ daemon-reload || warn "systemctl daemon-reload failed (is systemd running?)"
   systemctl_ enable "$NAME.service" || warn "could not enable $NAME.service"
-  if [ "$SCHEDULE_NEW" = no ]; then
+  if [ "$SCHEDULE_NEW" = no ] && schedule_validates "$NAME.service" "systemctl $([ "$MODE" = user ] && echo '--user ')restart $NAME.service"; then
     systemctl_ restart "$NAME.service" || warn "could not (re)start $NAME.service: see journalctl $([ "$MODE" = user ] && echo '--user ')-u $NAME"
   fi
 }
@@ -305,7 +320,7 @@ install_launchd() {
   command -v launchctl >/dev/null 2>&1 || { warn "launchctl not found: load $UNITFILE yourself"; return; }
   run launchctl bootout "$domain/$LABEL" 2>/dev/null || true
   run launchctl enable "$domain/$LABEL" || warn "could not enable $domain/$LABEL"
-  if [ "$SCHEDULE_NEW" = no ]; then
+  if [ "$SCHEDULE_NEW" = no ] && schedule_validates "$LABEL" "launchctl bootstrap $domain $UNITFILE"; then
     run launchctl bootstrap "$domain" "$UNITFILE" || warn "could not load $UNITFILE"
   fi
 }

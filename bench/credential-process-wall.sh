@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Not a test: the wall time of `node dist/src/main.js credential-process …` against the emulator
-# (run by the built CLI in the background), beside the cost of one RSA-2048 signature, of `--version`
-# (node start-up plus main.js) and of `credential-process --help` (plus the command's imports),
-# all measured in the same run.
+# (run by the built CLI in the background), uncached and answered from `--cache`, beside bare node
+# start-up (`node -e 0`), `--version` (node start-up plus main.js), `credential-process --help` (plus
+# the command's imports) and one RSA-2048 signature, all measured in the same run, interleaved.
 #   Run from the project root after a build:  bash bench/credential-process-wall.sh [N]
+#   Against an older build too:               BEFORE=/path/to/old/dist/src/main.js bash bench/credential-process-wall.sh 15
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-10}"
@@ -35,20 +36,31 @@ url="$(sed -n 's/^https //p' "$dir/emu.out")"
 
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-cp_once() {
-  node "$MAIN" credential-process --certificate "$dir/leaf.pem" --private-key "$dir/leaf.key" \
-    --trust-anchor-arn "$TA" --profile-arn "$PR" --role-arn "$RO" --endpoint "$url" --ca-bundle "$dir/ca.pem" >"$dir/out.json"
-}
+cp_args=(--certificate "$dir/leaf.pem" --private-key "$dir/leaf.key" --trust-anchor-arn "$TA" --profile-arn "$PR" --role-arn "$RO" --endpoint "$url" --ca-bundle "$dir/ca.pem")
 
-cp_once # warm the page cache
-times=()
-for _ in $(seq "$N"); do t=$(ms); cp_once; times+=($(( $(ms) - t ))); done
-grep -q '"AccessKeyId":"ASIA' "$dir/out.json" || { echo "unexpected output: $(head -c 80 "$dir/out.json")" >&2; exit 1; }
-vtimes=()
-for _ in $(seq "$N"); do t=$(ms); node "$MAIN" --version >/dev/null; vtimes+=($(( $(ms) - t ))); done
-# --help loads credential-process's whole module graph and stops: start-up and imports, no work.
-htimes=()
-for _ in $(seq "$N"); do t=$(ms); node "$MAIN" credential-process --help >/dev/null; htimes+=($(( $(ms) - t ))); done
+# Each round runs every command once, in turn, so a busy machine slows them all alike; the medians
+# are compared with `node -e 0` (bare node start-up) from the same rounds. BEFORE=path/to/main.js adds
+# another build's credential-process, --help and --version (e.g. the previous commit's dist).
+names=(node-e-0 version help call cached)
+run_one() {
+  case "$1" in
+    node-e-0) node -e 0 ;;
+    version) node "$MAIN" --version ;;
+    help) node "$MAIN" credential-process --help ;;
+    call) node "$MAIN" credential-process "${cp_args[@]}" ;;
+    cached) node "$MAIN" credential-process "${cp_args[@]}" --cache "$dir/cache" ;;
+    before-version) node "$BEFORE" --version ;;
+    before-help) node "$BEFORE" credential-process --help ;;
+    before-call) node "$BEFORE" credential-process "${cp_args[@]}" ;;
+  esac
+}
+[ -n "${BEFORE:-}" ] && names+=(before-version before-help before-call)
+declare -A times
+for name in "${names[@]}"; do run_one "$name" >"$dir/out.json"; done # warm the page cache and the cache entry
+for _ in $(seq "$N"); do
+  for name in "${names[@]}"; do t=$(ms); run_one "$name" >"$dir/out.json"; times[$name]+="$(( $(ms) - t )) "; done
+done
+grep -q '"AccessKeyId":"ASIA' "$dir/out.json" || [ -n "${BEFORE:-}" ] || { echo "unexpected output: $(head -c 80 "$dir/out.json")" >&2; exit 1; }
 
 sign_us=$(node -e '
   const { createPrivateKey, sign, constants } = require("node:crypto");
@@ -60,8 +72,11 @@ sign_us=$(node -e '
   xs.sort((a, b) => a - b); console.log(xs[1000].toFixed(0));
 ' "$dir/leaf.key")
 
-echo "credential-process (RSA-2048, HTTPS, emulator): median $(printf '%s\n' "${times[@]}" | median) ms of $N  [${times[*]}]"
-echo "node dist/src/main.js --version:                median $(printf '%s\n' "${vtimes[@]}" | median) ms of $N  [${vtimes[*]}]"
-echo "node dist/src/main.js credential-process --help: median $(printf '%s\n' "${htimes[@]}" | median) ms of $N  [${htimes[*]}]"
-echo "one RSA-2048 signature (crypto.sign, SHA-256):   median ${sign_us} µs of 2000"
+base=$(printf '%s\n' ${times[node-e-0]} | median)
+printf '%-16s %8s %7s  %s\n' command median ratio "all (ms)"
+for name in "${names[@]}"; do
+  m=$(printf '%s\n' ${times[$name]} | median)
+  printf '%-16s %6s ms %6.2fx  [%s]\n' "$name" "$m" "$(echo "$m / $base" | bc -l)" "${times[$name]% }"
+done
+echo "one RSA-2048 signature (crypto.sign, SHA-256): median ${sign_us} µs of 2000"
 echo "emulator requests served: $(grep -c ' 201 ' "$dir/emu.err")"

@@ -15,8 +15,9 @@ esc() { printf '%s' "$1" | sed 's/[\\&|]/\\&/g'; }
 cat <<EOF
 # yaml-language-server: \$schema=$2
 #
-# rolesanywhere-agent schedule, written at install time from the documented example. It validates
-# as it is but names example files and ARNs: point certificate:, private_key:, intermediates:,
+# rolesanywhere-agent schedule, written at install time from the documented example. It is a valid
+# schedule, but it names example files and ARNs: validate reports the example files as missing and
+# the service is not started until it passes. Point certificate:, private_key:, intermediates:,
 # trust_anchor_arn:, profile_arn: and the profiles at yours, check it with
 #   rolesanywhere-agent validate --config <this file>
 # and then start the agent: $3

@@ -121,7 +121,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`rolesanywhere-agent ${version()}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
+  // Own keys only: `rolesanywhere-agent constructor` must be an unknown command, not Object's.
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     // Loaded only on this error path: the schedule's did-you-mean, with command names in its spelling.
     const { didYouMean } = await import('./config/keys.js');

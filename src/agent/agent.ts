@@ -23,7 +23,7 @@ import type { Scheduler } from '../time/scheduler.js';
 import { TimerQueue } from '../time/timers.js';
 import { TokenBucket } from '../time/token-bucket.js';
 import { DEFAULT_WATCH_INTERVAL_MS, RotationWatch, type DirWatcherFactory, type RotationTrigger } from '../watch/rotation.js';
-import { DEFAULT_TUNING, Job, type JobEvents, type JobSnapshot, type JobSpec, type RetryTuning, type SessionSpec } from './job.js';
+import { DEFAULT_TUNING, Job, type JobEvents, type JobSnapshot, type JobSpec, type RetryTuning, type SessionIdentity, type SessionSpec } from './job.js';
 import { keyId, SignerSource, type LoadSigner } from './signer-source.js';
 
 export interface AgentProfile extends JobSpec {
@@ -85,6 +85,11 @@ export interface AgentDeps {
   dirWatcher?: DirWatcherFactory;
   /** Credentials already in the file from an earlier run, keyed by profile; adopted when still good. */
   existing?: (config: AgentConfig) => Promise<Map<string, { credentials: Credentials; issuedAt: number }>>;
+  /**
+   * Profiles whose keys in the file were made, by an earlier run, for another identity than the
+   * schedule now names (see identityChange), with the reason: they go at the first failure.
+   */
+  changedIdentities?: (config: AgentConfig) => Promise<Map<string, string>>;
 }
 
 interface SourceEntry {
@@ -109,7 +114,7 @@ export function watchedPaths(key: KeyMaterialOptions): string[] {
  * profile or the trust anchor — in words for status and the log, or undefined when it did not (a
  * new certificate or key, a session length or refresh change keeps the identity).
  */
-export function identityChange(before: SessionSpec, after: SessionSpec): string | undefined {
+export function identityChange(before: SessionIdentity, after: SessionIdentity): string | undefined {
   const fields = [
     ['role_arn', before.roleArn, after.roleArn],
     ['profile_arn', before.profileArn, after.profileArn],
@@ -171,6 +176,7 @@ export class Agent {
     this.writer = this.deps.makeWriter(config.credentialsFile, config.credentialsTrust);
     this.setQuota(config.rateLimit);
     const existing = (await this.deps.existing?.(config)) ?? new Map();
+    const changed = (await this.deps.changedIdentities?.(config)) ?? new Map<string, string>();
     const now = this.deps.clock.now();
     const spread = this.staggerWindowMs(config.profiles.length, config.rateLimit);
     let i = 0;
@@ -182,6 +188,8 @@ export class Agent {
         job.adopt(prior.credentials, prior.issuedAt);
         this.deps.log.info('kept credentials already in the file', { profile: p.name, expires: prior.credentials.expiration.toISOString() });
       } else {
+        const why = changed.get(p.name);
+        if (why) job.revokeOnFailure(why);
         job.start(now + (config.profiles.length > 1 ? Math.floor((spread * i) / config.profiles.length) : 0));
       }
       i++;
@@ -301,6 +309,12 @@ export class Agent {
     });
   }
 
+  /** For the serve endpoints (src/serve/): one profile's cached credentials and status; never calls AWS. */
+  cached(name: string): { current: { credentials: Credentials; issuedAt: number } | undefined; snapshot: () => JobSnapshot } | undefined {
+    const job = this.jobs.get(name);
+    return job && { current: job.cached(), snapshot: () => job.snapshot() };
+  }
+
   get replaceCount(): number {
     return this.writer?.replaceCount ?? 0;
   }
@@ -371,11 +385,13 @@ export class Agent {
     if (!entry) {
       const source = new SignerSource(p.key, this.deps.loadSigner, this.deps.log);
       entry = { source, users: new Set(), watch: undefined };
-      if (this.deps.watch) {
+      const paths = watchedPaths(p.key);
+      // A key and certificate both on a token have no files to watch.
+      if (this.deps.watch && paths.length > 0) {
         const e = entry;
         const log = this.deps.log;
         entry.watch = new RotationWatch({
-          paths: watchedPaths(p.key),
+          paths,
           clock: this.deps.clock,
           scheduler: this.deps.scheduler,
           intervalMs: p.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS,

@@ -88,7 +88,12 @@ export interface JobSnapshot {
   specHash: string;
   /** The keys of the profile's previous identity were removed from the file: when and why. */
   credentialsRemoved?: { at: string; reason: string };
+  /** Whom the credentials are for: kept in the state file so a restart sees a changed identity. */
+  identity?: SessionIdentity;
 }
+
+/** What a profile's credentials are for: changing any of these is a change of identity. */
+export type SessionIdentity = Pick<SessionSpec, 'roleArn' | 'profileArn' | 'trustAnchorArn'>;
 
 /** Codes after which an automatic retry could lock a token or cannot help without a change. */
 const NO_AUTO_RETRY = new Set(['PKCS11_PIN']);
@@ -161,6 +166,11 @@ export class Job {
     return c && c.expiration.getTime() > this.deps.clock.now() ? c : undefined;
   }
 
+  /** The last good credentials (those written to the file) and when they came, even if expired; never calls AWS. */
+  cached(): { credentials: Credentials; issuedAt: number } | undefined {
+    return this.lastGood;
+  }
+
   /**
    * Refreshes now; concurrent triggers share one call. A trigger that arrives while a call is in
    * flight for an older reason (e.g. a rotation mid-call) runs one more call after it.
@@ -204,6 +214,7 @@ export class Job {
       refreshes: this.refreshes,
       inFlight: this.busy,
       specHash: this.spec.specHash,
+      identity: { roleArn: this.spec.session.roleArn, profileArn: this.spec.session.profileArn, trustAnchorArn: this.spec.session.trustAnchorArn },
     };
     if (this.lastGood) {
       s.expiration = this.lastGood.credentials.expiration.toISOString();

@@ -21,7 +21,7 @@ import { errnoCode, nodeFs, O, type Fs } from '../credentials-file/fs.js';
 import { openTrusted, readAtMost, toTrust, walkTrusted, type Trust, type TrustPolicy } from '../credentials-file/trust.js';
 import { AgentError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import type { AgentConfig, ProfileStatus } from './agent.js';
+import { identityChange, type AgentConfig, type ProfileStatus } from './agent.js';
 
 export interface StateFile {
   version: 1;
@@ -34,6 +34,8 @@ export interface StateFile {
   profiles: ProfileStatus[];
   /** Where the running agent's observability listener actually listens (port 0 resolved). */
   http?: { url: string } | { socket: string };
+  /** The running agent's credential endpoints (serve:), for `status`. */
+  serve?: Array<{ endpoint: 'ecs' | 'imds'; address: string; tokenDir?: string; profile?: string }>;
 }
 
 export type StateRole = StateFile['command'];
@@ -78,7 +80,7 @@ export async function readState(credentialsFile: string, role: StateRole = 'run'
   let opened;
   try {
     const trust = await toTrust(options.trust);
-    const walked = await walkTrusted(path, trust, { fs, what, targetOwner: 'trusted' });
+    const walked = await walkTrusted(path, trust, { fs, what, targetOwner: 'trusted', missingOk: true });
     if (!walked.stat) return undefined;
     opened = await openTrusted(walked.path, trust, { fs, what, targetOwner: 'trusted' });
   } catch (e) {
@@ -140,6 +142,8 @@ export async function writeState(credentialsFile: string, state: StateFile, opti
   const temp = join(dir, `.${base}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await fs.open(temp, O.O_CREAT | O.O_EXCL | O.O_WRONLY | O.O_NOFOLLOW, 0o600);
   try {
+    // Root writing a user's file gives them the state too, so their own status can read it.
+    if (trust.fileOwner !== trust.uid) await fh.chown(trust.fileOwner, (await fs.stat(dir)).gid);
     await fh.writeFile(Buffer.from(JSON.stringify(state, null, 1) + '\n'));
     await fh.sync();
     await fh.close();
@@ -188,6 +192,38 @@ export async function adoptableCredentials(
       credentials: { accessKeyId: id, secretAccessKey: secret, sessionToken: token, expiration: new Date(expires) },
       issuedAt: Date.parse(s.issuedAt),
     });
+  }
+  return out;
+}
+
+/**
+ * Profiles whose keys in the file an earlier run or once made for another identity (role, profile
+ * or trust anchor) than the schedule now names — the state must describe the very keys in the
+ * file (access key hash), so a hand edit is never taken for ours — with the reason, for
+ * Job.revokeOnFailure.
+ */
+export async function changedIdentities(
+  config: AgentConfig,
+  readText: (path: string) => Promise<string> = (p) => readCredentialsText(p, { trust: config.credentialsTrust }),
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const options = { trust: config.credentialsTrust };
+  const states = (await Promise.all([readState(config.credentialsFile, 'run', options), readState(config.credentialsFile, 'once', options)])).filter(
+    (s): s is StateFile => !!s,
+  );
+  if (!states.length) return out;
+  let sections: Map<string, Map<string, string>>;
+  try {
+    sections = readProfiles(await readText(config.credentialsFile));
+  } catch {
+    return out;
+  }
+  for (const p of config.profiles) {
+    const id = sections.get(p.name)?.get('aws_access_key_id');
+    if (!id) continue;
+    const s = states.map((st) => st.profiles.find((x) => x.name === p.name)).find((x) => x?.identity && x.accessKeyHash === accessKeyHash(id));
+    const why = s?.identity && identityChange(s.identity, p.session);
+    if (why) out.set(p.name, `${why} while the agent was stopped`);
   }
   return out;
 }

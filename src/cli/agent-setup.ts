@@ -5,11 +5,11 @@
 import { homedir } from 'node:os';
 import { AgentError } from '../errors.js';
 import { Agent, type AgentConfig, type AgentEvents } from '../agent/agent.js';
-import { adoptableCredentials } from '../agent/state-file.js';
+import { adoptableCredentials, changedIdentities } from '../agent/state-file.js';
 import { ConfigError, loadSchedule, type Schedule, type ScheduleOverrides } from '../config/index.js';
 import { CredentialsWriter, toTrust } from '../credentials-file/index.js';
-import { loadSigner } from '../keys/load.js';
-import { Pkcs11Registry } from '../keys/pkcs11/index.js';
+import { isPkcs11Uri, loadSigner } from '../keys/load.js';
+import type { Pkcs11Registry } from '../keys/pkcs11/index.js';
 import { createLogger, type Log, type LogLevel } from '../observability/logger.js';
 import { Redactor } from '../observability/redact.js';
 import { systemScheduler } from '../time/scheduler.js';
@@ -63,18 +63,21 @@ export interface AgentOptions {
 }
 
 export function makeAgent(io: CommandIO, log: Log, redactor: Redactor, o: AgentOptions): Agent {
-  // One registry per agent: every profile on a token signs through one session.
-  const pkcs11Registry = new Pkcs11Registry({ clock: io.clock });
+  // One registry per agent: every profile on a token signs through one session. Made on the first
+  // token key, so an agent of file keys never loads the PKCS#11 source.
+  let registry: Promise<Pkcs11Registry> | undefined;
+  const pkcs11Registry = () => (registry ??= import('../keys/pkcs11/registry.js').then((m) => new m.Pkcs11Registry({ clock: io.clock })));
   return new Agent({
     clock: io.clock,
     scheduler: systemScheduler,
     log,
     env: io.env,
     redactor,
-    loadSigner: (key) => {
+    loadSigner: async (key) => {
       if (key.password?.value) redactor.add(key.password.value);
       if (key.pin?.value) redactor.add(key.pin.value);
-      return loadSigner(key, { env: io.env, clock: io.clock, pkcs11Registry, logger: (level, m) => log[level](m) });
+      const onToken = isPkcs11Uri(key.certificate) || isPkcs11Uri(key.privateKey);
+      return loadSigner(key, { env: io.env, clock: io.clock, ...(onToken ? { pkcs11Registry: await pkcs11Registry() } : {}), logger: (level, m) => log[level](m) });
     },
     makeWriter: (path, trust) => {
       if (trust?.sharedDir) log.warn(sharedDirWarning(path));
@@ -87,6 +90,7 @@ export function makeAgent(io: CommandIO, log: Log, redactor: Redactor, o: AgentO
       await toTrust(config.credentialsTrust);
       return adoptableCredentials(config);
     },
+    changedIdentities: (config: AgentConfig) => changedIdentities(config),
     ...(o.onChange ? { onChange: o.onChange } : {}),
     ...(o.events ? { events: o.events } : {}),
   });

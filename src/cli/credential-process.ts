@@ -5,8 +5,8 @@
  * private on-disk cache shared by parallel and repeated calls (credential-cache/cache.ts).
  *
  * The AWS CLI runs this on every command, so start-up is most of its cost: this module loads only
- * flag parsing and the cache; the signer, key parsers and TLS (session-call.ts) load only when a call
- * to the service is needed.
+ * flag parsing; the cache loads with --cache, and the signer, key parsers and TLS (session-call.ts)
+ * only when a call to the service is needed.
  */
 import type { Credentials } from '../credentials.js';
 import { AgentError } from '../errors.js';
@@ -15,15 +15,6 @@ import { describeError, exitCodeFor } from './exit-codes.js';
 import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
 import { SESSION_FLAGS, SESSION_FLAGS_HELP, sessionSettings, type SessionSettings } from './session-flags.js';
-import {
-  DEFAULT_MIN_REMAINING_SECONDS,
-  cacheDigest,
-  defaultCacheDir,
-  lockPath,
-  openCacheDir,
-  readEntry,
-  writeEntry,
-} from '../credential-cache/cache.js';
 
 export const CREDENTIAL_PROCESS_HELP = `Usage: rolesanywhere-agent credential-process [flags]
 
@@ -80,8 +71,7 @@ export async function credentialProcessCommand(args: string[], io: CommandIO): P
   try {
     const s = sessionSettings(values, io.env);
     for (const w of s.warnings) err(`warning: ${w}`);
-    const credentials =
-      values.cache === undefined ? await call(s, io) : await cachedCall(s, values.cache || defaultCacheDir(io.env), minRemaining(values['cache-min-remaining'], s), io, err);
+    const credentials = values.cache === undefined ? await call(s, io) : await cachedCall(s, values.cache, values['cache-min-remaining'], io, err);
     io.stdout.write(processOutput(credentials) + '\n');
     return EXIT.OK;
   } catch (e) {
@@ -94,8 +84,8 @@ async function call(s: SessionSettings, io: CommandIO): Promise<Credentials> {
   return (await import('./session-call.js')).callCreateSession(s, io);
 }
 
-function minRemaining(text: string | undefined, s: SessionSettings): number {
-  const seconds = text === undefined ? DEFAULT_MIN_REMAINING_SECONDS : parseDuration(text);
+function minRemaining(text: string | undefined, fallback: number, s: SessionSettings): number {
+  const seconds = text === undefined ? fallback : parseDuration(text);
   if (seconds === undefined) {
     throw new AgentError('ARGUMENT_INVALID', `--cache-min-remaining "${text}" is not a duration`, { hint: 'use seconds or h/m/s units, e.g. --cache-min-remaining 15m' });
   }
@@ -107,13 +97,16 @@ function minRemaining(text: string | undefined, s: SessionSettings): number {
   return seconds;
 }
 
-async function cachedCall(s: SessionSettings, dirOption: string, minRemainingSeconds: number, io: CommandIO, err: (line: string) => void): Promise<Credentials> {
+/** The cache module (and node:crypto with it) loads only here: `--help` and plain calls skip it. */
+async function cachedCall(s: SessionSettings, dirOption: string, minRemainingText: string | undefined, io: CommandIO, err: (line: string) => void): Promise<Credentials> {
   if (/^pkcs11:/i.test(s.key.certificate)) {
     throw new AgentError('ARGUMENT_INVALID', '--cache needs the certificate in a file: a certificate on a PKCS#11 token cannot be fingerprinted without opening the token, and a replaced one must never be answered from the cache', {
       hint: 'export the certificate to a PEM file for --certificate (the key may stay on the token), or leave --cache out',
     });
   }
-  const { dir, fixedMode } = openCacheDir(dirOption);
+  const { DEFAULT_MIN_REMAINING_SECONDS, cacheDigest, defaultCacheDir, lockPath, openCacheDir, readEntry, writeEntry } = await import('../credential-cache/cache.js');
+  const minRemainingSeconds = minRemaining(minRemainingText, DEFAULT_MIN_REMAINING_SECONDS, s);
+  const { dir, fixedMode } = openCacheDir(dirOption || defaultCacheDir(io.env));
   if (fixedMode !== undefined) err(`warning: the credential cache directory ${dir} was mode ${fixedMode.toString(8).padStart(4, '0')}; set it to 0700`);
   let digest: string;
   try {

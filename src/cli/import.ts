@@ -21,6 +21,8 @@ import { parseArgs } from 'node:util';
 import { stringify as yamlScalar } from 'yaml';
 import { ConfigError, parseSchedule, PROFILE_KEYS, formatDuration, type ProfileKey } from '../config/index.js';
 import { EXIT, type CommandIO } from './io.js';
+import { escapeControls } from '../escape-controls.js';
+import { table } from '../lookup.js';
 import { isTpmHandle, showTpmHandle, TPM_ROUTE_HINT } from '../keys/tpm.js';
 
 export const IMPORT_HELP = `Usage: rolesanywhere-agent import [--config-file FILE]
@@ -146,7 +148,7 @@ export type Translation =
   | { ok: true; values: ProfileValues; notes: string[] }
   | { ok: false; reason: string; foreign?: boolean };
 
-const STRING_FLAGS: Record<string, ProfileKey> = {
+const STRING_FLAGS = table<ProfileKey>({
   certificate: 'certificate',
   'private-key': 'private_key',
   intermediates: 'intermediates',
@@ -163,22 +165,22 @@ const STRING_FLAGS: Record<string, ProfileKey> = {
   'private-key-password-env': 'private_key_password_env',
   'pkcs11-pin-file': 'pkcs11_pin_file',
   'pkcs11-pin-env': 'pkcs11_pin_env',
-};
-const BOOLEAN_FLAGS: Record<string, ProfileKey | null> = {
+});
+const BOOLEAN_FLAGS = table<ProfileKey | null>({
   'no-verify-ssl': 'no_verify_ssl',
   'with-proxy': 'with_proxy',
   'reuse-pin': 'reuse_pin',
   fips: 'fips',
   debug: null,
-};
+});
 /** Flags of the official helper with no counterpart here: the profile is left as a comment. */
-const UNTRANSLATABLE: Record<string, string> = {
+const UNTRANSLATABLE = table({
   'cert-selector': 'picks a certificate from the OS certificate store (--cert-selector); export the certificate and key to files, or use a pkcs11: URI',
   'system-store-name': 'reads the Windows certificate store (--system-store-name); export the certificate and key to files',
   'use-latest-expiring-certificate': 'picks a certificate from a store (--use-latest-expiring-certificate); name one certificate file or pkcs11: URI instead',
   'tpm-key-password': 'uses a TPM key file (--tpm-key-password); put the key on a tpm2-pkcs11 token and use a pkcs11: URI (see docs/tpm.md)',
   'no-tpm-key-password': 'uses a TPM key file (--no-tpm-key-password); put the key on a tpm2-pkcs11 token and use a pkcs11: URI (see docs/tpm.md)',
-};
+});
 
 function basename(path: string): string {
   return path.split(/[\\/]/).pop()!.toLowerCase().replace(/\.exe$/, '');
@@ -362,10 +364,18 @@ export function importSchedule(configText: string, source: string, deps: { env: 
   const skipped: SkippedProfile[] = [];
   const seen = new Set<string>();
   for (const section of parseAwsConfig(configText)) {
-    const name = profileNameOf(section.header);
+    const parsedName = profileNameOf(section.header);
     const command = section.values['credential_process'];
-    if (name === undefined || command === undefined) continue;
+    if (command === undefined) continue;
+    // Names go to stderr and into YAML comments: no raw control characters, bounded.
+    const name = escapeControls(parsedName ?? section.header, 100);
     const skip = (reason: string, foreign = false) => skipped.push({ name, line: section.line, reason, foreign });
+    if (parsedName === undefined) {
+      // botocore shlex-splits the header and ignores anything but [default] and [profile NAME]:
+      // such a section was silently dropped here although it runs a credential_process.
+      skip(`its header [${name}] does not name one profile (the AWS CLI ignores such a section): write [profile NAME] with a single name, quoted if it has spaces`);
+      continue;
+    }
     if (seen.has(name)) {
       skip('it is defined twice (the AWS CLI rejects such a file); only the first one was read');
       continue;

@@ -5,6 +5,7 @@
  * write, release the lock and return 0 within 2 s.
  */
 import { homedir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { agentConfig, trustPolicy } from '../agent/from-schedule.js';
 import { readState, writeState, type StateFile } from '../agent/state-file.js';
 import { processAlive } from '../credentials-file/index.js';
@@ -13,10 +14,11 @@ import { toTrust } from '../credentials-file/index.js';
 import { AgentError } from '../errors.js';
 import { CertificateExpiryWarnings } from '../observability/expiry-warnings.js';
 import type { LogLevel } from '../observability/logger.js';
-import { AgentMetrics } from '../observability/metrics.js';
+import type { AgentMetrics } from '../observability/metrics.js';
 import { Redactor } from '../observability/redact.js';
 import { ObservabilityServer } from '../observability/server.js';
 import { agentView, liveStatusDocument } from '../observability/status-document.js';
+import { CredentialEndpoints, scheduleLookups } from '../serve/index.js';
 import { watchFiles } from '../watch/watcher.js';
 import { LOG_LEVELS, loadScheduleOrReport, makeAgent, makeLog } from './agent-setup.js';
 import { parseCommandFlags } from './flags.js';
@@ -26,7 +28,10 @@ export const RUN_HELP = `Usage: rolesanywhere-agent run --config FILE [--log-lev
 
 Runs the agent in the foreground: fills every profile of the schedule, refreshes each before it
 expires, picks up rotated certificates at once, reloads on SIGHUP or when the schedule changes,
-and stops cleanly on SIGTERM/SIGINT. Logs go to stderr: text on a terminal, JSON otherwise.`;
+and stops cleanly on SIGTERM/SIGINT. Logs go to stderr: text on a terminal, JSON otherwise.
+With serve: in the schedule it also hands the same credentials to long-running SDK clients:
+an ECS-style endpoint (GET /v1/credentials/<profile>, with the token the agent writes to
+<token_dir>/<profile>.token at each start) and an IMDSv2-style one for one profile.`;
 
 /** Inside main.ts's hard stop (1.5 s after the signal), so that the state file is still saved. */
 const STOP_BUDGET_MS = 1_000;
@@ -69,6 +74,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   let stateTimer: NodeJS.Timeout | undefined;
   let stateWrite: Promise<void> = Promise.resolve();
   let listener: ObservabilityServer | undefined;
+  let endpoints: CredentialEndpoints | undefined;
   const saveState = (profiles = agent.status()) => {
     const snapshot: StateFile = {
       version: 1,
@@ -79,6 +85,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       replaces: agent.replaceCount,
       profiles,
       ...(listener && { http: listener.address }),
+      ...(endpoints && { serve: endpoints.listeners() }),
     };
     stateWrite = stateWrite
       .then(() => writeState(schedule.credentialsFile, snapshot, { trust: stateTrust }))
@@ -102,16 +109,17 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       }, STATE_DEBOUNCE_MS);
     }
   };
-  // Process metrics (and their event-loop sampling timer) only when someone can scrape them.
-  const metrics = new AgentMetrics({ processMetrics: !!schedule.http });
-  const agent = makeAgent(io, log, redactor, { watch: true, unrefTimers: false, onChange, events: metrics.events });
+  // Metrics only when someone can scrape them: the listener starts only with an `http:` schedule
+  // (never on reload), and prom-client alone is ~10 MB of a one-profile agent's ~60 MB.
+  const metrics: AgentMetrics | undefined = schedule.http ? new (await import('../observability/metrics.js')).AgentMetrics({ processMetrics: true }) : undefined;
+  const agent = makeAgent(io, log, redactor, { watch: true, unrefTimers: false, onChange, ...(metrics ? { events: metrics.events } : {}) });
   const view = agentView(agent, {
     clock: io.clock,
     pid: process.pid,
     credentialsFile: () => schedule.credentialsFile,
     refreshOf: (name) => schedule.profiles.find((p) => p.name === name)?.refresh,
   });
-  metrics.attach(view);
+  metrics?.attach(view);
 
   const owner = await readState(schedule.credentialsFile, 'run', { trust: stateTrust });
   if (owner && owner.command === 'run' && owner.pid !== process.pid && processAlive(owner.pid)) {
@@ -129,7 +137,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     await agent.stop();
     return EXIT.BAD_INPUT;
   }
-  if (schedule.http) {
+  if (schedule.http && metrics) {
     // The listener is secondary: if it cannot start, the agent keeps the credentials fresh anyway.
     try {
       listener = await ObservabilityServer.start(schedule.http, { document: () => liveStatusDocument(view), metrics, redactor, log });
@@ -140,6 +148,30 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       onChange();
     } catch (e) {
       log.error('observability listener not started; the agent runs without it', { error: e instanceof AgentError ? e.describe() : String(e) });
+    }
+  }
+  if (schedule.serve) {
+    // main.ts turned V8's optimising compiler off for run's refresh bursts; a credential endpoint
+    // answers thousands of requests a second and needs it (bench/serve.ts: about 2-3x the throughput).
+    setFlagsFromString('--turbofan');
+    // Unlike the observability listener, consumers depend on these: an endpoint that cannot start stops the agent.
+    try {
+      endpoints = await CredentialEndpoints.start(schedule.serve, {
+        cache: agent,
+        clock: io.clock,
+        log,
+        redact: (t) => redactor.redact(t),
+        secret: (t) => redactor.add(t),
+        ...(metrics && { count: (e, p, o) => metrics.served(e, p, o) }),
+        ...scheduleLookups(() => schedule),
+      });
+      for (const l of endpoints.listeners()) log.info(`${l.endpoint} credential endpoint started`, { ...l });
+      onChange();
+    } catch (e) {
+      log.error('credential endpoints not started; stopping', { error: e instanceof AgentError ? e.describe() : String(e) });
+      await agent.stop();
+      await listener?.close().catch(() => {});
+      return EXIT.BAD_INPUT;
     }
   }
   const expiryTimer = setInterval(() => checkExpiry(), EXPIRY_CHECK_MS);
@@ -155,12 +187,14 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
         const result = await agent.reload(agentConfig(next));
         if (next.http?.listen !== schedule.http?.listen) log.warn('http.listen changed; the listener keeps its address until the agent restarts', { listening: schedule.http?.listen ?? 'off', configured: next.http?.listen ?? 'off' });
         schedule = next;
+        if (endpoints) await endpoints.reload(next.serve);
+        else if (next.serve) log.warn('serve: was added to the schedule; the credential endpoints start at the next restart');
         warnings.setThresholds(next.certificateExpiryWarnings);
-        metrics.reloaded('success');
+        metrics?.reloaded('success');
         log.info('schedule reloaded', { reason: why, ...result });
         onChange();
       } catch (e) {
-        metrics.reloaded('rejected');
+        metrics?.reloaded('rejected');
         const detail = e instanceof ConfigError ? formatIssues(e.issues) : e instanceof AgentError ? e.describe() : String(e);
         log.error('new schedule rejected; the previous one keeps running', { reason: why, errors: detail });
       }
@@ -178,8 +212,9 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   log.info('stopping', { signal: String(io.signal.reason ?? 'abort') });
   offHangup?.();
   clearInterval(expiryTimer);
-  const closing = listener?.close().catch(() => {});
+  const closing = Promise.all([listener?.close(), endpoints?.close()]).catch(() => {});
   listener = undefined;
+  endpoints = undefined;
   const stopped = Promise.all([scheduleWatch.close(), reloading, agent.stop(), closing]).then(() => true);
   const inTime = await Promise.race([stopped, new Promise<boolean>((r) => setTimeout(() => r(false), STOP_BUDGET_MS).unref())]);
   if (stateTimer) clearTimeout(stateTimer);

@@ -6,7 +6,8 @@
  * document `/status` serves (observability/status-document.ts builds both).
  */
 import { trustPolicy } from '../agent/from-schedule.js';
-import { latestState } from '../agent/state-file.js';
+import { latestState, type StateFile } from '../agent/state-file.js';
+import type { Schedule } from '../config/index.js';
 import { processAlive } from '../credentials-file/index.js';
 import { healthMarginSeconds } from '../observability/health.js';
 import { connectTarget, describeAddress, fetchStatus } from '../observability/status-client.js';
@@ -65,6 +66,17 @@ export async function statusCommand(args: string[], io: CommandIO): Promise<numb
     });
     text = JSON.stringify(doc, null, 2) + '\n';
   }
-  io.stdout.write(values.json ? text! : formatStatusText(doc));
+  io.stdout.write(values.json ? text! : formatStatusText(doc) + serveLines(schedule.serve, live ? state?.serve : undefined));
   return doc.profiles.every((r) => r.valid) ? EXIT.OK : EXIT.PARTIAL;
+}
+
+/** The credential endpoints: where the running agent serves them, or what the schedule configures. */
+function serveLines(configured: Schedule['serve'], running: StateFile['serve']): string {
+  if (running?.length) {
+    return running.map((l) => `serving ${l.endpoint}: ${l.address}${l.tokenDir ? ` (tokens in ${l.tokenDir})` : ''}${l.profile ? ` (profile ${l.profile})` : ''}\n`).join('');
+  }
+  const lines: string[] = [];
+  if (configured?.ecs) lines.push(`serve ecs: ${configured.ecs.listen} (configured; not served now)`);
+  if (configured?.imds) lines.push(`serve imds: ${configured.imds.listen} for profile ${configured.imds.profile} (configured; not served now)`);
+  return lines.map((l) => l + '\n').join('');
 }

@@ -9,6 +9,7 @@ import { displaySource } from '../keys/display-source.js';
 import { describeCertificate, loadSigner } from '../keys/load.js';
 import { keyId } from '../agent/signer-source.js';
 import { checkCredentialsFile } from '../credentials-file/index.js';
+import { endpointEnvProblems } from '../rolesanywhere/endpoint.js';
 import { proxySettings } from '../rolesanywhere/transport.js';
 import { trustPolicy } from '../agent/from-schedule.js';
 import { loadScheduleOrReport, sharedDirWarning } from './agent-setup.js';
@@ -21,7 +22,8 @@ export const VALIDATE_HELP = `Usage: rolesanywhere-agent validate --config FILE 
 Checks the schedule and everything it points at without calling AWS: YAML and keys, ARNs,
 durations, files, certificate and key (match, dates, X.509 v3, not a CA, digitalSignature, no
 SHA-1/MD5), intermediates, the proxy variable (HTTPS_PROXY), and that the credentials file (if it
-exists) is one the agent can write its profiles into.
+exists) is one the agent can write its profiles into: its path trusted (no directory, link or file
+another user controls) and its directory writable (not a read-only mount).
 Exit codes: 0 valid, 2 problems found (all listed).`;
 
 interface Row {
@@ -53,6 +55,13 @@ export async function validateCommand(args: string[], io: CommandIO): Promise<nu
   } catch (e) {
     problems++;
     io.stderr.write(`environment: ${describeError(e)}\n`);
+  }
+  // Only a profile without endpoint: uses these variables; a schedule that sets one everywhere is fine.
+  if (schedule.profiles.some((p) => !p.endpoint)) {
+    for (const e of endpointEnvProblems(io.env)) {
+      problems++;
+      io.stderr.write(`environment: ${describeError(e)}\n`);
+    }
   }
   try {
     await checkCredentialsFile(schedule.credentialsFile, { trust: trustPolicy(schedule) });

@@ -6,6 +6,7 @@
 import { classifyKeySource, isNonFileSource } from '../keys/sources/index.js';
 import { validateCronExpression } from 'cron';
 import { parseArn, validateArns, validRoleSessionName, type ArnField, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from '../rolesanywhere/arn.js';
+import { endpointUrlProblem } from '../rolesanywhere/endpoint.js';
 import { formatDuration, parseDuration } from '../time/duration.js';
 import { nextCronFire } from '../time/refresh.js';
 import { issue, type ConfigIssue } from './issues.js';
@@ -205,23 +206,11 @@ export const readRegion: Reader<string> = (node, path, ctx) => {
   return text;
 };
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 export const readEndpoint: Reader<string> = (node, path, ctx) => {
   const text = readString(node, path, ctx);
   if (text === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return fail(ctx, path, node, `"${text}" is not a URL`, 'e.g. https://rolesanywhere.eu-west-1.amazonaws.com');
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
-    return fail(ctx, path, node, `"${text}" must use https`, 'plain http is accepted only on loopback (127.0.0.1, [::1], localhost), e.g. for the local emulator');
-  }
-  if (url.username || url.password || url.search || url.hash) {
-    return fail(ctx, path, node, `"${text}" must not contain credentials, a query or a fragment`, 'give scheme, host, optional port and path only');
-  }
+  const problem = endpointUrlProblem(text);
+  if (problem) return fail(ctx, path, node, problem.message, problem.hint);
   return text.replace(/\/+$/, '');
 };
 

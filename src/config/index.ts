@@ -15,6 +15,7 @@ export {
   type ScheduleDeps,
   type ScheduleOverrides,
 } from './schedule.js';
+export type { ServeListener, ServeSettings, ServeTls } from './serve.js';
 export { checkScheduleInputs, type InputCheckDeps } from './inputs.js';
 export { ConfigError, formatIssue, formatIssues, type ConfigIssue, type Position } from './issues.js';
 export { KEY_SETS, PROFILE_KEYS, type ProfileKey } from './keys.js';

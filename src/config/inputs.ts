@@ -9,6 +9,7 @@ import { isKeyFile } from '../keys/sources/index.js';
 import type { ConfigIssue } from './issues.js';
 import type { ProfileKey } from './keys.js';
 import type { Origin, ResolvedProfile, Schedule } from './schedule.js';
+import { envVar } from '../lookup.js';
 
 export interface InputCheckDeps {
   env: Readonly<Record<string, string | undefined>>;
@@ -91,13 +92,24 @@ export async function checkScheduleInputs(schedule: Schedule, deps: InputCheckDe
     }
     for (const [key, pick, what] of ENV_KEYS) {
       const name = pick(profile);
-      if (name === undefined || deps.env[name] !== undefined) continue;
+      if (name === undefined || envVar(deps.env, name) !== undefined) continue;
       deps.affected?.add(profile.name);
       const origin = profile.origins[key];
       const id = `${origin?.path}|$${name}`;
       if (seen.has(id)) continue;
       seen.add(id);
       issues.push(located(origin, `profiles.${profile.name}.${key}`, `the ${what} variable ${name} is not set`, `set ${name} in the agent's environment (e.g. the systemd unit's EnvironmentFile)`));
+    }
+  }
+  for (const which of ['ecs', 'imds'] as const) {
+    const tls = schedule.serve?.[which]?.tls;
+    for (const [key, file] of tls ? ([['certificate', tls.certificate], ['private_key', tls.privateKey]] as const) : []) {
+      try {
+        await readable(file);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        issues.push({ path: `serve.${which}.tls.${key}`, message: `the TLS ${key === 'certificate' ? 'certificate' : 'private key'} ${file} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (e as Error).message})`}`, hint: `fix the path in tls.${key}:, or create the file` });
+      }
     }
   }
   return issues;

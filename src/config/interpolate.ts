@@ -3,6 +3,7 @@
  * used when NAME is unset or empty, as in sh), and `$${` for a literal `${`. A lone `$` or `$NAME`
  * is left as it is. Pure: the environment is passed in. Keys are never interpolated.
  */
+import { envVar } from '../lookup.js';
 
 export interface Interpolated {
   value: string;
@@ -48,7 +49,7 @@ export function interpolate(text: string, env: Readonly<Record<string, string | 
     if (!NAME.test(name)) {
       out.errors.push(`"\${${body}}" is not a variable reference (use \${NAME} or \${NAME:-default}; write $\${ for a literal \${)`);
     } else {
-      const value = env[name];
+      const value = envVar(env, name);
       if (sep >= 0) out.value += value === undefined || value === '' ? body.slice(sep + 2) : value;
       else if (value === undefined) out.missing.push(name);
       else out.value += value;

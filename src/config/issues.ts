@@ -4,6 +4,7 @@
  * value and what was expected, and a hint saying how to fix it. ConfigError carries the list.
  */
 import { AgentError } from '../errors.js';
+import { escapeControls } from '../escape-controls.js';
 
 export interface Position {
   line: number;
@@ -20,13 +21,17 @@ export interface ConfigIssue {
   hint?: string;
 }
 
+/** An issue quotes what the file says: at most this much of it, on one line. */
+const MAX_ISSUE_TEXT = 1000;
+
 export function issue(path: string, pos: Position | undefined, message: string, hint?: string): ConfigIssue {
-  const out: ConfigIssue = { path, message };
+  // A quoted value may hold escape sequences or newlines (from the file or a ${VAR}) and be huge.
+  const out: ConfigIssue = { path: escapeControls(path, 200), message: escapeControls(message, MAX_ISSUE_TEXT) };
   if (pos) {
     out.line = pos.line;
     out.column = pos.column;
   }
-  if (hint) out.hint = hint;
+  if (hint) out.hint = escapeControls(hint, MAX_ISSUE_TEXT);
   return out;
 }
 

@@ -2,6 +2,7 @@
  * The key sets the schedule accepts at each place, the one list the validator, the JSON Schema test
  * and the docs agree on, and the did-you-mean suggestions for a key that is not among them.
  */
+import { table } from '../lookup.js';
 
 export const TOP_LEVEL_KEYS = [
   'credentials_file',
@@ -13,6 +14,7 @@ export const TOP_LEVEL_KEYS = [
   'log_level',
   'http',
   'certificate_expiry_warnings',
+  'serve',
 ] as const;
 
 export const PROFILE_KEYS = [
@@ -44,6 +46,10 @@ export const PROFILE_KEYS = [
 export const REFRESH_KEYS = ['before_expiry', 'cron', 'jitter', 'time_zone'] as const;
 export const RATE_LIMIT_KEYS = ['per_second', 'burst', 'concurrency'] as const;
 export const HTTP_KEYS = ['listen'] as const;
+export const SERVE_KEYS = ['ecs', 'imds'] as const;
+export const SERVE_ECS_KEYS = ['listen', 'token_dir', 'tls'] as const;
+export const SERVE_IMDS_KEYS = ['listen', 'profile', 'tls'] as const;
+export const TLS_KEYS = ['certificate', 'private_key'] as const;
 
 export type ProfileKey = (typeof PROFILE_KEYS)[number];
 
@@ -54,6 +60,10 @@ export const KEY_SETS = {
   refresh: REFRESH_KEYS,
   rate_limit: RATE_LIMIT_KEYS,
   http: HTTP_KEYS,
+  serve: SERVE_KEYS,
+  serve_ecs: SERVE_ECS_KEYS,
+  serve_imds: SERVE_IMDS_KEYS,
+  tls: TLS_KEYS,
 } as const satisfies Record<string, readonly string[]>;
 
 export type KeySetName = keyof typeof KEY_SETS;
@@ -62,13 +72,13 @@ export type KeySetName = keyof typeof KEY_SETS;
 export const EXTENSION_PREFIX = 'x-';
 
 /** Keys people reach for that the schedule refuses on purpose. */
-const REFUSED: Record<string, string> = {
+const REFUSED = table({
   private_key_password: 'the schedule holds no secrets: use private_key_password_file or private_key_password_env',
   password: 'the schedule holds no secrets: use private_key_password_file or private_key_password_env',
   pkcs11_pin: 'the schedule holds no secrets: use pkcs11_pin_file or pkcs11_pin_env',
   pin: 'the schedule holds no secrets: use pkcs11_pin_file or pkcs11_pin_env',
   '<<': 'YAML merge keys are not supported: put shared settings in defaults:',
-};
+});
 
 function normalise(key: string): string {
   return key
@@ -114,6 +124,10 @@ const PLACE: Record<KeySetName, string> = {
   refresh: 'under refresh:',
   rate_limit: 'under rate_limit:',
   http: 'under http:',
+  serve: 'under serve:',
+  serve_ecs: 'under serve.ecs:',
+  serve_imds: 'under serve.imds:',
+  tls: 'under serve.ecs.tls: or serve.imds.tls:',
 };
 
 const LIST_PLACE: Record<KeySetName, string> = {
@@ -122,6 +136,10 @@ const LIST_PLACE: Record<KeySetName, string> = {
   refresh: 'under refresh',
   rate_limit: 'under rate_limit',
   http: 'under http',
+  serve: 'under serve',
+  serve_ecs: 'under serve.ecs',
+  serve_imds: 'under serve.imds',
+  tls: 'under tls',
 };
 
 /** The hint for an unknown key found where `set` applies. */

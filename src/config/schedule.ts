@@ -47,6 +47,7 @@ import {
   type Reader,
 } from './fields.js';
 import { ConfigError, issue, type ConfigIssue, type Position } from './issues.js';
+import { checkServeProfiles, readServe, type ServeSettings } from './serve.js';
 import { EXTENSION_PREFIX, KEY_SETS, PROFILE_KEYS, unknownKeyHint, type KeySetName, type ProfileKey } from './keys.js';
 import { childPath, jsToTree, yamlToTree, type RawEntry, type RawNode } from './tree.js';
 
@@ -120,6 +121,8 @@ export interface Schedule {
   http?: { listen: string } & ListenAddress;
   /** Log a warning when a certificate has less than this left (seconds, largest first). */
   certificateExpiryWarnings: number[];
+  /** The ECS-style and IMDSv2-style credential endpoints (`run` only); absent means off. */
+  serve?: ServeSettings;
   source: { path: string; hash: string };
 }
 
@@ -617,6 +620,7 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
   let logLevel: LogLevel = 'info';
   const rateLimit: RateLimit = { ...DEFAULT_RATE_LIMIT };
   let http: Schedule['http'];
+  let serve: ServeSettings | undefined;
   let expiryWarnings = DEFAULT_CERTIFICATE_EXPIRY_WARNINGS;
   let defaultsLayer: ProfileLayer = {};
   let profilesNode: RawEntry | undefined;
@@ -652,6 +656,9 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
           else if (listen) http = { listen: `${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`, ...listen };
         });
         if (v.kind === 'map' && !v.entries.some((e) => e.key === 'listen')) issues.push(issue(childPath(p, 'listen'), v.pos, 'http needs listen:', 'e.g. listen: "127.0.0.1:9464", or remove http: to keep the listener off'));
+        break;
+      case 'serve':
+        if (!isNull(v)) serve = readServe(v, p, ctx, walkMap);
         break;
       case 'certificate_expiry_warnings':
         if (!isNull(v)) expiryWarnings = readExpiryWarnings(v, p, ctx) ?? expiryWarnings;
@@ -707,6 +714,7 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
     }
   }
 
+  checkServeProfiles(serve, names, ctx);
   let selected = profiles;
   if (ov.onlyProfiles !== undefined) {
     for (const n of ov.onlyProfiles) {
@@ -731,6 +739,7 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
     rateLimit,
     logLevel,
     ...(http && { http }),
+    ...(serve && { serve }),
     certificateExpiryWarnings: expiryWarnings,
     source: { path: sourceName, hash: createHash('sha256').update(text).digest('hex') },
   };

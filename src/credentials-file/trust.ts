@@ -5,7 +5,8 @@
  *
  * The rule, walked from `/` down like systemd's chase() with CHASE_SAFE:
  * - every directory is owned by a trusted user (root, the agent's user, or the user named by
- *   `credentials_file_owner:`) and is not writable by its group or others — except a root-owned
+ *   `credentials_file_owner:`) and is not writable by its group (unless that group is its owner's
+ *   private group, as umask 002 on Debian and Ubuntu makes) or others — except a root-owned
  *   sticky directory (like /tmp), and the file's own directory when `credentials_dir_shared: true`
  *   says it is shared on purpose (a Kubernetes emptyDir is 0777);
  * - every entry (directory, symbolic link, file) is owned by a trusted user, so in a sticky or shared
@@ -78,6 +79,28 @@ export const lookupUser: UserLookup = async (name) => {
   });
 };
 
+/**
+ * Whether `gid` is the private group of user `uid` (the user's primary group, with no other user in
+ * it as primary or listed member): what Debian and Ubuntu give every user, with umask 002, so their
+ * directories are 0775 and still writable by nobody else. Debian's OpenSSH allows the same in its
+ * StrictModes checks. Unreadable account databases mean "not private".
+ */
+export function isPrivateGroup(gid: number, uid: number, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): boolean {
+  let passwd: string[][];
+  let group: string[] | undefined;
+  try {
+    passwd = read('/etc/passwd').split('\n').map((l) => l.split(':'));
+    group = read('/etc/group').split('\n').map((l) => l.split(':')).find((f) => f[2] === String(gid));
+  } catch {
+    return false;
+  }
+  const owner = passwd.find((f) => f[2] === String(uid));
+  if (!owner || owner[3] !== String(gid) || !group) return false;
+  const others = passwd.filter((f) => f[3] === String(gid) && f[2] !== String(uid));
+  const members = (group[3] ?? '').split(',').filter((m) => m !== '' && m !== owner[0]);
+  return others.length === 0 && members.length === 0;
+}
+
 /** The rule for an agent that writes its own files (no credentials_file_owner). */
 export function defaultTrust(uid = currentUid(), sharedDir = false): Trust {
   return { uid, fileOwner: uid, trusted: new Set([0, uid]), sharedDir };
@@ -148,6 +171,8 @@ export interface WalkOptions {
   createDir?: boolean | 'check';
   /** Follow a symbolic link at the last component (the credentials file keeps its link); else refuse one. */
   followLast?: boolean;
+  /** A missing directory anywhere on the path means "no file" (readers), not an error. */
+  missingOk?: boolean;
   /** Who may own the target: the credentials file's owner only (default), or any trusted user (lock, state). */
   targetOwner?: 'file' | 'trusted';
 }
@@ -161,7 +186,7 @@ export interface Walked {
   readonly stat: FileStat | undefined;
   /** Its directory: closed to others, a root-owned sticky one (/tmp), or shared on purpose. */
   readonly dirKind: DirKind;
-  /** With createDir 'check': the file's own directory, missing, that a write would create. */
+  /** With createDir 'check' (or missingOk): the directory found missing, that a write would create. */
   readonly missingDir?: string;
 }
 
@@ -213,6 +238,7 @@ export async function walkTrusted(path: string, trust: Trust, options: WalkOptio
   const checkDir = (p: string, st: FileStat, leaf: boolean): DirKind => {
     checkOwner(p, st, 'directory');
     if ((st.mode & 0o022) === 0) return 'closed';
+    if ((st.mode & 0o002) === 0 && isPrivateGroup(st.gid, st.uid)) return 'closed';
     if (st.uid === 0 && (st.mode & 0o1000) !== 0) return 'sticky'; // /tmp: what is below is checked for its owner
     if (leaf && trust.sharedDir) return 'shared';
     throw untrusted(
@@ -256,6 +282,7 @@ export async function walkTrusted(path: string, trust: Trust, options: WalkOptio
     }
     if (!st) {
       if (last) return { path: next, stat: undefined, dirKind: parent };
+      if (options.missingOk) return { path: join(next, ...todo.map((t) => t.name)), stat: undefined, dirKind: 'closed', missingDir: next };
       throw untrusted(
         what,
         `directory ${next} does not exist`,

@@ -13,7 +13,6 @@
  * - A PKCS#12 bundle is recognised by a .p12/.pfx name or by content; it carries its own key, so a
  *   private_key next to it is an error rather than a guess about which key is meant.
  */
-import { readFile } from 'node:fs/promises';
 import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { AgentError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
@@ -25,6 +24,7 @@ import { readPassword, reason } from './password.js';
 import { PRIVATE_KEY_LABELS, looksLikePem, splitPem, type PemBlock } from './pem.js';
 import { parsePrivateKeyBlock, parsePrivateKeyFile, type PasswordProvider } from './private-key.js';
 import type { Signer } from './signer.js';
+import { readBounded } from './bounded-read.js';
 import { isTpmHandle, showTpmHandle, TPM_ROUTE_HINT } from './tpm.js';
 import type { Pkcs11Registry } from './pkcs11/index.js';
 import { classifyKeySource, keyHolder } from './sources/index.js';
@@ -235,8 +235,9 @@ async function readIntermediates(path: string): Promise<X509Certificate[]> {
 
 async function readSource(path: string, role: string): Promise<Buffer> {
   try {
-    return await readFile(path);
+    return await readBounded(path, role);
   } catch (e) {
+    if (e instanceof AgentError) throw e;
     throw new AgentError('FILE_UNREADABLE', `cannot read ${role} ${path}: ${reason(e)}`, {
       cause: e,
       hint: "check the path and that the agent's user may read it",

@@ -3,9 +3,10 @@
  * for encrypted PKCS#8 keys and PKCS#12 bundles, and by the PKCS#11 source for PINs. Errors name the
  * variable or file, never the secret.
  */
-import { readFile } from 'node:fs/promises';
+import { readBounded } from './bounded-read.js';
 import { AgentError, type ErrorCode } from '../errors.js';
 import type { PasswordSource } from './options.js';
+import { envVar } from '../lookup.js';
 
 export interface ReadPasswordOptions {
   /** What the secret is, for messages: "password" (default) or "PIN". */
@@ -36,7 +37,7 @@ export async function readPassword(
   }
   if (source.value !== undefined) return source.value;
   if (source.env !== undefined) {
-    const value = env[source.env];
+    const value = envVar(env, source.env);
     if (value === undefined) {
       throw new AgentError(code, `the ${what} variable ${source.env} is not set`, {
         hint: `export ${source.env} in the agent's environment (e.g. the systemd unit's Environment= or EnvironmentFile=)`,
@@ -47,8 +48,9 @@ export async function readPassword(
   const path = source.file as string;
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readBounded(path, `${what} file`)).toString('utf8');
   } catch (e) {
+    if (e instanceof AgentError) throw e;
     throw new AgentError('FILE_UNREADABLE', `cannot read ${what} file ${path}: ${reason(e)}`, {
       cause: e,
       hint: 'check the path and that the agent may read it',

@@ -35,6 +35,7 @@ export class AgentMetrics {
   readonly events: AgentEvents;
   private view: AgentView | undefined;
   private readonly reloads: Counter<'result'>;
+  private readonly serveRequests: Counter<'endpoint' | 'profile' | 'outcome'>;
 
   constructor(o: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -71,6 +72,12 @@ export class AgentMetrics {
       registers,
     });
     for (const result of ['success', 'rejected'] as const) this.reloads.inc({ result }, 0);
+    this.serveRequests = new Counter({
+      name: name('serve_requests_total'),
+      help: 'Requests to the credential endpoints (serve:) by endpoint (ecs, imds), profile ("" when the request opened none) and outcome (success, token_issued, unauthorized, forbidden, unavailable, not_found, bad_request, method_not_allowed).',
+      labelNames: ['endpoint', 'profile', 'outcome'] as const,
+      registers,
+    });
     const rotations = new Counter({
       name: name('certificate_rotations_total'),
       help: 'Rotated certificates picked up, by what noticed the change: event (the file watcher) or poll (the watch_interval check).',
@@ -158,6 +165,11 @@ export class AgentMetrics {
   /** `run` tells the outcome of each schedule reload. */
   reloaded(result: ReloadResult): void {
     this.reloads.inc({ result });
+  }
+
+  /** One request to a credential endpoint (src/serve/). */
+  served(endpoint: string, profile: string, outcome: string): void {
+    this.serveRequests.inc({ endpoint, profile, outcome });
   }
 
   /** The exposition text. */

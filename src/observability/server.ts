@@ -6,7 +6,7 @@
  * made mode 0600 (its directory, when the agent creates it, 0700). Nothing it serves holds a secret;
  * the JSON documents still pass through the Redactor, as the logs do.
  */
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -40,6 +40,43 @@ export function healthBody(doc: StatusDocument): HealthBody {
   return { status: doc.healthy ? 'ok' : 'failing', profiles: doc.profiles.length, failing };
 }
 
+/**
+ * Connections held at once. When one more arrives, the oldest connection without a request in
+ * flight is closed to make room: a probe must get in even when idle or slow clients hold every
+ * place (Node's maxConnections refuses the newcomer instead, so 64 idle sockets silenced /healthz).
+ */
+export const MAX_OPEN_CONNECTIONS = 64;
+/** A connection that sends nothing (or nothing more) for this long is closed. */
+export const IDLE_TIMEOUT_MS = 5_000;
+/** The request headers must be complete this long after the connection or request started. */
+export const HEADERS_TIMEOUT_MS = 3_000;
+
+/** Tracks open connections in arrival order and evicts the oldest idle one when full. */
+function keepRoomForProbes(server: Server): void {
+  const busy = new Map<Socket, boolean>();
+  server.on('connection', (socket: Socket) => {
+    if (busy.size >= MAX_OPEN_CONNECTIONS) {
+      for (const [old, inFlight] of busy) {
+        if (!inFlight) {
+          old.destroy();
+          busy.delete(old);
+          break;
+        }
+      }
+    }
+    busy.set(socket, false);
+    socket.once('close', () => busy.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    if (!busy.has(socket)) return;
+    busy.set(socket, true);
+    res.once('close', () => {
+      if (busy.has(socket)) busy.set(socket, false);
+    });
+  });
+}
+
 export class ObservabilityServer {
   private constructor(
     private readonly server: Server,
@@ -48,8 +85,15 @@ export class ObservabilityServer {
   ) {}
 
   static async start(target: ListenTarget, deps: ObservabilityDeps): Promise<ObservabilityServer> {
-    const server = createServer({ headersTimeout: 5_000, requestTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => void handle(req, res, deps));
-    server.maxConnections = 64;
+    const server = createServer(
+      // Node checks the headers and request timeouts every connectionsCheckingInterval (30 s by
+      // default), which let slow senders hold a connection for half a minute.
+      { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 5_000, keepAliveTimeout: IDLE_TIMEOUT_MS, connectionsCheckingInterval: 500 },
+      (req, res) => void handle(req, res, deps),
+    );
+    // Without a 'timeout' listener Node destroys a socket idle this long.
+    server.setTimeout(IDLE_TIMEOUT_MS);
+    keepRoomForProbes(server);
     if ('socket' in target) {
       await prepareSocketPath(target.socket);
       await listen(server, { path: target.socket }, target.socket);

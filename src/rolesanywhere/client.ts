@@ -119,7 +119,7 @@ export async function createSession(signer: Signer, o: CreateSessionOptions, dep
     try {
       const reply = await deps.transport.post(req.url, req.headers, req.body, o.signal);
       if (deps.debug) deps.debug(`reply ${reply.status}${reply.headers['x-amzn-requestid'] ? ` request id ${reply.headers['x-amzn-requestid']}` : ''}`);
-      return parseSessionReply(reply, deps.clock.now(), context);
+      return parseSessionReply(reply, deps.clock.now(), context, o.durationSeconds);
     } catch (e) {
       error = e instanceof AgentError ? e : new AgentError('INTERNAL', `${context}: ${String(e)}`, { cause: e });
       if (error.code === 'NETWORK' || error.code === 'TIMEOUT' || error.code === 'TLS' || error.code === 'ABORTED') {

@@ -1,11 +1,14 @@
 /**
  * Where CreateSession goes: an explicit endpoint (flag, schedule, or AWS_ENDPOINT_URL_ROLESANYWHERE /
  * AWS_ENDPOINT_URL), else `rolesanywhere[-fips].<region>.<partition suffix>`. The signing region is
- * always the plain region, also for FIPS endpoints.
+ * always the plain region, also for FIPS endpoints. `endpointUrlProblem` is the one rule for an
+ * endpoint URL wherever it comes from (schedule, --endpoint, the environment): https, or plain http
+ * to a loopback host only (the local emulator), with no credentials, query or fragment.
  */
 import { AgentError } from '../errors.js';
+import { envVar, table } from '../lookup.js';
 
-const SUFFIX: Record<string, string> = {
+const SUFFIX = table({
   aws: 'amazonaws.com',
   'aws-us-gov': 'amazonaws.com',
   'aws-cn': 'amazonaws.com.cn',
@@ -13,7 +16,7 @@ const SUFFIX: Record<string, string> = {
   'aws-iso-b': 'sc2s.sgov.gov',
   'aws-iso-e': 'cloud.adc-e.uk',
   'aws-iso-f': 'csp.hci.ic.gov',
-};
+});
 
 export interface EndpointOptions {
   region: string;
@@ -32,20 +35,47 @@ export interface ResolvedEndpoint {
   source: 'option' | 'AWS_ENDPOINT_URL_ROLESANYWHERE' | 'AWS_ENDPOINT_URL' | 'partition';
 }
 
-function checkUrl(text: string, what: string): string {
+/** localhost, 127.0.0.0/8 and [::1]: where plain http stays on this machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+export interface UrlProblem {
+  message: string;
+  hint: string;
+}
+
+/** Why `text` cannot be a CreateSession endpoint, or undefined when it can. Never quotes a password. */
+export function endpointUrlProblem(text: string): UrlProblem | undefined {
   let u: URL;
   try {
     u = new URL(text);
   } catch {
-    throw new AgentError('ARGUMENT_INVALID', `${what} "${text}" is not a URL`, {
-      hint: 'give a full URL such as https://rolesanywhere.eu-west-1.amazonaws.com',
-    });
+    return { message: `"${text.length > 200 ? `${text.slice(0, 200)}…` : text}" is not a URL`, hint: 'e.g. https://rolesanywhere.eu-west-1.amazonaws.com' };
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') {
-    throw new AgentError('ARGUMENT_INVALID', `${what} "${text}" must use https:// (or http:// for a local emulator)`);
+  const shown = u.username || u.password ? `"${u.protocol}//***@${u.host}${u.pathname}"` : `"${text}"`;
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackHost(u.hostname))) {
+    return { message: `${shown} must use https`, hint: 'plain http is accepted only on loopback (127.0.0.1, [::1], localhost), e.g. for the local emulator' };
   }
-  if (u.search || u.hash) throw new AgentError('ARGUMENT_INVALID', `${what} "${text}" must not have a query or fragment`);
-  return u.toString().replace(/\/+$/, '');
+  if (u.username || u.password || u.search || u.hash) {
+    return { message: `${shown} must not contain credentials, a query or a fragment`, hint: 'give scheme, host, optional port and path only' };
+  }
+  return undefined;
+}
+
+function checkUrl(text: string, what: string): string {
+  const problem = endpointUrlProblem(text);
+  if (problem) throw new AgentError('ARGUMENT_INVALID', `${what} ${problem.message}`, { hint: problem.hint });
+  return new URL(text).toString().replace(/\/+$/, '');
+}
+
+/** The endpoint variables of the environment that break the rule, one error each (for validate). */
+export function endpointEnvProblems(env: NodeJS.ProcessEnv): AgentError[] {
+  return (['AWS_ENDPOINT_URL_ROLESANYWHERE', 'AWS_ENDPOINT_URL'] as const).flatMap((name) => {
+    const text = envVar(env, name);
+    const problem = text ? endpointUrlProblem(text) : undefined;
+    return problem ? [new AgentError('ARGUMENT_INVALID', `${name} ${problem.message}`, { hint: problem.hint })] : [];
+  });
 }
 
 export function resolveEndpoint(o: EndpointOptions): ResolvedEndpoint {

@@ -1,9 +1,12 @@
 /**
  * Turns a CreateSession HTTP reply into Credentials or a typed AgentError. A success must carry a
  * complete credentialSet[0] with an expiration in the future: a reply that would give a zero or
- * past expiry is an error, never a credential.
+ * past expiry is an error, never a credential; so is one later than the duration asked for (plus
+ * clock skew), which would never be refreshed. Every text the service sends that reaches a message
+ * is cut to a bounded length and has its control characters escaped.
  */
 import { AgentError } from '../errors.js';
+import { escapeControls } from '../escape-controls.js';
 import type { Credentials } from '../credentials.js';
 import type { HttpReply } from './transport.js';
 
@@ -16,22 +19,36 @@ export interface SessionResult {
 }
 
 const SKEW_LIMIT_MS = 5 * 60 * 1000;
+/** An error message longer than this is cut: a 500 KB one reached stderr, the summary and the state file. */
+export const MAX_SERVICE_MESSAGE = 1000;
+/** Error types, request ids, identities and other short fields. */
+const MAX_SERVICE_FIELD = 256;
+/** The longest session CreateSession grants (12 h), when the caller did not say what it asked for. */
+const MAX_SESSION_SECONDS = 43_200;
+/** A full ISO 8601 / RFC 3339 timestamp with its zone, as CreateSession sends it. */
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/** A field of the reply as it may appear in a message or a status: bounded, one line. */
+function field(text: string, max = MAX_SERVICE_FIELD): string {
+  return escapeControls(text, max);
+}
 
 function requestIdOf(reply: HttpReply): string | undefined {
-  return reply.headers['x-amzn-requestid'] ?? reply.headers['x-amz-request-id'] ?? undefined;
+  const id = reply.headers['x-amzn-requestid'] ?? reply.headers['x-amz-request-id'];
+  return id ? field(id) : undefined;
 }
 
 function errorTypeOf(reply: HttpReply, parsed: Record<string, unknown> | undefined): string {
   const header = reply.headers['x-amzn-errortype'];
   const raw = header ?? (typeof parsed?.['__type'] === 'string' ? (parsed['__type'] as string) : '') ?? '';
   // "AccessDeniedException:http://internal.amazon.com/…" and "aws.protocol#Name" forms
-  return raw.split(':')[0]!.split('#').pop() ?? '';
+  return field(raw.split(':')[0]!.split('#').pop() ?? '');
 }
 
 function messageOf(parsed: Record<string, unknown> | undefined, body: string): string {
   const m = parsed?.['message'] ?? parsed?.['Message'];
-  if (typeof m === 'string' && m) return m;
-  return body.trim().slice(0, 200) || '(no message)';
+  if (typeof m === 'string' && m) return field(m, MAX_SERVICE_MESSAGE);
+  return field(body.trim(), 200) || '(no message)';
 }
 
 function parseJson(body: string): Record<string, unknown> | undefined {
@@ -108,7 +125,11 @@ function str(o: Record<string, unknown> | undefined, key: string): string | unde
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
-export function parseSessionReply(reply: HttpReply, nowMs: number, context: string): SessionResult {
+/**
+ * `requestedSeconds`: the durationSeconds the request asked for; an expiration later than that
+ * (plus the skew the service tolerates) is refused.
+ */
+export function parseSessionReply(reply: HttpReply, nowMs: number, context: string, requestedSeconds = MAX_SESSION_SECONDS): SessionResult {
   if (reply.status !== 201 && reply.status !== 200) throw replyToError(reply, nowMs, context);
   const requestId = requestIdOf(reply);
   const bad = (why: string) =>
@@ -138,19 +159,30 @@ export function parseSessionReply(reply: HttpReply, nowMs: number, context: stri
     .filter(([, v]) => !v)
     .map(([k]) => k);
   if (missing.length) throw bad(`credentials lack ${missing.join(', ')}`);
-  const expMs = Date.parse(expirationText!);
-  if (Number.isNaN(expMs)) throw bad(`expiration "${expirationText}" is not a date`);
+  // Keys and tokens are printable ASCII; anything else would end up in the credentials file or a
+  // terminal (credential-process) as it came.
+  const odd = ([['accessKeyId', accessKeyId], ['secretAccessKey', secretAccessKey], ['sessionToken', sessionToken]] as const).filter(([, v]) => !/^[\x21-\x7e]+$/.test(v!));
+  if (odd.length) throw bad(`${odd.map(([k]) => k).join(', ')} hold${odd.length === 1 ? 's' : ''} characters other than printable ASCII`);
+  // Date.parse reads "2999" as a year and "9999-12-31" as a date: only a full timestamp will do.
+  const expMs = ISO_TIMESTAMP.test(expirationText!) ? Date.parse(expirationText!) : NaN;
+  if (Number.isNaN(expMs)) throw bad(`expiration "${field(expirationText!, 64)}" is not a full ISO 8601 timestamp (such as 2026-01-01T12:00:00Z)`);
   if (expMs <= nowMs) {
     throw bad(`expiration ${new Date(expMs).toISOString()} is not in the future (local time ${new Date(nowMs).toISOString()})`);
+  }
+  const latest = nowMs + requestedSeconds * 1000 + SKEW_LIMIT_MS;
+  if (expMs > latest) {
+    throw bad(
+      `expiration ${new Date(expMs).toISOString()} is later than the ${requestedSeconds} s asked for allow (at most ${new Date(latest).toISOString()}, local time ${new Date(nowMs).toISOString()}); such credentials would never be refreshed`,
+    );
   }
   const result: SessionResult = {
     credentials: { accessKeyId: accessKeyId!, secretAccessKey: secretAccessKey!, sessionToken: sessionToken!, expiration: new Date(expMs) },
   };
   const sourceIdentity = str(first, 'sourceIdentity');
-  if (sourceIdentity) result.sourceIdentity = sourceIdentity;
+  if (sourceIdentity) result.sourceIdentity = field(sourceIdentity);
   const aru = first?.['assumedRoleUser'] as Record<string, unknown> | undefined;
   const assumed = str(aru, 'arn');
-  if (assumed) result.assumedRoleArn = assumed;
+  if (assumed) result.assumedRoleArn = field(assumed);
   if (requestId) result.requestId = requestId;
   return result;
 }

@@ -41,23 +41,33 @@ export interface DirWatcher {
 
 export type DirWatcherFactory = (dirs: string[], onEvent: (path: string) => void, onError: (e: unknown) => void) => DirWatcher;
 
-/** chokidar on the directories themselves, not following links: a swapped link is an entry that changed. */
+/**
+ * chokidar on the directories themselves, not following links: a swapped link is an entry that
+ * changed. Every entry inside is ignored, so chokidar neither stats nor watches each file of a
+ * crowded directory such as /etc/ssl/certs (one inotify watch per directory instead); the
+ * directory's own raw events still name every entry that changed, and the fingerprint sorts out
+ * which ones matter.
+ */
 export const chokidarDirWatcher: DirWatcherFactory = (dirs, onEvent, onError) => {
-  const w = watch(dirs, { ignoreInitial: true, depth: 0, followSymlinks: false, ignorePermissionErrors: true });
-  w.on('all', (_event, path) => onEvent(path));
-  // The raw inotify events too: chokidar drops a 'change' whose stat looks unchanged to it, and a
-  // link renamed over another can look that way.
+  const watched = new Set(dirs);
+  const w = watch(dirs, { ignoreInitial: true, depth: 0, followSymlinks: false, ignorePermissionErrors: true, ignored: (p) => !watched.has(p) });
   w.on('raw', (_event, name, details) => {
-    const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
-    if (!watched || typeof name !== 'string' || !name) return;
-    onEvent(basename(watched) === name ? watched : join(watched, name));
+    const where = (details as { watchedPath?: string } | undefined)?.watchedPath;
+    if (!where || typeof name !== 'string' || !name) return;
+    onEvent(basename(where) === name && !watched.has(where) ? where : join(where, name));
   });
   w.on('error', onError);
   const ready = new Promise<void>((resolve) => w.once('ready', () => resolve()));
   return {
     ready,
-    add: (d) => void w.add(d),
-    unwatch: (d) => void w.unwatch(d),
+    add: (d) => {
+      d.forEach((x) => watched.add(x));
+      w.add(d);
+    },
+    unwatch: (d) => {
+      d.forEach((x) => watched.delete(x));
+      w.unwatch(d);
+    },
     close: () => w.close(),
   };
 };

@@ -1,9 +1,9 @@
 /**
- * Watches the files a signer is made of (certificate, key, intermediates, password) and calls back
- * once per burst of changes. Catches in-place writes, rename-over, delete-and-recreate and the
- * Kubernetes `..data` symlink swap (chokidar follows the link). `awaitWriteFinish` keeps a
- * half-written file from being read; whatever still slips through fails the signer's checks and
- * the old pair stays in use until the next change.
+ * Watches a few plain files (`run` uses it for the schedule file) and calls back once per burst of
+ * changes: in-place writes, rename-over and delete-and-recreate. `awaitWriteFinish` keeps a
+ * half-written file from being read. Key material is watched by rotation.ts instead, which also
+ * follows symlink chains (Kubernetes `..data`, certbot, swapped parent directories) and decides by
+ * content rather than by event.
  */
 import { watch, type FSWatcher } from 'chokidar';
 import { resolve } from 'node:path';

@@ -120,3 +120,61 @@ describe('status of a profile whose old identity was removed', () => {
     await t.agent.stop();
   });
 });
+
+describe('the agent started on a schedule that changed the identity of a profile while it was stopped', () => {
+  it('removes the keys the previous run left for the old identity at the first failure of the new one', async () => {
+    const why = "the schedule's role_arn changed from arn:aws:iam::111122223333:role/role-a to arn:aws:iam::111122223333:role/role-b while the agent was stopped";
+    const t = agentWorld([asRole('app', 'role-b'), profile('other')], { now: T0, changedIdentities: new Map([['app', why]]) });
+    t.service.failures.set('role-b', denied());
+    const agent = t.agent;
+    await agent.start(t.config);
+    await t.advance(1000);
+    expect(t.sink.removals, 'profiles whose keys were removed').to.deep.equal(['app']);
+    expect(state(agent, 'app').credentialsRemoved?.reason, 'why').to.include('role_arn changed');
+    expect(state(agent, 'other').state, 'the other profile').to.equal('fresh');
+    await agent.stop();
+  });
+});
+
+describe('changedIdentities (from the state files)', () => {
+  it('names a profile whose keys in the file were made for another role, and no other', async () => {
+    const { writeState, changedIdentities } = await import('../../src/agent/state-file.js');
+    const { accessKeyHash } = await import('../../src/credentials.js');
+    const { makeTempDir } = await import('../helpers/tmp.js');
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const tmp = makeTempDir('ra-identity-');
+    try {
+      const credentialsFile = join(tmp.dir, 'credentials');
+      writeFileSync(credentialsFile, '[app]\naws_access_key_id = ASIAOLDAPP\n[same]\naws_access_key_id = ASIASAME\n[edited]\naws_access_key_id = ASIAHAND\n');
+      const old = asRole('app', 'role-a');
+      const entry = (name: string, p: AgentProfile, key: string) => ({
+        name,
+        state: 'fresh' as const,
+        consecutiveFailures: 0,
+        refreshes: 1,
+        inFlight: false,
+        specHash: p.specHash,
+        accessKeyHash: accessKeyHash(key),
+        identity: { roleArn: p.session.roleArn, profileArn: p.session.profileArn, trustAnchorArn: p.session.trustAnchorArn },
+      });
+      await writeState(credentialsFile, {
+        version: 1,
+        pid: 1,
+        command: 'run',
+        updatedAt: new Date(T0).toISOString(),
+        profiles: [entry('app', old, 'ASIAOLDAPP'), entry('same', asRole('same', 'role-s'), 'ASIASAME'), entry('edited', asRole('edited', 'role-a'), 'ASIAWRITTEN')],
+      });
+      const changed = await changedIdentities({
+        credentialsFile,
+        profiles: [asRole('app', 'role-b'), asRole('same', 'role-s'), asRole('edited', 'role-b')],
+        rateLimit: { perSecond: 1, burst: 1, concurrency: 1 },
+      });
+      expect([...changed.entries()], 'changed identities').to.deep.equal([
+        ['app', "the schedule's role_arn changed from arn:aws:iam::111122223333:role/role-a to arn:aws:iam::111122223333:role/role-b while the agent was stopped"],
+      ]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});

@@ -375,6 +375,38 @@ describe('the agent as a real process (run) against the emulator', function () {
       await stopAndCheck(agent, p.credentials, ['refresh failed; the profile has no credentials yet']);
     });
 
+    it('a reload to a role the service refuses removes the old role\'s keys from the file, leaves every other byte, and /healthz and status say why', async () => {
+      const p = place();
+      const base: Record<string, ProfileSpec> = { app: { role: 'role-40', key: keys.ecChain }, other: { role: 'role-41', key: keys.ecChain } };
+      const agent = start(writeSchedule(p.schedule, scheduleDoc(w, p.credentials, base, { http: { listen: '127.0.0.1:0' } })));
+      await waitFor(() => {
+        const c = tryReadCredentials(p.credentials);
+        return c?.has('app') && c.has('other') ? c : undefined;
+      }, 'both profiles written');
+      const listening = await agent.waitForLog((r) => r.message === 'observability listener started');
+      // A foreign section and comment the agent must leave byte for byte.
+      const foreign = '# written by hand\n[static]\nregion = eu-west-1\n';
+      writeFileSync(p.credentials, foreign + readFileSync(p.credentials, 'utf8'));
+      const mark = agent.logs().length;
+      writeSchedule(p.schedule, scheduleDoc(w, p.credentials, { ...base, app: { role: 'not-granted-40', key: keys.ecChain } }, { http: { listen: '127.0.0.1:0' } }));
+      agent.kill('SIGHUP');
+      const removed = await agent.waitForLog((r) => r.message === 'removed the credentials of the previous identity from the file', { from: mark });
+      expect(removed['profile'], 'profile named in the log').to.equal('app');
+      const after = readFileSync(p.credentials, 'utf8');
+      const withoutOther = after.replace(/\[other\]\n(?:[a-z_]+ = \S+\n){4}/, '');
+      expect(withoutOther, 'the file without [other]: only the foreign lines').to.equal(foreign);
+      expect(tryReadCredentials(p.credentials)?.has('other'), '[other] still there').to.equal(true);
+      const url = listening['url'] as string;
+      const health = await fetch(`${url}/healthz`);
+      const body = (await health.json()) as { failing: Array<{ profile: string; reason: string }> };
+      expect(health.status, '/healthz status').to.equal(503);
+      expect(body.failing.map((f) => f.profile), 'failing profiles').to.deep.equal(['app']);
+      expect(body.failing[0]!.reason, 'why').to.include('removed from the file').and.include(`role_arn changed from ${roleArn('role-40')} to ${roleArn('not-granted-40')}`);
+      const text = await runCli(['status', '--config', p.schedule], env);
+      expect(text.stdout.split('\n').find((l) => l.startsWith('app\t')), 'status line of app').to.match(/^app\tNO CREDENTIALS \(removed \S+: the schedule's role_arn changed from /);
+      await stopAndCheck(agent, p.credentials, ['removed the credentials of the previous identity from the file', 'refresh failed; the profile has no credentials yet']);
+    });
+
     it('applies a plain edit of the schedule file without a signal', async () => {
       const p = place();
       const base: Record<string, ProfileSpec> = { one: { role: 'role-26', key: keys.ecChain } };

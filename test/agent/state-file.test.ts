@@ -4,12 +4,13 @@
  * writer left are removed by the next write.
  */
 import { expect } from 'chai';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readState, STALE_TEMP_MS, writeState, type StateFile } from '../../src/agent/state-file.js';
 import { statusCommand } from '../../src/cli/status.js';
 import { ManualClock } from '../../src/time/clock.js';
@@ -49,6 +50,14 @@ describe('the state file guards', function () {
     const code = await within(statusCommand(['--config', schedule, '--json'], io), 5_000);
     expect(code, 'exit code (no profile is fresh)').to.equal(6);
     expect(io.err()).to.include('ignoring the state file').and.include('not a regular file');
+  });
+
+  it('status says nothing about a state file whose directories do not exist yet (before the first run)', async () => {
+    writeFileSync(schedule, SCHEDULE(join(dir, 'not', 'yet', 'credentials')));
+    const io = captureIO({ HOME: dir });
+    await statusCommand(['--config', schedule, '--json'], io);
+    expect(io.err(), 'stderr').to.equal('');
+    expect(JSON.parse(io.out()).source).to.equal('none');
   });
 
   it('writeState refuses a FIFO at its path promptly, and readState ignores it', async () => {
@@ -114,5 +123,37 @@ describe('the state file guards', function () {
     expect(existsSync(notOurs), 'a file not of our pattern kept').to.equal(true);
     expect(JSON.parse(readFileSync(`${credentials}.agent-state.json`, 'utf8')).command).to.equal('run');
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp')).sort()).to.deep.equal(['.credentials.agent-state.json.fedcba987654.tmp', '.credentials.agent-state.json.notours.tmp']);
+  });
+
+  it('removes the temp file of a writer SIGKILLed in the middle of a state write (at its fsync)', async function () {
+    this.timeout(30_000);
+    const module = fileURLToPath(new URL('../../src/agent/state-file.ts', import.meta.url));
+    const fsModule = fileURLToPath(new URL('../../src/credentials-file/fs.ts', import.meta.url));
+    const script = join(dir, 'writer.mts');
+    // The child's fsync never returns: it is killed there, with its temp file written and not yet renamed.
+    writeFileSync(
+      script,
+      `import { writeState } from ${JSON.stringify(module)};
+import { nodeFs } from ${JSON.stringify(fsModule)};
+const fs = { ...nodeFs, open: async (p, f, m) => { const h = await nodeFs.open(p, f, m); return { ...h, stat: () => h.stat(), writeFile: (d) => h.writeFile(d), close: () => h.close(), read: (...a) => h.read(...a), readFile: () => h.readFile(), chmod: (x) => h.chmod(x), chown: (u, g) => h.chown(u, g), sync: () => { process.stdout.write('in-sync\\n'); return new Promise(() => {}); } }; } };
+await writeState(${JSON.stringify(credentials)}, { version: 1, pid: process.pid, command: 'run', updatedAt: new Date().toISOString(), profiles: [] }, { fs });
+`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('in-sync') && resolve());
+      child.on('exit', () => reject(new Error(`the writer exited before its fsync: ${err}`)));
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    const left = readdirSync(dir).filter((n) => n.endsWith('.tmp'));
+    expect(left, 'the killed writer left its temp file').to.have.length(1);
+    const state: StateFile = { version: 1, pid: 1, command: 'run', updatedAt: new Date(0).toISOString(), profiles: [] };
+    await writeState(credentials, state);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp')), 'kept while it could be a live writer\'s').to.deep.equal(left);
+    await writeState(credentials, state, { clock: new ManualClock(Date.now() + STALE_TEMP_MS + 1_000) });
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp')), 'removed once older than any write takes').to.deep.equal([]);
   });
 });

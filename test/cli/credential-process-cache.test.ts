@@ -14,12 +14,12 @@ import { captureIO } from '../helpers/io.js';
 import { issue, writePair } from '../helpers/pki.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { makeWorld, PROFILE_ARN, roleArn, TRUST_ANCHOR_ARN, type World } from '../helpers/world.js';
-import { ensureBuilt, runCli } from './built-cli.js';
+import { ensureBuilt, MAIN, runChild } from './built-cli.js';
 
 const NOBODY = 65534;
 
 describe('credential-process --cache', function () {
-  this.timeout(60_000);
+  this.timeout(180_000);
   let w: World;
   let tmp: { dir: string; cleanup: () => void };
   let cache: string;
@@ -87,7 +87,9 @@ describe('credential-process --cache', function () {
     // A slow service keeps every call's miss inside the first call's CreateSession.
     w.emulator.faults.latency(1500);
     const before = w.emulator.requests.length;
-    const results = await Promise.all(Array.from({ length: 8 }, () => runCli(['credential-process', ...base(), '--cache', cache], { HOME: tmp.dir })));
+    // A generous timeout: eight node start-ups at once on a busy 2-core machine.
+    const env = { PATH: process.env['PATH'], HOME: tmp.dir };
+    const results = await Promise.all(Array.from({ length: 8 }, () => runChild(process.execPath, [MAIN, 'credential-process', ...base(), '--cache', cache], env, { timeoutMs: 120_000 })));
     for (const [i, r] of results.entries()) expect(r.code, `call ${i}: ${r.stderr}`).to.equal(0);
     expect(w.emulator.requests.length - before, 'CreateSession calls for 8 parallel calls').to.equal(1);
     const keys = new Set(results.map((r) => (JSON.parse(r.stdout) as { AccessKeyId: string }).AccessKeyId));

@@ -105,7 +105,7 @@ describe('validate', () => {
       'db\tPROBLEM\tarn:aws:iam::111122223333:role/db\t/nonexistent/pki/host.pem',
       '  not checked further: see the problems with its files or variables above',
     ]);
-    expect(out[5], 'summary: each missing file and unset variable counted once').to.equal('4 problem(s) found');
+    expect(out[5], 'summary: each missing file, unset variable and the missing credentials directory counted once').to.equal('5 problem(s) found');
     expect(code, 'exit code').to.equal(2);
   });
 

@@ -154,7 +154,7 @@ export const corpus: BadCase[] = [
     expected: [
       "profiles.a.endpoint (line 7:66): \"http://rolesanywhere.example.com\" must use https — plain http is accepted only on loopback (127.0.0.1, [::1], localhost), e.g. for the local emulator",
       "profiles.b.endpoint (line 8:66): \"not a url\" is not a URL — e.g. https://rolesanywhere.eu-west-1.amazonaws.com",
-      "profiles.c.endpoint (line 9:66): \"https://user:pw@example.com\" must not contain credentials, a query or a fragment — give scheme, host, optional port and path only",
+      "profiles.c.endpoint (line 9:66): \"https://***@example.com/\" must not contain credentials, a query or a fragment — give scheme, host, optional port and path only",
     ],
   },
   {

@@ -28,6 +28,10 @@ const MAP: Record<string, keyof typeof KEY_SETS> = {
   '#/$defs/refresh': 'refresh',
   '#/properties/rate_limit': 'rate_limit',
   '#/properties/http': 'http',
+  '#/properties/serve': 'serve',
+  '#/properties/serve/properties/ecs': 'serve_ecs',
+  '#/properties/serve/properties/imds': 'serve_imds',
+  '#/$defs/serveTls': 'tls',
 };
 
 describe('config/agent.example.yaml', () => {

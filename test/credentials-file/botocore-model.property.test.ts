@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyse, DEFAULT_SECTION, readLikeBotocore } from '../../src/credentials-file/parse.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { requireTools } from '../helpers/prerequisites.js';
 
 /**
  * The agent's model of botocore (analyse + readLikeBotocore) against botocore itself, the Debian
@@ -49,7 +50,10 @@ describe('the botocore model of the credentials file against botocore', function
   this.timeout(60_000);
   let dir: string;
   let cleanup: () => void;
-  before(() => ({ dir, cleanup } = makeTempDir('ra-botomodel-')));
+  before(() => {
+    requireTools('botocore');
+    ({ dir, cleanup } = makeTempDir('ra-botomodel-'));
+  });
   after(() => cleanup());
 
   it('refuses every generated file botocore refuses, and reads every file it accepts as botocore does', () => {

@@ -8,6 +8,7 @@ import type { Credentials } from '../../src/credentials.js';
 import { replaceProfiles } from '../../src/credentials-file/replace.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { cleanEnv } from './children.js';
+import { requireTools } from '../helpers/prerequisites.js';
 
 // The real readers: the AWS CLI v2 and boto3 from Debian (the ones on PATH may be other versions).
 const AWS_CLI = '/usr/bin/aws';
@@ -139,6 +140,7 @@ describe('real readers read back what the agent wrote', function () {
   const files = new Map<string, { file: string; config: string }>();
 
   before(async () => {
+    requireTools('awscli', 'boto3');
     ({ dir, cleanup } = makeTempDir('ra-cf-readers-'));
     const jobs: { key: string; file: string; config: string; profile: string }[] = [];
     const before: typeof jobs = [];

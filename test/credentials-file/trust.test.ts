@@ -133,7 +133,27 @@ describe('path trust (credentials file, lock, temps, state file)', function () {
       const e = expectAgentError(await catchAsync(replaceProfiles(join(open, 'credentials'), up('dev', 1))), 'CREDENTIALS_PATH_UNTRUSTED', open, '0777');
       expect(e.hint).to.include('credentials_dir_shared').and.include('chmod go-w');
       chmodSync(open, 0o775);
+      chownSync(open, 0, user.gid); // a group with another user in it
       expectAgentError(await catchAsync(replaceProfiles(join(open, 'credentials'), up('dev', 1))), 'CREDENTIALS_PATH_UNTRUSTED', '0775', 'group');
+    });
+
+    it('accepts a group-writable directory whose group is its owner\'s private group (umask 002), and not once another user joins it', async () => {
+      // Debian and Ubuntu give each user a group of their own and umask 002: `git clone` and
+      // `aws configure` make 0775 directories there. Nobody else can write them.
+      const home = join(dir, 'home');
+      mkdirSync(home);
+      chownSync(home, user.uid, user.gid);
+      chmodSync(home, 0o775);
+      const file = join(home, 'credentials');
+      await replaceProfiles(file, up('dev', 1), { trust: { owner: user.uid } });
+      expect(readFileSync(file, 'utf8')).to.include(SECRET);
+      const other = makeUser();
+      try {
+        execFileSync('usermod', ['-a', '-G', user.name, other.name]);
+        expectAgentError(await catchAsync(replaceProfiles(file, up('dev', 2), { trust: { owner: user.uid } })), 'CREDENTIALS_PATH_UNTRUSTED', '0775', 'group');
+      } finally {
+        other.remove();
+      }
     });
 
     it('accepts the file\'s own directory shared on purpose (a Kubernetes emptyDir, 0777) only with credentials_dir_shared, and no directory above it', async () => {
@@ -200,6 +220,13 @@ describe('path trust (credentials file, lock, temps, state file)', function () {
         expect([st.uid, st.gid, st.mode & 0o777], `owner ${owner}: uid, gid, mode`).to.deep.equal([user.uid, user.gid, 0o600]);
         expect(readFileSync(file, 'utf8')).to.include('[mine]').and.include(SECRET);
       }
+    });
+
+    it('gives the state file to the named user too, so their own status can read it', async () => {
+      const { file } = userHome();
+      await writeState(file, { version: 1, pid: 1, command: 'run', updatedAt: new Date(0).toISOString(), profiles: [] }, { trust: { owner: user.name } });
+      const st = statSync(`${file}.agent-state.json`);
+      expect([st.uid, st.gid, st.mode & 0o777]).to.deep.equal([user.uid, user.gid, 0o600]);
     });
 
     it('gives a new file to the named user', async () => {

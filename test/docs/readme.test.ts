@@ -44,10 +44,11 @@ describe('README.md', () => {
     const firstBlock = /^# rolesanywhere-agent\n\n```sh\n([^\n]*)\n([^\n]*)\n```/.exec(README);
     expect(firstBlock, 'the title, then a sh block of two lines').to.not.equal(null);
     expect(firstBlock![1]).to.match(/^npm ci && npm start +#/);
-    expect(firstBlock![2]).to.match(/^npm test +#/);
+    expect(firstBlock![2], 'installs what the tests need, then runs them').to.match(/^npm run test:setup && npm test +#/);
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
     expect(scripts['start']).to.match(/node dist\/src\/main\.js demo$/);
-    expect(scripts['pretest']).to.equal('npm run build');
+    expect(scripts['pretest'], 'builds src (what the tests run) and typechecks src, test and bench').to.equal('npm run build && npm run typecheck');
+    expect(scripts['typecheck']).to.match(/^tsc -p tsconfig\.json --noEmit\b/);
   });
 
   it('the schedule reference lists exactly the keys of config/schedule.schema.json', () => {

@@ -6,10 +6,11 @@
  */
 import 'reflect-metadata';
 import { expect } from 'chai';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuilt, MAIN, runChild } from '../cli/built-cli.js';
 import { makeWorld, PROFILE_ARN, roleArn, TRUST_ANCHOR_ARN, type World } from '../helpers/world.js';
+import { requireTools } from '../helpers/prerequisites.js';
 
 const AWS = '/usr/bin/aws';
 
@@ -25,9 +26,7 @@ describe('the AWS CLI v2 runs credential-process as credential_process', functio
 
   before(async function () {
     this.timeout(120_000);
-    if (!existsSync(AWS)) {
-      throw new Error(`${AWS} is missing: this end-to-end test needs the Debian AWS CLI v2 (apt-get install -y awscli; .ci/run installs it)`);
-    }
+    requireTools('awscli');
     ensureBuilt();
     w = await makeWorld();
     const common = [

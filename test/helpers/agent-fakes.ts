@@ -114,6 +114,8 @@ export interface AgentWorldOptions {
   existing?: Map<string, { credentials: Credentials; issuedAt: number }>;
   redactor?: Redactor;
   events?: JobEvents;
+  /** Profiles an earlier run wrote for another identity, with the reason. */
+  changedIdentities?: Map<string, string>;
 }
 
 const settle = async (n = 30) => {
@@ -141,6 +143,7 @@ export function agentWorld(profiles: AgentProfile[], o: AgentWorldOptions) {
     ...(o.existing && { existing: async () => o.existing! }),
     ...(o.redactor && { redactor: o.redactor }),
     ...(o.events && { events: o.events }),
+    ...(o.changedIdentities && { changedIdentities: async () => o.changedIdentities! }),
   });
   const config: AgentConfig = { credentialsFile: '/tmp/agent-world-credentials', profiles, rateLimit: { perSecond: 100, burst: 100, concurrency: 4 } };
   /** Moves both clocks in 1 s steps so promise chains between timers settle. */

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { makePki } from './pki.js';
+import { requireTools } from './prerequisites.js';
 
 describe('test PKI helper', () => {
   for (const kind of ['rsa', 'ec'] as const) {
@@ -22,6 +23,7 @@ describe('test PKI helper: weak signatures', () => {
       const leaf = await issue({ name: 'sha1 leaf', kind, issuer: root, hash: 'SHA-1' });
       const expected = kind === 'rsa' ? 'sha1WithRSAEncryption' : 'ecdsa-with-SHA1';
       const { execFileSync } = await import('node:child_process');
+      requireTools('openssl');
       const text = execFileSync('openssl', ['x509', '-noout', '-text'], { input: leaf.certPem }).toString();
       expect(text, 'openssl x509 -text').to.include(`Signature Algorithm: ${expected}`);
     });

@@ -9,24 +9,15 @@
  * never skip.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyObject, X509Certificate } from 'node:crypto';
+import { requireTools } from './prerequisites.js';
 
 export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
-export const INSTALL_HINT = 'install SoftHSM2 and OpenSC (Debian/Ubuntu: apt-get install -y softhsm2 opensc); PKCS#11 tests do not skip';
 
 export function assertSoftHsm(): void {
-  const missing: string[] = [];
-  if (!existsSync(SOFTHSM_MODULE)) missing.push(SOFTHSM_MODULE);
-  for (const tool of ['softhsm2-util', 'pkcs11-tool']) {
-    try {
-      execFileSync(tool, ['--help'], { stdio: 'ignore' });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') missing.push(tool);
-    }
-  }
-  if (missing.length) throw new Error(`SoftHSM2 is missing (${missing.join(', ')}): ${INSTALL_HINT}`);
+  requireTools('softhsm2', 'opensc', 'pkcs11js');
 }
 
 export interface HsmToken {

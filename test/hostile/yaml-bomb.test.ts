@@ -15,14 +15,8 @@ import { makeTempDir } from '../helpers/tmp.js';
 import { makeWorld, PROFILE_ARN, roleArn, TRUST_ANCHOR_ARN, type World } from '../helpers/world.js';
 import { cleanEnv, ensureBuilt, killAll, runCli, spawnAgent, tryReadCredentials, waitFor } from '../agent/fixtures/agent-process.js';
 import { readState } from '../../src/agent/state-file.js';
+import { aliasBomb } from './shapes.js';
 
-/** The classic "billion laughs" shape in YAML; `prefix` lines come first (e.g. a valid schedule). */
-export function aliasBomb(prefix = ''): string {
-  const names = 'abcdefghi'.split('');
-  const lines = [`x-${names[0]}: &${names[0]} [lol, lol, lol, lol, lol, lol, lol, lol, lol]`];
-  for (let i = 1; i < names.length; i++) lines.push(`x-${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(', ')}]`);
-  return `${prefix}${lines.join('\n')}\nprofiles: *i\n`;
-}
 
 function healthz(url: string): Promise<{ status: number; body: string }> {
   const u = new URL(url);

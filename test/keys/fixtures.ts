@@ -12,12 +12,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePki, toPem, type Issued, type TestPki } from '../helpers/pki.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { requireTools } from '../helpers/prerequisites.js';
 
 /**
  * Runs openssl. Refuses a non-empty `pass:` argument, so a test cannot put a password in a child's argv;
  * secrets go in `env` and are referenced as `env:NAME`.
  */
 export function openssl(args: string[], env: Record<string, string> = {}): Buffer {
+  requireTools('openssl');
   for (const a of args) if (/^pass:./.test(a)) throw new Error(`test bug: password in argv (${a.slice(0, 5)}…)`);
   return execFileSync('openssl', args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }

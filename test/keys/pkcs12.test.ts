@@ -7,6 +7,7 @@ import { loadFileSigner, loadSigner } from '../../src/keys/load.js';
 import type { PasswordSource } from '../../src/keys/options.js';
 import { issue, type Issued } from '../helpers/pki.js';
 import { openssl, thrown, write, useKeyFixtures } from './fixtures.js';
+import { requireTools } from '../helpers/prerequisites.js';
 
 const PW = 'p12 secret ü';
 
@@ -34,6 +35,7 @@ function bundle(dir: string, o: BundleOptions): string {
 function info(path: string, password: string | undefined, legacy = false): string {
   const args = ['pkcs12', '-in', path, '-info', '-noout', '-passin', password === undefined ? 'pass:' : 'env:P12_PW'];
   if (legacy) args.push('-legacy');
+  requireTools('openssl');
   const r = spawnSync('openssl', args, { env: { ...process.env, P12_PW: password ?? '' }, encoding: 'utf8' });
   return `${r.stdout}${r.stderr}`;
 }

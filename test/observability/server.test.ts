@@ -12,6 +12,7 @@ import { makePki, type TestPki } from '../helpers/pki.js';
 import { memorySigner } from '../helpers/signer.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { http, observedWorld, profile, reply, sample } from './support.js';
+import { requireTools } from '../helpers/prerequisites.js';
 
 describe('observability: the listener', function () {
   this.timeout(10_000);
@@ -123,6 +124,7 @@ describe('observability: the listener', function () {
     cleanups.push(cleanup);
     // A stale socket, as a killed agent leaves it: bound by a process that exited without unlinking.
     const stale = join(dir, 'stale.sock');
+    requireTools('python3');
     execFileSync('python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', stale]);
     expect(lstatSync(stale).isSocket(), 'the stale socket is there').to.equal(true);
     const t = await serve({ socket: stale });

@@ -1,6 +1,6 @@
 /**
- * The container image and the Kubernetes sidecar example, checked as far as this machine allows
- * (no Docker daemon, no cluster): the Dockerfile's stages, user and command, its build context, and
+ * The container image and the Kubernetes sidecar example, checked statically (podman.test.ts builds
+ * and runs them): the Dockerfile's stages, user and command, its build context, and
  * the manifests parsed as YAML with their cross-references followed — the Secret cert-manager
  * writes is the one mounted, the schedule in the ConfigMap validates and names files inside the
  * mounts, the app reads the very file the agent writes, on a shared memory-backed emptyDir.
@@ -39,9 +39,12 @@ describe('packaging/container/Dockerfile', () => {
   const froms = ins.filter((i) => i.op === 'FROM');
   const finalStage = ins.slice(ins.lastIndexOf(froms[froms.length - 1]!));
 
-  it('is multi-stage on Node 20 slim, building in the first stage only', () => {
+  it('is multi-stage on Node 20 slim (BASE_IMAGE, default node:20-bookworm-slim), building in the first stage only', () => {
     expect(froms.length).to.equal(2);
-    for (const f of froms) expect(f.args).to.match(/^node:20(\.\d+)*-(bookworm-)?slim\b/);
+    const arg = ins.find((i) => i.op === 'ARG' && i.args.startsWith('BASE_IMAGE='));
+    expect(ins.indexOf(arg!), 'ARG BASE_IMAGE before the first FROM').to.be.within(0, ins.indexOf(froms[0]!));
+    expect(arg!.args).to.equal('BASE_IMAGE=node:20-bookworm-slim');
+    for (const f of froms) expect(f.args).to.match(/^\$\{BASE_IMAGE\}( AS build)?$/);
     expect(froms[0]!.args).to.match(/ AS build$/i);
     const finalRuns = finalStage.filter((i) => i.op === 'RUN');
     expect(finalRuns, 'no build step (npm, apt, compiler) in the final stage').to.deep.equal([]);

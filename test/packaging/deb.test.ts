@@ -12,6 +12,7 @@ import { parseSchedule } from '../../src/config/index.js';
 import { ensureBuilt } from '../cli/built-cli.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { calls, fakeTools, ROOT, runScript, systemPath } from './helpers.js';
+import { requireTools } from '../helpers/prerequisites.js';
 
 const NAME = 'rolesanywhere-agent';
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -32,6 +33,7 @@ describe('npm run deb', function () {
 
   before(async function () {
     this.timeout(120_000);
+    requireTools('dpkg-deb');
     ensureBuilt();
     tmp = makeTempDir('ra-deb-');
     const out = join(tmp.dir, 'out');

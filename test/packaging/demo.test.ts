@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, realpathSync, statSync, symlinkSync } from 'no
 import { join } from 'node:path';
 import { makeTempDir } from '../helpers/tmp.js';
 import { ROOT, runScript } from './helpers.js';
+import { requireTools } from '../helpers/prerequisites.js';
 
 /** The first line of the README's first sh block, without its comment. */
 export function readmeFirstCommand(readme: string): string {
@@ -30,6 +31,7 @@ describe("the README's first command in a clean clone", function () {
 
   before(async function () {
     this.timeout(150_000);
+    requireTools('git');
     const command = readmeFirstCommand(readFileSync(join(ROOT, 'README.md'), 'utf8'));
     const parts = command.split('&&').map((p) => p.trim());
     expect(parts, `README's first command is "${command}"`).to.deep.equal(['npm ci', 'npm start']);

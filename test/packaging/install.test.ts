@@ -12,8 +12,10 @@ import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseSchedule } from '../../src/config/index.js';
 import { ensureBuilt } from '../cli/built-cli.js';
+import { makePki, writePair } from '../helpers/pki.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { calls, exposure, fakeTools, INSTALL_SH, pathWithout, ROOT, runScript, systemPath, verifyUnits, type ScriptResult } from './helpers.js';
+import { requireTools } from '../helpers/prerequisites.js';
 
 const NAME = 'rolesanywhere-agent';
 const LABEL = 'io.github.rolesanywhere-agent';
@@ -55,6 +57,7 @@ describe('install.sh', function () {
 
   before(async function () {
     this.timeout(180_000);
+    requireTools('systemd-analyze', 'python3');
     ensureBuilt();
     tmp = makeTempDir('ra-install-');
     home = join(tmp.dir, 'home');
@@ -127,8 +130,8 @@ describe('install.sh', function () {
       expect(creds).to.match(/^\[demo-rsa\]$/m).and.match(/^\[demo-ec\]$/m);
     });
 
-    it('run again, it keeps the edited schedule byte for byte, reuses the installed dependencies and restarts the service', async () => {
-      appendFileSync(schedule(), '# edited by hand\n');
+    it('run again with the skeleton still unedited, it keeps it byte for byte and does not restart a service that could not start, saying why', async () => {
+      appendFileSync(schedule(), '# looked at, not edited\n');
       const before = readFileSync(schedule());
       writeFileSync(log, '');
       const r = await runScript('sh', [INSTALL_SH, '--user'], userEnv());
@@ -136,11 +139,31 @@ describe('install.sh', function () {
       expect(readFileSync(schedule()).equals(before), 'schedule unchanged').to.equal(true);
       expect(r.stdout).to.include('dependencies unchanged: keeping the installed ones');
       expect(r.stdout).to.include(`schedule ${schedule()} exists: left as it is`);
+      expect(calls(log), 'systemctl calls: no start, no restart').to.deep.equal(['systemctl --user daemon-reload', `systemctl --user enable ${NAME}.service`]);
+      expect(r.stderr, 'stderr').to.include(`install.sh: warning: not (re)starting ${NAME}.service: the schedule ${schedule()} does not validate:`);
+      expect(r.stderr, 'the problems validate found').to.include('the certificate /etc/pki/agent/host.pem does not exist');
+      expect(r.stderr, 'what to do').to.include(`then: systemctl --user restart ${NAME}.service`);
+    });
+
+    it('run again with an edited schedule that validates, it keeps it byte for byte and restarts the service', async () => {
+      const pki = await makePki('ec');
+      const files = writePair(join(tmp.dir), 'install-ec', pki.directLeaf);
+      const text = readFileSync(schedule(), 'utf8')
+        .replace(/^  certificate: .*$/m, `  certificate: ${files.certificate}`)
+        .replace(/^  private_key: .*$/m, `  private_key: ${files.privateKey}`)
+        .replace(/^  intermediates: .*$/m, '');
+      writeFileSync(schedule(), text + '# edited by hand\n');
+      const before = readFileSync(schedule());
+      writeFileSync(log, '');
+      const r = await runScript('sh', [INSTALL_SH, '--user'], userEnv());
+      expectOk(r, 'third install.sh --user');
+      expect(readFileSync(schedule()).equals(before), 'schedule unchanged').to.equal(true);
       expect(calls(log)).to.deep.equal([
         'systemctl --user daemon-reload',
         `systemctl --user enable ${NAME}.service`,
         `systemctl --user restart ${NAME}.service`,
       ]);
+      expect(r.stderr, 'stderr').not.to.include('does not validate');
     });
   });
 

@@ -113,7 +113,7 @@ describe('CreateSession client', () => {
     const missing: HttpReply = { status: 201, headers: {}, body: JSON.stringify({ credentialSet: [{ credentials: { accessKeyId: 'A' } }] }) };
     expect(() => parseSessionReply(missing, NOW, 'p')).to.throw(/lack secretAccessKey, sessionToken, expiration/);
     expect(() => parseSessionReply(ok(new Date(NOW - 1000).toISOString()), NOW, 'p')).to.throw(/not in the future/);
-    expect(() => parseSessionReply(ok('soon'), NOW, 'p')).to.throw(/is not a date/);
+    expect(() => parseSessionReply(ok('soon'), NOW, 'p')).to.throw(/is not a full ISO 8601 timestamp/);
     expect(() => parseSessionReply({ status: 201, headers: {}, body: '<html>' }, NOW, 'p')).to.throw(/not a JSON object/);
     expect(() => parseSessionReply({ status: 201, headers: {}, body: '{"credentialSet":[]}' }, NOW, 'p')).to.throw(/missing or empty/);
   });

@@ -6,7 +6,7 @@
  * p50/max per pattern are in docs/benchmarks.md (bench/rotation.ts).
  */
 import { expect } from 'chai';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { issue, type Issued } from '../../src/pki/issue.js';
 import { makeWorld, roleArn, type World } from '../helpers/world.js';
@@ -14,7 +14,17 @@ import { makeTempDir } from '../helpers/tmp.js';
 import { cleanEnv, ensureBuilt, killAll, spawnAgent, tryReadCredentials, waitFor, type AgentProcess } from '../agent/fixtures/agent-process.js';
 import { serialOf } from '../agent/fixtures/emulators.js';
 import { scheduleDoc, writeSchedule } from '../agent/fixtures/schedule.js';
+import { openssl, write } from '../keys/fixtures.js';
 import { chmodAndTouch, PATTERNS, type Material } from './fixtures/patterns.js';
+
+/** A Kubernetes volume version holding a PKCS#12 bundle of `leaf` and the file with its password. */
+function p12Version(volume: string, version: string, leaf: Issued, password: string): void {
+  const dir = join(volume, version);
+  mkdirSync(dir, { mode: 0o700 });
+  const args = ['pkcs12', '-export', '-in', write(dir, 'leaf.crt', leaf.certPem), '-inkey', write(dir, 'leaf.key', leaf.keyPem), '-out', join(dir, 'bundle.p12'), '-passout', 'env:P12_PW'];
+  openssl(args, { P12_PW: password });
+  write(dir, 'password', `${password}\n`);
+}
 
 /** Loose: the issue's goal is 1 s (see docs/benchmarks.md for the measured numbers); 8 engineers share 2 cores. */
 const LATENCY_BOUND_MS = 3_000;
@@ -28,7 +38,7 @@ describe('rotation: every way a certificate is replaced, picked up by run', func
   let metricsUrl: string;
   const paths = new Map<string, { certificate: string; privateKey: string }>();
   const first = new Map<string, Issued>();
-  const names = [...PATTERNS.map((p) => p.name), 'chmod-touch'];
+  const names = [...PATTERNS.map((p) => p.name), 'chmod-touch', 'p12-k8s'];
   const material = (leaf: Issued): Material => ({ cert: leaf.certPem, key: leaf.keyPem });
   const newLeaf = (name: string) => issue({ name: `${name}.example.test`, kind: 'ec', issuer: w.ec.root });
   const requestsFor = (name: string) => w.emulator.requests.filter((r) => r.roleArn === roleArn(name));
@@ -45,13 +55,26 @@ describe('rotation: every way a certificate is replaced, picked up by run', func
       first.set(name, leaf);
       const dir = join(tmp.dir, name);
       mkdirSync(dir, { mode: 0o700 });
+      if (name === 'p12-k8s') {
+        p12Version(dir, '..v0', leaf, 'first bundle password');
+        symlinkSync('..v0', join(dir, '..data'));
+        for (const f of ['bundle.p12', 'password']) symlinkSync(`..data/${f}`, join(dir, f));
+        paths.set(name, { certificate: join(dir, 'bundle.p12'), privateKey: '' });
+        continue;
+      }
       const pattern = PATTERNS.find((p) => p.name === name);
       const files = pattern ? pattern.setup(dir, material(leaf)) : PATTERNS.find((p) => p.name === 'rename-over')!.setup(dir, material(leaf));
       paths.set(name, files);
       profiles[name] = { role: name, key: files };
     }
     const credentials = join(tmp.dir, 'aws', 'credentials');
-    const schedule = writeSchedule(join(tmp.dir, 'schedule.yaml'), scheduleDoc(w, credentials, profiles, { http: { listen: '127.0.0.1:0' } }));
+    const doc = scheduleDoc(w, credentials, profiles, { http: { listen: '127.0.0.1:0' } });
+    (doc['profiles'] as Record<string, unknown>)['p12-k8s'] = {
+      role_arn: roleArn('p12-k8s'),
+      certificate: join(tmp.dir, 'p12-k8s', 'bundle.p12'),
+      private_key_password_file: join(tmp.dir, 'p12-k8s', 'password'),
+    };
+    const schedule = writeSchedule(join(tmp.dir, 'schedule.yaml'), doc);
     agent = spawnAgent(['run', '--config', schedule, '--log-format', 'json', '--log-level', 'debug'], cleanEnv(tmp.dir));
     await waitFor(() => tryReadCredentials(credentials)?.size === names.length, 'every profile in the file', { timeoutMs: 30_000 });
     await agent.waitForLog((r) => r.message === 'agent started');
@@ -91,6 +114,21 @@ describe('rotation: every way a certificate is replaced, picked up by run', func
     });
   }
 
+  it('a PKCS#12 bundle and its password file, both changed by one ..data swap, are read together', async () => {
+    const dir = join(tmp.dir, 'p12-k8s');
+    const next = await newLeaf('p12-k8s-1');
+    const mark = agent.logs().length;
+    p12Version(dir, '..v1', next, 'second bundle password');
+    symlinkSync('..v1', join(dir, '..data_tmp'));
+    renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    const done = Date.now();
+    const call = await waitFor(() => requestsFor('p12-k8s').find((r) => r.serial === serialOf(next)), 'a CreateSession with the new bundle', { timeoutMs: 15_000, intervalMs: 5 });
+    expect(call.time.getTime() - done, 'ms from the swap to the new CreateSession').to.be.at.most(LATENCY_BOUND_MS);
+    expect(requestsFor('p12-k8s').filter((r) => !r.ok), 'rejected requests').to.deep.equal([]);
+    const line = await agent.waitForLog((r) => r.message === ROTATION_LOG && r['certificate'] === paths.get('p12-k8s')!.certificate, { from: mark });
+    expect(line['trigger'], 'trigger').to.equal('event');
+  });
+
   it('chmod and touch with the same bytes make no CreateSession and no rotation', async () => {
     const mark = agent.logs().length;
     const before = requestsFor('chmod-touch').length;
@@ -104,7 +142,7 @@ describe('rotation: every way a certificate is replaced, picked up by run', func
   it('counts every rotation in /metrics by trigger, and no request of any profile was rejected', async () => {
     const body = await (await fetch(metricsUrl)).text();
     const sample = (trigger: string) => Number(new RegExp(`^rolesanywhere_agent_certificate_rotations_total\\{trigger="${trigger}"\\} (\\d+)$`, 'm').exec(body)?.[1]);
-    expect({ event: sample('event'), poll: sample('poll') }, 'rotations_total by trigger').to.deep.equal({ event: PATTERNS.length, poll: 0 });
+    expect({ event: sample('event'), poll: sample('poll') }, 'rotations_total by trigger').to.deep.equal({ event: PATTERNS.length + 1, poll: 0 });
     expect(w.emulator.requests.filter((r) => !r.ok), 'rejected requests, all profiles').to.deep.equal([]);
     agent.kill('SIGTERM');
     const exit = await agent.exited;

@@ -3,17 +3,18 @@
  * shared PEM framing and certificate parsing of src/keys.
  */
 import type { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { AgentError } from '../../errors.js';
 import { parseCertificateBundle, parseDerCertificate } from '../certificates.js';
+import { readBoundedSync } from '../bounded-read.js';
 import { looksLikePem } from '../pem.js';
 
 export { splitPem as pemBlocks } from '../pem.js';
 
 export function readFileOrThrow(path: string, what: string): Buffer {
   try {
-    return readFileSync(path);
+    return readBoundedSync(path, what);
   } catch (e) {
+    if (e instanceof AgentError) throw e;
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
     throw new AgentError('FILE_UNREADABLE', `${what} ${path} cannot be read (${code})`, {
       hint: 'check the path and that the agent user may read it',

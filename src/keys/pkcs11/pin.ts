@@ -5,15 +5,17 @@
  * file is picked up without a restart. There is never a prompt: a service has no terminal, and a
  * missing PIN is an error that says how to provide one. The PIN itself never reaches a message.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readBoundedSync } from '../bounded-read.js';
 import { AgentError } from '../../errors.js';
 import type { PasswordSource } from '../options.js';
 import type { Pkcs11Uri } from './uri.js';
+import { envVar } from '../../lookup.js';
 
 export type PinLogger = (level: 'warn' | 'info', msg: string) => void;
 
 export const PIN_HOWTO =
-  'give the PIN with pin-source=file:/path/to/pin in the pkcs11: URI, with pin: {file: …} or pin: {env: …} in the schedule, or with --pin-file / --pin-env';
+  'give the PIN with pkcs11_pin_file: or pkcs11_pin_env: in the schedule, with --pkcs11-pin-file or --pkcs11-pin-env (credential-process, update; list-certs takes --pin-file or --pin-env), or with pin-source=file:/path/to/pin in the pkcs11: URI';
 
 export interface PinSource {
   /** For messages: "file /etc/pki/pin", "environment variable TOKEN_PIN", … (never the PIN). */
@@ -41,8 +43,9 @@ function fileSource(path: string, origin: string, logger: PinLogger | undefined)
           warned = true;
           logger?.('warn', `PIN ${description} is readable by other users; chmod 600 it`);
         }
-        text = readFileSync(path, 'utf8');
+        text = readBoundedSync(path, 'PIN file').toString('utf8');
       } catch (e) {
+        if (e instanceof AgentError) throw e;
         const code = (e as NodeJS.ErrnoException).code ?? 'error';
         throw new AgentError('PKCS11_PIN', `cannot read the token PIN from ${description} (${code})`, {
           hint: 'check the path and that the agent user may read it',
@@ -62,7 +65,7 @@ function envSource(name: string, env: NodeJS.ProcessEnv): PinSource {
     description,
     none: false,
     read() {
-      const v = env[name];
+      const v = envVar(env, name);
       if (v === undefined || v === '') {
         throw new AgentError('PKCS11_PIN', `the token PIN ${description} is not set`, {
           hint: `export ${name} in the agent's environment (e.g. an EnvironmentFile= in its systemd unit)`,

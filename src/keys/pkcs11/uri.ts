@@ -7,6 +7,7 @@
  * to every object); vendor attributes (`x-…`) are accepted and ignored, as the RFC asks.
  */
 import { AgentError } from '../../errors.js';
+import { table } from '../../lookup.js';
 
 export type Pkcs11ObjectType = 'public' | 'private' | 'cert' | 'secret-key' | 'data';
 
@@ -35,7 +36,7 @@ export interface Pkcs11Uri {
 
 type StringKey = Exclude<keyof Pkcs11Uri, 'slotId' | 'id' | 'type'>;
 
-const PATH_STRINGS: Record<string, StringKey> = {
+const PATH_STRINGS = table<StringKey>({
   token: 'token',
   manufacturer: 'manufacturer',
   serial: 'serial',
@@ -46,14 +47,14 @@ const PATH_STRINGS: Record<string, StringKey> = {
   'library-manufacturer': 'libraryManufacturer',
   'library-description': 'libraryDescription',
   'library-version': 'libraryVersion',
-};
+});
 const PATH_OTHER = ['id', 'type', 'slot-id'];
-const QUERY_STRINGS: Record<string, StringKey> = {
+const QUERY_STRINGS = table<StringKey>({
   'pin-source': 'pinSource',
   'pin-value': 'pinValue',
   'module-name': 'moduleName',
   'module-path': 'modulePath',
-};
+});
 const TYPES: readonly Pkcs11ObjectType[] = ['public', 'private', 'cert', 'secret-key', 'data'];
 
 export function isPkcs11Uri(text: string | undefined): text is string {

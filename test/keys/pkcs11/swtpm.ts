@@ -7,27 +7,17 @@
  * to this token: three lock it (wrong PINs are tested on SoftHSM).
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { requireTools } from '../../helpers/prerequisites.js';
 
 const run = promisify(execFile);
 
-export const TPM2_PKCS11_MODULE = '/usr/lib/x86_64-linux-gnu/pkcs11/libtpm2_pkcs11.so';
-export const TPM_PACKAGES = 'swtpm tpm2-tools tpm2-abrmd libtss2-tcti-tabrmd0 libtpm2-pkcs11-1 libtpm2-pkcs11-tools dbus-daemon';
-const INSTALL = `install the software TPM stack (Debian: apt-get install -y --no-install-recommends ${TPM_PACKAGES}); TPM tests do not skip`;
+export { TPM2_PKCS11_MODULE } from '../../helpers/prerequisites.js';
 
 export function assertSwtpm(): void {
-  const missing: string[] = [];
-  if (!existsSync(TPM2_PKCS11_MODULE)) missing.push(TPM2_PKCS11_MODULE);
-  for (const tool of ['swtpm', 'tpm2-abrmd', 'dbus-daemon', 'tpm2_ptool', 'tpm2_getrandom']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      missing.push(tool);
-    }
-  }
-  if (missing.length) throw new Error(`the software TPM stack is missing (${missing.join(', ')}): ${INSTALL}`);
+  requireTools('swtpm', 'pkcs11js');
 }
 
 export interface SoftTpm {
