@@ -10,6 +10,7 @@ import type { TrustPolicy } from '../credentials-file/trust.js';
 import { AgentError } from '../errors.js';
 import type { KeyMaterialOptions } from '../keys/options.js';
 import { displaySource } from '../keys/display-source.js';
+import { isKeyFile } from '../keys/sources/index.js';
 import type { Signer } from '../keys/signer.js';
 import type { Log } from '../observability/logger.js';
 import type { Redactor } from '../observability/redact.js';
@@ -100,8 +101,8 @@ interface SourceEntry {
 /** Files whose change means "reload this signer". */
 export function watchedPaths(key: KeyMaterialOptions): string[] {
   const out: string[] = [];
-  if (!key.certificate.startsWith('pkcs11:')) out.push(key.certificate);
-  if (key.privateKey && !key.privateKey.startsWith('pkcs11:')) out.push(key.privateKey);
+  if (isKeyFile(key.certificate)) out.push(key.certificate);
+  if (isKeyFile(key.privateKey)) out.push(key.privateKey);
   if (key.intermediates) out.push(key.intermediates);
   if (key.password?.file) out.push(key.password.file);
   if (key.pin?.file) out.push(key.pin.file);

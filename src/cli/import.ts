@@ -13,6 +13,7 @@
  * splits it on POSIX (shlex.split). The `ini` package is not used: it cuts values at `;`/`#` and
  * nests dotted section names, both of which change what botocore would run.
  */
+import { classifyKeySource, isNonFileSource } from '../keys/sources/index.js';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -198,7 +199,7 @@ function helperArguments(argv: string[]): string[] | { reason: string; foreign: 
 
 /** A pkcs11: URI without its pin-value attribute (RFC 7512 allows it in the path or the query). */
 function withoutPin(uri: string): { uri: string; hadPin: boolean } {
-  if (!uri.toLowerCase().startsWith('pkcs11:')) return { uri, hadPin: false };
+  if (classifyKeySource(uri).kind !== 'pkcs11') return { uri, hadPin: false };
   const [path = '', query] = uri.slice('pkcs11:'.length).split('?', 2);
   const isPin = (a: string) => a.toLowerCase().startsWith('pin-value=');
   const pathParts = path.split(';');
@@ -249,7 +250,7 @@ export function translateCommand(argv: string[]): Translation {
         v = pin.uri;
         notes.push(`the ${key} URI held the token PIN (pin-value=), left out here: write the PIN to a file only the agent can read and set pkcs11_pin_file:`);
       }
-      if (['certificate', 'private_key', 'intermediates', 'ca_bundle', 'pkcs11_lib', 'private_key_password_file', 'pkcs11_pin_file'].includes(key) && !isAbsolute(v) && !v.startsWith('pkcs11:') && !v.startsWith('~/')) {
+      if (['certificate', 'private_key', 'intermediates', 'ca_bundle', 'pkcs11_lib', 'private_key_password_file', 'pkcs11_pin_file'].includes(key) && !isAbsolute(v) && !isNonFileSource(v) && !v.startsWith('~/')) {
         notes.push(`${key} "${v}" is relative: credential_process read it from the calling tool's directory, the schedule reads it from its own — make it absolute`);
       }
       values[key] = v;

@@ -7,14 +7,17 @@
 import { parseArgs } from 'node:util';
 import { AgentError, isAgentError, type ErrorCode } from '../errors.js';
 import { listPemFile, listPkcs11, type FileListing, type ListedObject, type TokenListing } from '../keys/pkcs11/inventory.js';
-import { isPkcs11Uri } from '../keys/pkcs11/uri.js';
+import { classifyKeySource } from '../keys/sources/index.js';
 import type { PasswordSource } from '../keys/options.js';
 import { EXIT, type CommandIO } from './io.js';
 
 const USAGE = `usage: rolesanywhere-agent list-certs [--pkcs11-lib LIB] [--pin-file FILE | --pin-env VAR] [--json] [pkcs11:URI | FILE.pem]
+       rolesanywhere-agent list-certs [--json] ssh-agent:[SOCKET] [CERT.pem ...]
 
 Lists the certificates and keys on a PKCS#11 token (default: every token of the module, pkcs11:)
 or in a PEM file, with the URI to use as certificate: / private_key: in the schedule.
+With ssh-agent: (the agent in SSH_AUTH_SOCK, or the socket named), lists the agent's keys and
+which of the certificate files each one matches.
 `;
 
 const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -24,6 +27,7 @@ const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CERTIFICATE_INVALID',
   'PKCS11',
   'PKCS11_PIN',
+  'KEY_MISMATCH',
 ]);
 
 function certLines(c: NonNullable<ListedObject['certificate']>, indent: string): string[] {
@@ -84,6 +88,21 @@ export async function listCertsCommand(args: string[], io: CommandIO): Promise<n
     io.stdout.write(USAGE);
     return EXIT.OK;
   }
+  const source = positionals[0] === undefined ? undefined : classifyKeySource(positionals[0]);
+  if (source?.inventory) {
+    if (values['pkcs11-lib'] !== undefined || values['pin-file'] !== undefined || values['pin-env'] !== undefined) {
+      io.stderr.write(`list-certs: --pkcs11-lib, --pin-file and --pin-env apply to pkcs11: URIs, not to ${positionals[0]}\n${USAGE}`);
+      return EXIT.BAD_INPUT;
+    }
+    try {
+      const inv = await source.inventory(positionals[0]!, positionals.slice(1), io.env);
+      io.stdout.write(values.json ? JSON.stringify(inv.listing, null, 2) + '\n' : inv.text);
+      return EXIT.OK;
+    } catch (e) {
+      io.stderr.write(`list-certs: ${isAgentError(e) ? e.describe() : ((e as Error)?.message ?? String(e))}\n`);
+      return isAgentError(e) ? (INPUT_ERRORS.has(e.code) ? EXIT.BAD_INPUT : e.retryable ? EXIT.UNAVAILABLE : EXIT.INTERNAL) : EXIT.INTERNAL;
+    }
+  }
   if (positionals.length > 1) {
     io.stderr.write(`list-certs: one target at most, got ${positionals.length}\n${USAGE}`);
     return EXIT.BAD_INPUT;
@@ -97,7 +116,7 @@ export async function listCertsCommand(args: string[], io: CommandIO): Promise<n
     values['pin-file'] !== undefined ? { file: values['pin-file'] } : values['pin-env'] !== undefined ? { env: values['pin-env'] } : undefined;
   const warnings: string[] = [];
   try {
-    if (isPkcs11Uri(target)) {
+    if (classifyKeySource(target).kind === 'pkcs11') {
       const listing = await listPkcs11(target, { pkcs11Lib: values['pkcs11-lib'], pin, env: io.env, logger: (_level, msg) => warnings.push(msg) });
       for (const w of warnings) io.stderr.write(`list-certs: warning: ${w}\n`);
       io.stdout.write(values.json ? JSON.stringify(listing, null, 2) + '\n' : formatTokenListing(listing));

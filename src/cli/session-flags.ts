@@ -38,7 +38,8 @@ export const SESSION_FLAGS = {
 
 export const SESSION_FLAGS_HELP = `Key material:
   --certificate FILE|URI        end-entity certificate (PEM/DER), a PKCS#12 bundle, or a pkcs11: URI
-  --private-key FILE|URI        private key (PEM PKCS#1/PKCS#8/SEC1, encrypted PKCS#8) or a pkcs11: URI;
+  --private-key FILE|URI        private key (PEM PKCS#1/PKCS#8/SEC1, encrypted PKCS#8), a pkcs11: URI,
+                                or ssh-agent:[SOCKET] (a key held by an ssh-agent; default SSH_AUTH_SOCK);
                                 leave out with a .p12/.pfx certificate
   --intermediates FILE          PEM bundle of up to 5 intermediate certificates
   --private-key-password-file F password of an encrypted key or PKCS#12 bundle, read from a file

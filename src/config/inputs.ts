@@ -5,7 +5,7 @@
  * here — that is the key sources' job.
  */
 import { access, constants, stat } from 'node:fs/promises';
-import { isPkcs11Uri } from './fields.js';
+import { isKeyFile } from '../keys/sources/index.js';
 import type { ConfigIssue } from './issues.js';
 import type { ProfileKey } from './keys.js';
 import type { Origin, ResolvedProfile, Schedule } from './schedule.js';
@@ -41,8 +41,8 @@ async function defaultReadableFile(path: string): Promise<void> {
 }
 
 const FILE_KEYS: [ProfileKey, (p: ResolvedProfile) => string | undefined, string][] = [
-  ['certificate', (p) => (isPkcs11Uri(p.certificate) ? undefined : p.certificate), 'certificate'],
-  ['private_key', (p) => (isPkcs11Uri(p.privateKey) ? undefined : p.privateKey), 'private key'],
+  ['certificate', (p) => (isKeyFile(p.certificate) ? p.certificate : undefined), 'certificate'],
+  ['private_key', (p) => (isKeyFile(p.privateKey) ? p.privateKey : undefined), 'private key'],
   ['intermediates', (p) => p.intermediates, 'intermediate bundle'],
   ['private_key_password_file', (p) => p.privateKeyPasswordFile, 'key password file'],
   ['pkcs11_lib', (p) => p.pkcs11Lib, 'PKCS#11 module'],

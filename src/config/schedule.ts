@@ -12,6 +12,7 @@
  * - a problem that comes from `defaults:` alone is reported once at `defaults.…`; one that involves
  *   a profile's own values is reported at `profiles.<name>.…`.
  */
+import { classifyKeySource } from '../keys/sources/index.js';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { DEFAULT_SECTION_HINT } from '../credentials-file/edit.js';
@@ -167,7 +168,6 @@ export const MIN_USE_SECONDS = 60;
 
 /** Section names every reader of the credentials file handles alike. */
 export const PROFILE_NAME_PATTERN = /^[A-Za-z0-9_.@+-]{1,64}$/;
-const PKCS12 = /\.(p12|pfx)$/i;
 const REQUIRED: ProfileKey[] = ['certificate', 'trust_anchor_arn', 'profile_arn', 'role_arn'];
 const EXCLUSIVE: [ProfileKey, ProfileKey, string][] = [
   ['private_key_password_file', 'private_key_password_env', 'the key password comes from a file or from an environment variable'],
@@ -424,9 +424,11 @@ function resolveProfile(scope: ProfileScope): ResolvedProfile | undefined {
   }
 
   const certificate = get<string>('certificate');
+  // A bundle or a token carries the key with the certificate; any other source needs private_key.
+  const carriesOwnKey = (c: string) => ['pkcs11', 'pkcs12'].includes(classifyKeySource(c).kind);
   const privateKey = get<string>('private_key');
   const usesPkcs11 = isPkcs11Uri(certificate) || isPkcs11Uri(privateKey);
-  if (certificate !== undefined && privateKey === undefined && !invalid('private_key') && !isPkcs11Uri(certificate) && !PKCS12.test(certificate)) {
+  if (certificate !== undefined && privateKey === undefined && !invalid('private_key') && !carriesOwnKey(certificate)) {
     report(
       scope,
       'private_key',

@@ -19,6 +19,7 @@
  * This module loads only node's fs, path, os and crypto: a cache hit must not pay for the signer,
  * the key parsers or TLS (see cli/credential-process.ts).
  */
+import { isNonFileSource } from '../keys/sources/index.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -118,7 +119,7 @@ function keyWithoutPin(uri: string): string {
  * the caller treats as "no cache" so the full call reports the problem in its usual words.
  */
 export function cacheDigest(k: CacheKeyInputs): string {
-  const isUri = (v: string | undefined) => v !== undefined && /^pkcs11:/i.test(v);
+  const isUri = isNonFileSource;
   let keySource: unknown = null;
   if (k.privateKey !== undefined) {
     if (isUri(k.privateKey)) keySource = { uri: keyWithoutPin(k.privateKey) };

@@ -4,8 +4,8 @@
  * that prints or saves a key source goes through this (validate, once, status, the state file),
  * so a PIN typed into a URI stays in the schedule it was typed into.
  */
-import { isPkcs11Uri, redact } from './pkcs11/uri.js';
+import { displayKeySource } from './sources/index.js';
 
 export function displaySource(source: string): string {
-  return isPkcs11Uri(source) ? redact(source) : source;
+  return displayKeySource(source);
 }

@@ -27,11 +27,11 @@ import type { Signer } from './signer.js';
 import { readBounded } from './bounded-read.js';
 import { isTpmHandle, showTpmHandle, TPM_ROUTE_HINT } from './tpm.js';
 import type { Pkcs11Registry } from './pkcs11/index.js';
+import { classifyKeySource, keyHolder } from './sources/index.js';
 
 // Loaded by the key's format: a PEM certificate and key never pay for the PKCS#12 ASN.1 schemas or the
 // PKCS#11 source (together ~150 ms of a credential-process call).
 const pkcs12 = () => import('./pkcs12.js');
-const pkcs11 = () => import('./pkcs11/index.js');
 
 export { readPassword } from './password.js';
 export { describeCertificate, parseCertificateBundle, type CertificateDescription } from './certificates.js';
@@ -47,7 +47,7 @@ export interface LoadDeps {
 }
 
 export function isPkcs11Uri(value: string | undefined): boolean {
-  return value !== undefined && /^pkcs11:/i.test(value);
+  return value !== undefined && classifyKeySource(value).kind === 'pkcs11';
 }
 
 /** Reads, parses and checks the key material; throws an AgentError naming the file on any problem. */
@@ -57,14 +57,13 @@ export async function loadSigner(options: KeyMaterialOptions, deps: LoadDeps = {
   for (const [what, value] of [['private key', options.privateKey], ['certificate', options.certificate]] as const) {
     if (isTpmHandle(value)) throw new AgentError('KEY_INVALID', `${what} "${showTpmHandle(value)}" is a TPM key handle, which this agent does not support`, { hint: TPM_ROUTE_HINT });
   }
-  if (isPkcs11Uri(options.certificate) || isPkcs11Uri(options.privateKey)) {
-    // pkcs11js itself loads only here, inside openPkcs11Signer: a host where it did not build
-    // still runs file keys.
-    const { openPkcs11Signer } = await pkcs11();
-    const signer = await openPkcs11Signer(options, {
+  const holder = keyHolder(options);
+  if (holder.open) {
+    // A token or an agent: its own module (and any native binding) loads only here.
+    const signer = await holder.open(options, {
       env,
       clock,
-      ...(deps.pkcs11Registry ? { registry: deps.pkcs11Registry } : {}),
+      ...(deps.pkcs11Registry ? { pkcs11Registry: deps.pkcs11Registry } : {}),
       ...(deps.logger ? { logger: deps.logger } : {}),
     });
     try {
@@ -102,7 +101,7 @@ export async function loadFileSigner(options: KeyMaterialOptions, env: NodeJS.Pr
   let key: KeyObject;
   let description: string;
 
-  if (/\.(p12|pfx)$/i.test(certPath) || (!looksLikePem(certData) && (await pkcs12()).looksLikePkcs12(certData))) {
+  if (classifyKeySource(certPath).kind === 'pkcs12' || (!looksLikePem(certData) && (await pkcs12()).looksLikePkcs12(certData))) {
     if (options.privateKey !== undefined) {
       throw new AgentError('ARGUMENT_INVALID', `certificate ${certPath} is a PKCS#12 bundle, which carries its own private key, yet private_key is set too`, {
         hint: 'leave private_key (--private-key) out when certificate is a .p12/.pfx bundle',
@@ -133,6 +132,14 @@ export async function loadFileSigner(options: KeyMaterialOptions, env: NodeJS.Pr
   let chain = implicitChain;
   if (options.intermediates !== undefined) chain = await readIntermediates(options.intermediates);
   return new FileSigner(leaf, chain, key, description);
+}
+
+/** The certificate file and its chain, for a source that holds only the key (an ssh-agent). */
+export async function readCertificateAndChain(options: KeyMaterialOptions): Promise<{ leaf: X509Certificate; chain: X509Certificate[] }> {
+  const data = await readSource(options.certificate, 'certificate file');
+  const parsed = parseCertificateFile(data, options.certificate);
+  const chain = options.intermediates !== undefined ? await readIntermediates(options.intermediates) : orderChain(parsed.leaf, parsed.extras);
+  return { leaf: parsed.leaf, chain };
 }
 
 interface CertificateFile {

@@ -10,7 +10,8 @@ import { formatIssue, type ConfigIssue } from '../config/issues.js';
 import { ConfigError } from '../config/issues.js';
 import { resolveProfileSettings } from '../config/schedule.js';
 import { AgentError } from '../errors.js';
-import { isPkcs11Uri, loadSigner } from '../keys/load.js';
+import { loadSigner } from '../keys/load.js';
+import { isKeyFile } from '../keys/sources/index.js';
 import type { KeyMaterialOptions } from '../keys/options.js';
 import type { Signer } from '../keys/signer.js';
 import { createSession } from '../rolesanywhere/client.js';
@@ -42,7 +43,7 @@ function optionsError(issues: readonly ConfigIssue[], cause: unknown): AgentErro
 /** What a file-backed key source is made of, so a changed file means a new Signer. */
 function materialFiles(key: KeyMaterialOptions): string[] {
   const files = [key.certificate, key.privateKey, key.intermediates, key.password?.file, key.pin?.file];
-  return files.filter((f): f is string => f !== undefined && !isPkcs11Uri(f));
+  return files.filter((f): f is string => isKeyFile(f));
 }
 
 function fingerprint(files: string[]): string {

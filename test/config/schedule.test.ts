@@ -136,6 +136,31 @@ describe('parseSchedule: good schedules', () => {
     });
   });
 
+  it('reads a PKCS11: URI in upper case as a token, as the command line does, not as a file in the schedule directory', () => {
+    const p = only(base + yaml`
+      profiles:
+        hsm:
+          role_arn: ${ROLE}
+          private_key: "PKCS11:token=agent;object=host-key"
+          pkcs11_lib: /usr/lib/softhsm/libsofthsm2.so
+          pkcs11_pin_file: /etc/pki/pin
+    `);
+    expect(p.keyMaterial.privateKey, 'private_key as read').to.equal('PKCS11:token=agent;object=host-key');
+    expect(p.keyMaterial.pkcs11Lib, 'pkcs11_lib kept (not refused as file-only)').to.equal('/usr/lib/softhsm/libsofthsm2.so');
+  });
+
+  it('keeps an ssh-agent: key source as written, with or without a socket path', () => {
+    for (const value of ['ssh-agent:', 'ssh-agent:/run/user/1000/agent.sock']) {
+      const p = only(base + yaml`
+        profiles:
+          agent:
+            role_arn: ${ROLE}
+            private_key: "${value}"
+      `);
+      expect(p.keyMaterial.privateKey, `private_key ${value}`).to.equal(value);
+    }
+  });
+
   it('accepts a PKCS#12 certificate without a private_key', () => {
     const p = only(yaml`
       profiles:

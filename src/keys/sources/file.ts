@@ -1,0 +1,11 @@
+/** Anything no other source claims: a PEM/DER certificate or key file, read by ../load.ts. */
+import type { KeySource } from './source.js';
+
+export const fileSource: KeySource = {
+  kind: 'file',
+  noun: 'a file',
+  claims: () => true,
+  isFile: true,
+  holdsCertificate: true,
+  display: (value) => value,
+};

@@ -1,0 +1,49 @@
+/**
+ * The key-source registry: the one place that decides what a certificate or private_key string names.
+ * Every reader (schedule, flags, agent watches, caches, import, list-certs, the loader) asks here.
+ * Adding a source: write one file beside these exporting a KeySource, and add it to SOURCES (first
+ * claim wins; `file` stays last as the fallback).
+ */
+import { fileSource } from './file.js';
+import { pkcs11Source } from './pkcs11.js';
+import { pkcs12Source } from './pkcs12.js';
+import type { KeySource } from './source.js';
+import { sshAgentSource } from './ssh-agent.js';
+import type { KeyMaterialOptions } from '../options.js';
+
+export type { KeySource, KeySourceKind, OpenDeps } from './source.js';
+
+const SOURCES: readonly KeySource[] = [pkcs11Source, sshAgentSource, pkcs12Source, fileSource];
+
+export function classifyKeySource(value: string): KeySource {
+  return SOURCES.find((s) => s.claims(value)) ?? fileSource;
+}
+
+/** The value names a file on disk (undefined: no). */
+export function isKeyFile(value: string | undefined): value is string {
+  return value !== undefined && classifyKeySource(value).isFile;
+}
+
+/** The value names something that is not a file (a token, an agent). */
+export function isNonFileSource(value: string | undefined): boolean {
+  return value !== undefined && !classifyKeySource(value).isFile;
+}
+
+export function displayKeySource(value: string): string {
+  return classifyKeySource(value).display(value);
+}
+
+/** The source that opens the signer: the first of private key, certificate whose source opens itself; else files. */
+export function keyHolder(options: Pick<KeyMaterialOptions, 'certificate' | 'privateKey'>): KeySource {
+  for (const v of [options.privateKey, options.certificate]) {
+    if (v === undefined) continue;
+    const s = classifyKeySource(v);
+    if (s.open) return s;
+  }
+  return classifyKeySource(options.certificate);
+}
+
+/** Every source but plain files, for the "applies only to …" messages. */
+export function sourceKinds(): readonly KeySource[] {
+  return SOURCES;
+}

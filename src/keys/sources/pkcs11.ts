@@ -1,0 +1,22 @@
+/** Keys (and optionally certificates) on a PKCS#11 token, named by an RFC 7512 `pkcs11:` URI in any case. */
+import { redact } from '../pkcs11/uri.js';
+import type { KeySource } from './source.js';
+
+export const pkcs11Source: KeySource = {
+  kind: 'pkcs11',
+  noun: 'a pkcs11: URI',
+  claims: (value) => /^pkcs11:/i.test(value.trim()),
+  isFile: false,
+  holdsCertificate: true,
+  display: (value) => redact(value),
+  async open(options, deps) {
+    // pkcs11js itself loads only here: a host where it did not build still runs file keys.
+    const { openPkcs11Signer } = await import('../pkcs11/index.js');
+    return openPkcs11Signer(options, {
+      env: deps.env,
+      clock: deps.clock,
+      ...(deps.pkcs11Registry ? { registry: deps.pkcs11Registry } : {}),
+      ...(deps.logger ? { logger: deps.logger } : {}),
+    });
+  },
+};

@@ -1,0 +1,13 @@
+/** A PKCS#12 bundle (certificate, key and chain in one file), known by its .p12/.pfx name; read by ../load.ts. */
+import type { KeySource } from './source.js';
+
+export const PKCS12_NAME = /\.(p12|pfx)$/i;
+
+export const pkcs12Source: KeySource = {
+  kind: 'pkcs12',
+  noun: 'a PKCS#12 bundle (.p12/.pfx)',
+  claims: (value) => PKCS12_NAME.test(value),
+  isFile: true,
+  holdsCertificate: true,
+  display: (value) => value,
+};
