@@ -402,6 +402,15 @@ describe('the agent as a real process (run) against the emulator', function () {
       expect(health.status, '/healthz status').to.equal(503);
       expect(body.failing.map((f) => f.profile), 'failing profiles').to.deep.equal(['app']);
       expect(body.failing[0]!.reason, 'why').to.include('removed from the file').and.include(`role_arn changed from ${roleArn('role-40')} to ${roleArn('not-granted-40')}`);
+      // status reads the agent's state file, which the agent writes at most once a second.
+      await waitFor(() => {
+        try {
+          const st = JSON.parse(readFileSync(statePathFor(p.credentials), 'utf8')) as StateFile;
+          return st.profiles.find((x) => x.name === 'app')?.credentialsRemoved ? true : undefined;
+        } catch {
+          return undefined;
+        }
+      }, 'the state file records the removal');
       const text = await runCli(['status', '--config', p.schedule], env);
       expect(text.stdout.split('\n').find((l) => l.startsWith('app\t')), 'status line of app').to.match(/^app\tNO CREDENTIALS \(removed \S+: the schedule's role_arn changed from /);
       await stopAndCheck(agent, p.credentials, ['removed the credentials of the previous identity from the file', 'refresh failed; the profile has no credentials yet']);
