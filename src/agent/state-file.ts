@@ -155,6 +155,23 @@ export async function writeState(credentialsFile: string, state: StateFile, opti
   }
 }
 
+/** Both state files (run's and once's) and the credentials file's sections; undefined when either is missing or unreadable. */
+async function statesAndSections(
+  config: AgentConfig,
+  readText: (path: string) => Promise<string>,
+): Promise<{ states: StateFile[]; sections: Map<string, Map<string, string>> } | undefined> {
+  const options = { trust: config.credentialsTrust };
+  const states = (await Promise.all([readState(config.credentialsFile, 'run', options), readState(config.credentialsFile, 'once', options)])).filter(
+    (s): s is StateFile => !!s,
+  );
+  if (!states.length) return undefined;
+  try {
+    return { states, sections: readProfiles(await readText(config.credentialsFile)) };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Credentials in the file that this schedule made and that are still usable: the state file must
  * name the same spec hash and the file must hold the same access key id, so a changed role or a
@@ -167,17 +184,9 @@ export async function adoptableCredentials(
   const out = new Map<string, { credentials: Credentials; issuedAt: number }>();
   // Either process may have written the credentials in the file last; the access key hash below
   // tells which state describes them.
-  const options = { trust: config.credentialsTrust };
-  const states = (await Promise.all([readState(config.credentialsFile, 'run', options), readState(config.credentialsFile, 'once', options)])).filter(
-    (s): s is StateFile => !!s,
-  );
-  if (!states.length) return out;
-  let sections: Map<string, Map<string, string>>;
-  try {
-    sections = readProfiles(await readText(config.credentialsFile));
-  } catch {
-    return out;
-  }
+  const read = await statesAndSections(config, readText);
+  if (!read) return out;
+  const { states, sections } = read;
   for (const p of config.profiles) {
     const keys = sections.get(p.name);
     if (!keys) continue;
@@ -207,17 +216,9 @@ export async function changedIdentities(
   readText: (path: string) => Promise<string> = (p) => readCredentialsText(p, { trust: config.credentialsTrust }),
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const options = { trust: config.credentialsTrust };
-  const states = (await Promise.all([readState(config.credentialsFile, 'run', options), readState(config.credentialsFile, 'once', options)])).filter(
-    (s): s is StateFile => !!s,
-  );
-  if (!states.length) return out;
-  let sections: Map<string, Map<string, string>>;
-  try {
-    sections = readProfiles(await readText(config.credentialsFile));
-  } catch {
-    return out;
-  }
+  const read = await statesAndSections(config, readText);
+  if (!read) return out;
+  const { states, sections } = read;
   for (const p of config.profiles) {
     const id = sections.get(p.name)?.get('aws_access_key_id');
     if (!id) continue;
