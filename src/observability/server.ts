@@ -6,11 +6,12 @@
  * made mode 0600 (its directory, when the agent creates it, 0700). Nothing it serves holds a secret;
  * the JSON documents still pass through the Redactor, as the logs do.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AgentError } from '../errors.js';
+import { removeStaleSocket } from './unix-socket.js';
 import type { Log } from './logger.js';
 import type { AgentMetrics } from './metrics.js';
 import type { Redactor } from './redact.js';
@@ -142,22 +143,7 @@ function closeServer(server: Server): Promise<void> {
 /** Makes the socket's directory (0700) if missing; removes a stale socket, refuses anything else. */
 async function prepareSocketPath(path: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  let st;
-  try {
-    st = await lstat(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
-  }
-  if (!st.isSocket()) {
-    throw new AgentError('CONFIG_INVALID', `http.listen: ${path} exists and is not a socket`, { hint: 'choose another socket path; the agent never removes a file it did not make' });
-  }
-  const inUse = await new Promise<boolean>((resolve) => {
-    const c = connect({ path }, () => (c.destroy(), resolve(true)));
-    c.on('error', () => resolve(false));
-  });
-  if (inUse) throw new AgentError('CONFIG_INVALID', `http.listen: another process listens on ${path}`, { hint: 'stop the other agent, or choose another socket path' });
-  await rm(path, { force: true });
+  await removeStaleSocket('http', path);
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';

@@ -7,10 +7,10 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect } from 'node:net';
-import { chmod, lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AgentError } from '../errors.js';
+import { removeStaleSocket } from '../observability/unix-socket.js';
 import type { ServeListener } from '../config/serve.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -100,20 +100,5 @@ async function prepareSocket(what: string, path: string): Promise<void> {
       hint: `put the socket in a directory only the agent's user can write, e.g. chmod 700 ${dir}`,
     });
   }
-  let st;
-  try {
-    st = await lstat(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
-  }
-  if (!st.isSocket()) {
-    throw new AgentError('CONFIG_INVALID', `${what}.listen: ${path} exists and is not a socket`, { hint: 'choose another socket path; the agent never removes a file it did not make' });
-  }
-  const inUse = await new Promise<boolean>((resolve) => {
-    const c = connect({ path }, () => (c.destroy(), resolve(true)));
-    c.on('error', () => resolve(false));
-  });
-  if (inUse) throw new AgentError('CONFIG_INVALID', `${what}.listen: another process listens on ${path}`, { hint: 'stop the other agent, or choose another socket path' });
-  await rm(path, { force: true });
+  await removeStaleSocket(what, path);
 }
