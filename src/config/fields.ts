@@ -3,7 +3,9 @@
  * or records an issue (with the value, what was expected and a hint) and returns undefined. No
  * filesystem, no clock: whether a file exists is checked elsewhere (checkScheduleFiles).
  */
-import { classifyKeySource, isNonFileSource } from '../keys/sources/index.js';
+import { isNonFileSource, isPkcs11Uri } from '../keys/sources/index.js';
+
+export { isPkcs11Uri };
 import { validateCronExpression } from 'cron';
 import { parseArn, validateArns, validRoleSessionName, type ArnField, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from '../rolesanywhere/arn.js';
 import { endpointUrlProblem } from '../rolesanywhere/endpoint.js';
@@ -130,9 +132,6 @@ export const readPath: Reader<string> = (node, path, ctx) => {
 /** RFC 7512 shape, loosely: `pkcs11:` then `attr=value` pairs separated by `;`, then an optional query. */
 const PKCS11_URI = /^[pP][kK][cC][sS]11:(?:[a-z][a-z0-9-]*=[^;?]*(?:;[a-z][a-z0-9-]*=[^;?]*)*)?(?:\?.*)?$/;
 
-export function isPkcs11Uri(value: string | undefined): boolean {
-  return value !== undefined && classifyKeySource(value).kind === 'pkcs11';
-}
 
 /** A pin-value attribute in the path or the query of a pkcs11: URI (RFC 7512). */
 const PIN_VALUE = /(?:^pkcs11:|[;?&])pin-value=/i;

@@ -27,7 +27,9 @@ import type { Signer } from './signer.js';
 import { readBounded } from './bounded-read.js';
 import { isTpmHandle, showTpmHandle, TPM_ROUTE_HINT } from './tpm.js';
 import type { Pkcs11Registry } from './pkcs11/index.js';
-import { classifyKeySource, keyHolder } from './sources/index.js';
+import { classifyKeySource, isPkcs11Uri, keyHolder } from './sources/index.js';
+
+export { isPkcs11Uri };
 
 // Loaded by the key's format: a PEM certificate and key never pay for the PKCS#12 ASN.1 schemas or the
 // PKCS#11 source (together ~150 ms of a credential-process call).
@@ -46,9 +48,6 @@ export interface LoadDeps {
   logger?: (level: 'warn' | 'info', message: string) => void;
 }
 
-export function isPkcs11Uri(value: string | undefined): boolean {
-  return value !== undefined && classifyKeySource(value).kind === 'pkcs11';
-}
 
 /** Reads, parses and checks the key material; throws an AgentError naming the file on any problem. */
 export async function loadSigner(options: KeyMaterialOptions, deps: LoadDeps = {}): Promise<Signer> {

@@ -24,6 +24,11 @@ export function isKeyFile(value: string | undefined): value is string {
   return value !== undefined && classifyKeySource(value).isFile;
 }
 
+/** The value is a `pkcs11:` URI, in any case (RFC 7512 scheme names are case-insensitive). */
+export function isPkcs11Uri(value: string | undefined): boolean {
+  return value !== undefined && classifyKeySource(value).kind === 'pkcs11';
+}
+
 /** The value names something that is not a file (a token, an agent). */
 export function isNonFileSource(value: string | undefined): boolean {
   return value !== undefined && !classifyKeySource(value).isFile;
