@@ -118,6 +118,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     pid: process.pid,
     credentialsFile: () => schedule.credentialsFile,
     refreshOf: (name) => schedule.profiles.find((p) => p.name === name)?.refresh,
+    serve: () => endpoints?.listeners() ?? [],
   });
   metrics?.attach(view);
 

@@ -258,6 +258,14 @@ describe('serve: a running agent hands its credentials to long-running SDK clien
     const r = await runCli(['status', '--config', schedulePath], cleanEnv(w.dir));
     expect(r.stdout, `status output; stderr: ${r.stderr}`).to.include(`serving ecs: ${ecsUrl} (tokens in ${tokenDir})`);
     expect(r.stdout).to.include(`serving imds: ${imdsUrl} (profile app)`);
+    const rows = [
+      { endpoint: 'ecs', address: ecsUrl, serving: true, tokenDir },
+      { endpoint: 'imds', address: imdsUrl, serving: true, profile: 'app' },
+    ];
+    const j = await runCli(['status', '--config', schedulePath, '--json'], cleanEnv(w.dir));
+    const doc = JSON.parse(j.stdout) as { source: string; serve?: unknown };
+    expect([doc.source, doc.serve], `status --json; stderr: ${j.stderr}`).to.deep.equal(['agent', rows]);
+    expect((JSON.parse((await http(httpUrl, '/status')).body) as { serve?: unknown }).serve, 'the listeners in /status').to.deep.equal(rows);
   });
 
   it('boto3 and the JS SDK keep calling across two refreshes of 45 s credentials without one failure; serving never calls CreateSession', async function () {
