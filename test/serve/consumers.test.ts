@@ -16,7 +16,7 @@ import { METRIC_PREFIX } from '../../src/observability/metrics.js';
 import { makeWorld, roleArn, type World } from '../helpers/world.js';
 import { allOutput, cleanEnv, ensureBuilt, killAll, readCredentials, REPO, runCli, spawnAgent, waitFor, type AgentProcess, type LogRecord } from '../agent/fixtures/agent-process.js';
 import { scheduleDoc, writeSchedule } from '../agent/fixtures/schedule.js';
-import { startStsStandIn, type StsStandIn } from './fixtures/sts-stand-in.js';
+import { startStsStandIn, type StsStandIn } from '../helpers/sts-standin.js';
 
 const AWS = '/usr/bin/aws';
 const PYTHON = '/usr/bin/python3';
