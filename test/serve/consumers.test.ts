@@ -230,6 +230,8 @@ describe('serve: a running agent hands its credentials to long-running SDK clien
     expect(Object.keys(doc).sort(), 'the EC2 credentials document').to.deep.equal(['AccessKeyId', 'Code', 'Expiration', 'LastUpdated', 'SecretAccessKey', 'Token', 'Type']);
     expect([doc.Code, doc.Type]).to.deep.equal(['Success', 'AWS-HMAC']);
     expect((await http(imdsUrl, '/latest/meta-data/iam/security-credentials/backup', h)).status, 'another profile over IMDS').to.equal(404);
+    const region = await http(imdsUrl, '/latest/meta-data/placement/region', h);
+    expect([region.status, region.body], 'the served profile\'s region (its trust anchor\'s)').to.deep.equal([200, 'us-east-1']);
   });
 
   it('/metrics counts requests by endpoint, profile and outcome, with no token or secret in it', async () => {
