@@ -125,7 +125,7 @@ export function identityChange(before: SessionIdentity, after: SessionIdentity):
 }
 
 function transportId(o: TransportOptions): string {
-  return JSON.stringify([o.caBundle ?? '', !!o.noVerifySsl, o.connectTimeoutMs ?? 0, o.totalTimeoutMs ?? 0]);
+  return JSON.stringify([o.caBundle ?? '', !!o.noVerifySsl, o.connectTimeoutMs ?? 0, o.totalTimeoutMs ?? 0, !!o.direct]);
 }
 
 export interface ProfileStatus extends JobSnapshot {

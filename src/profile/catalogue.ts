@@ -23,6 +23,7 @@ import {
   readWatchInterval,
   type Reader,
 } from '../config/fields.js';
+import { MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from '../rolesanywhere/arn.js';
 import { readRefresh } from './refresh.js';
 
 export type FlagGroup = 'Key material' | 'Session' | 'Transport';
@@ -72,11 +73,14 @@ export class FlagFormatError extends Error {
   }
 }
 
-function wholeSeconds(flag: string, example: string) {
-  return (text: string): number => {
-    if (!/^\d+$/.test(text)) throw new FlagFormatError(`--${flag} "${text}" is not a whole number of seconds`, `use e.g. --${flag} ${example}`);
-    return Number(text);
-  };
+/** The official helper's `--session-duration`: whole seconds only, and its own range message. */
+function sessionSeconds(text: string): number {
+  if (!/^\d+$/.test(text)) throw new FlagFormatError(`--session-duration "${text}" is not a whole number of seconds`, 'use e.g. --session-duration 3600');
+  const n = Number(text);
+  if (n < MIN_DURATION_SECONDS || n > MAX_DURATION_SECONDS) {
+    throw new FlagFormatError(`--session-duration ${text} is outside ${MIN_DURATION_SECONDS}–${MAX_DURATION_SECONDS} s`, 'use a whole number of seconds from 900 (15 min) to 43200 (12 h)');
+  }
+  return n;
 }
 
 export const SETTINGS = [
@@ -261,7 +265,7 @@ export const SETTINGS = [
   {
     key: 'session_duration',
     reader: readSessionDuration,
-    flag: { name: 'session-duration', type: 'string', group: 'Session', usage: '--session-duration SECONDS', help: '900–43200 (default 3600)', parse: wholeSeconds('session-duration', '3600') },
+    flag: { name: 'session-duration', type: 'string', group: 'Session', usage: '--session-duration SECONDS', help: '900–43200 (default 3600)', parse: sessionSeconds },
     docs: { value: 'duration, default `1h`', text: "15m to 12h, within the Roles Anywhere profile's limit" },
     schema: { $ref: '#/$defs/duration', default: '1h', description: 'Credential lifetime to ask for: 15m to 12h.' },
   },

@@ -58,7 +58,7 @@ export function sourceSettings(): ReadonlySet<string> {
  * to no source). It applies when the source holding the key lists it, or a token holding the
  * certificate does.
  */
-export function settingProblem(setting: string, options: Pick<KeyMaterialOptions, 'certificate' | 'privateKey'>): { message: string; hint: string } | undefined {
+export function settingProblem(setting: string, options: Pick<KeyMaterialOptions, 'certificate' | 'privateKey'>, label = setting): { message: string; hint: string } | undefined {
   // Plain files first: "encrypted PEM or PKCS#12 keys".
   const owners = [fileSource, ...SOURCES.filter((s) => s !== fileSource)].filter((s) => s.settings.includes(setting));
   if (owners.length === 0) return undefined;
@@ -69,13 +69,13 @@ export function settingProblem(setting: string, options: Pick<KeyMaterialOptions
   if (users.some((s) => s.settings.includes(setting))) return undefined;
   if (owners.every((s) => !s.isFile)) {
     return {
-      message: `${setting} applies only to ${owners.map((s) => s.plural).join(' or ')}, and neither certificate nor private_key is one`,
-      hint: `remove ${setting}, or write ${setting}: null in a profile that uses key files`,
+      message: `${label} applies only to ${owners.map((s) => s.plural).join(' or ')}, and neither certificate nor private_key is one`,
+      hint: `remove ${label}, or write ${setting}: null in a profile that uses key files`,
     };
   }
   return {
-    message: `${setting} applies to ${owners.map((s) => s.plural).join(' or ')} keys, not to ${holder.keyNoun}`,
-    hint: holder.settingsHint ?? `remove ${setting}`,
+    message: `${label} applies to ${owners.map((s) => s.plural).join(' or ')} keys, not to ${holder.keyNoun}`,
+    hint: holder.settingsHint ?? `remove ${label}`,
   };
 }
 
