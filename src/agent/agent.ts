@@ -124,8 +124,13 @@ export function identityChange(before: SessionIdentity, after: SessionIdentity):
   return changed.length ? `the schedule's ${changed.join('; ')}` : undefined;
 }
 
+/** The proxy variable a transport would honour, if one is set. */
+function proxyVariableSet(env: NodeJS.ProcessEnv): string | undefined {
+  return ['https_proxy', 'HTTPS_PROXY'].find((n) => (env[n] ?? '') !== '');
+}
+
 function transportId(o: TransportOptions): string {
-  return JSON.stringify([o.caBundle ?? '', !!o.noVerifySsl, o.connectTimeoutMs ?? 0, o.totalTimeoutMs ?? 0]);
+  return JSON.stringify([o.caBundle ?? '', !!o.noVerifySsl, o.connectTimeoutMs ?? 0, o.totalTimeoutMs ?? 0, !!o.direct]);
 }
 
 export interface ProfileStatus extends JobSnapshot {
@@ -374,6 +379,9 @@ export class Agent {
     if (!t) {
       t = (this.deps.makeTransport ?? ((x) => makeTransport(x, this.deps.env)))(o);
       this.transports.set(id, t);
+      // with_proxy: false used to be ignored (and the example wrote it): say so when a proxy is set.
+      const proxy = o.direct ? proxyVariableSet(this.deps.env) : undefined;
+      if (proxy) this.deps.log.warn(`with_proxy: false — connecting directly; ${proxy} is ignored for these profiles`, { with_proxy: false });
     }
     return t;
   }

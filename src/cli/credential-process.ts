@@ -10,6 +10,7 @@
  */
 import type { Credentials } from '../credentials.js';
 import { AgentError } from '../errors.js';
+import { isPkcs11Uri } from '../keys/sources/index.js';
 import { parseDuration } from '../time/duration.js';
 import { describeError, exitCodeFor } from './exit-codes.js';
 import { parseCommandFlags } from './flags.js';
@@ -99,7 +100,7 @@ function minRemaining(text: string | undefined, fallback: number, s: SessionSett
 
 /** The cache module (and node:crypto with it) loads only here: `--help` and plain calls skip it. */
 async function cachedCall(s: SessionSettings, dirOption: string, minRemainingText: string | undefined, io: CommandIO, err: (line: string) => void): Promise<Credentials> {
-  if (/^pkcs11:/i.test(s.key.certificate)) {
+  if (isPkcs11Uri(s.key.certificate)) {
     throw new AgentError('ARGUMENT_INVALID', '--cache needs the certificate in a file: a certificate on a PKCS#11 token cannot be fingerprinted without opening the token, and a replaced one must never be answered from the cache', {
       hint: 'export the certificate to a PEM file for --certificate (the key may stay on the token), or leave --cache out',
     });

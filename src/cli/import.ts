@@ -23,6 +23,7 @@ import { ConfigError, parseSchedule, PROFILE_KEYS, formatDuration, type ProfileK
 import { EXIT, type CommandIO } from './io.js';
 import { escapeControls } from '../escape-controls.js';
 import { table } from '../lookup.js';
+import { SETTINGS } from '../profile/catalogue.js';
 import { isTpmHandle, showTpmHandle, TPM_ROUTE_HINT } from '../keys/tpm.js';
 
 export const IMPORT_HELP = `Usage: rolesanywhere-agent import [--config-file FILE]
@@ -148,31 +149,12 @@ export type Translation =
   | { ok: true; values: ProfileValues; notes: string[] }
   | { ok: false; reason: string; foreign?: boolean };
 
-const STRING_FLAGS = table<ProfileKey>({
-  certificate: 'certificate',
-  'private-key': 'private_key',
-  intermediates: 'intermediates',
-  'trust-anchor-arn': 'trust_anchor_arn',
-  'profile-arn': 'profile_arn',
-  'role-arn': 'role_arn',
-  region: 'region',
-  endpoint: 'endpoint',
-  'role-session-name': 'role_session_name',
-  'pkcs11-lib': 'pkcs11_lib',
-  // ours
-  'ca-bundle': 'ca_bundle',
-  'private-key-password-file': 'private_key_password_file',
-  'private-key-password-env': 'private_key_password_env',
-  'pkcs11-pin-file': 'pkcs11_pin_file',
-  'pkcs11-pin-env': 'pkcs11_pin_env',
-});
-const BOOLEAN_FLAGS = table<ProfileKey | null>({
-  'no-verify-ssl': 'no_verify_ssl',
-  'with-proxy': 'with_proxy',
-  'reuse-pin': 'reuse_pin',
-  fips: 'fips',
-  debug: null,
-});
+// From the settings catalogue: a flag added there is translated here too. --session-duration has its
+// own whole-seconds rule below.
+const flagged = (type: 'string' | 'boolean') =>
+  SETTINGS.flatMap((s) => ('flag' in s && s.flag.type === type && !('parse' in s.flag) ? [[s.flag.name, s.key as ProfileKey] as const] : []));
+const STRING_FLAGS = table<ProfileKey>(Object.fromEntries(flagged('string')));
+const BOOLEAN_FLAGS = table<ProfileKey | null>({ ...Object.fromEntries(flagged('boolean')), debug: null });
 /** Flags of the official helper with no counterpart here: the profile is left as a comment. */
 const UNTRANSLATABLE = table({
   'cert-selector': 'picks a certificate from the OS certificate store (--cert-selector); export the certificate and key to files, or use a pkcs11: URI',

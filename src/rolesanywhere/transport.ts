@@ -36,6 +36,8 @@ export interface TransportOptions {
   /** Whole request, connect to last byte. */
   totalTimeoutMs?: number;
   userAgent?: string;
+  /** Connect directly, ignoring HTTPS_PROXY/NO_PROXY (`with_proxy: false`). */
+  direct?: boolean;
 }
 
 export { proxySettings, type ProxySettings } from './proxy.js';
@@ -49,7 +51,7 @@ const IDLE_TIMEOUT_MS = 30_000;
 
 /** The transport for these options and environment; a bad proxy variable throws CONFIG_INVALID now. */
 export function makeTransport(o: TransportOptions, env: NodeJS.ProcessEnv): HttpsTransport {
-  return new HttpsTransport(o, proxySettings(env));
+  return new HttpsTransport(o, o.direct ? undefined : proxySettings(env));
 }
 
 const TLS_CODES = new Set([

@@ -30,7 +30,7 @@ export const corpus: BadCase[] = [
           role_arn: arn:aws:iam::1:role
     `,
     expected: [
-      "profiles.backup.role_arn (line 10:15): \"arn:aws:iam::1:role\" is not a valid role_arn: not an ARN (expected arn:aws:iam::111122223333:role/<name>)",
+      "profiles.backup.role_arn (line 10:15): \"arn:aws:iam::1:role\" is not a valid role_arn: not an ARN (expected arn:aws:iam::111122223333:role/<name>) — copy the ARNs from the IAM Roles Anywhere console or `aws rolesanywhere list-trust-anchors` / `list-profiles`",
     ],
   },
   {
@@ -111,7 +111,7 @@ export const corpus: BadCase[] = [
       "profiles.app.fips (line 9:11): expected true or false, got \"yes\" — YAML 1.2 reads yes/no/on/off as text: write true or false",
       "profiles.app.with_proxy (line 10:17): expected true or false, got the number 1",
       "profiles.app.certificate (line 11:18): expected text, got the number 42 — YAML read it as a number: quote it (\"42\")",
-      "profiles.app.role_session_name (line 12:24): \"x\" is not a valid role_session_name — 2 to 64 characters of letters, digits and + = , . @ _ -",
+      "profiles.app.role_session_name (line 12:24): \"x\" is not a valid role_session_name — 2–64 characters of letters, digits and + = , . @ _ -",
       "profiles.app.region (line 13:13): \"Europe\" is not an AWS region name — e.g. eu-west-1; or leave region out to use the trust anchor's",
       "profiles.app.session_duration (line 14:23): \"soon\" is not a duration — write seconds (3600) or a duration such as 15m, 1h, 1h30m",
       "profiles.app.private_key_password_env (line 15:31): \"1abc\" is not an environment variable name — letters, digits and _, not starting with a digit; give the name, not ${NAME}",
@@ -223,9 +223,9 @@ export const corpus: BadCase[] = [
         d: { role_arn: "${ROLE}", trust_anchor_arn: "${TA_US}", profile_arn: "${PR_US}" }
     `,
     expected: [
-      "profiles.a.trust_anchor_arn (line 7:74): the profile (aws/eu-west-1) and the trust anchor (aws/us-east-1) must be in the same partition and region — take the profile and the trust anchor from the same Roles Anywhere region",
+      "profiles.a.trust_anchor_arn (line 7:74): the profile (aws/eu-west-1) and the trust anchor (aws/us-east-1) must be in the same partition and region — take the profile and the trust anchor from the same Roles Anywhere region: copy the ARNs from the IAM Roles Anywhere console or `aws rolesanywhere list-trust-anchors` / `list-profiles`",
       "profiles.b.region (line 8:64): region us-east-1 differs from the trust anchor's region eu-west-1 — CreateSession must go to the trust anchor's region: remove region: or correct it",
-      "profiles.c.role_arn (line 9:18): the role's partition aws-cn differs from the trust anchor's aws",
+      "profiles.c.role_arn (line 9:18): the role's partition aws-cn differs from the trust anchor's aws — copy the ARNs from the IAM Roles Anywhere console or `aws rolesanywhere list-trust-anchors` / `list-profiles`",
     ],
   },
   {

@@ -35,7 +35,8 @@ describe('parseSchedule: good schedules', () => {
       partition: 'aws',
       fips: false,
       noVerifySsl: false,
-      withProxy: false,
+      // with_proxy unset: the proxy variables are honoured, as they always were
+      withProxy: true,
       reusePin: false,
       sessionDurationSeconds: 3600,
     });
