@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { stringify as yamlScalar } from 'yaml';
 import { ConfigError, parseSchedule, PROFILE_KEYS, formatDuration, type ProfileKey } from '../config/index.js';
 import { EXIT, type CommandIO } from './io.js';
-import { escapeControls } from '../escape-controls.js';
+import { escapeControls } from '../log/escape-controls.js';
 import { table } from '../lookup.js';
 import { isTpmHandle, showTpmHandle, TPM_ROUTE_HINT } from '../keys/tpm.js';
 
