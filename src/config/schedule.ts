@@ -51,16 +51,9 @@ import { checkServeProfiles, readServe, type ServeSettings } from './serve.js';
 import { EXTENSION_PREFIX, KEY_SETS, PROFILE_KEYS, unknownKeyHint, type KeySetName, type ProfileKey } from './keys.js';
 import { childPath, jsToTree, yamlToTree, type RawEntry, type RawNode } from './tree.js';
 
-export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export interface RateLimit {
-  /** CreateSession calls per second for the whole agent. */
-  perSecond: number;
-  burst: number;
-  /** CreateSession calls in flight at once. */
-  concurrency: number;
-}
+import { LOG_LEVELS, type LogLevel } from '../log/level.js';
+import type { RateLimit } from '../time/rate-limit.js';
+export { LOG_LEVELS, type LogLevel, type RateLimit };
 
 export interface ResolvedProfile {
   /** The section written in the credentials file. */
