@@ -12,8 +12,8 @@ import type { KeyMaterialOptions } from '../keys/options.js';
 import { displaySource } from '../keys/display-source.js';
 import { isKeyFile } from '../keys/sources/index.js';
 import type { Signer } from '../keys/signer.js';
-import type { Log } from '../observability/logger.js';
-import type { Redactor } from '../observability/redact.js';
+import type { Log } from '../log/logger.js';
+import type { Redactor } from '../log/redact.js';
 import { createSession } from '../rolesanywhere/client.js';
 import type { SessionResult } from '../rolesanywhere/reply.js';
 import { makeTransport, type Transport, type TransportOptions } from '../rolesanywhere/transport.js';
@@ -21,6 +21,7 @@ import type { Clock } from '../time/clock.js';
 import { ConcurrencyLimiter } from '../time/concurrency.js';
 import type { Scheduler } from '../time/scheduler.js';
 import { TimerQueue } from '../time/timers.js';
+import type { RateLimit } from '../time/rate-limit.js';
 import { TokenBucket } from '../time/token-bucket.js';
 import { DEFAULT_WATCH_INTERVAL_MS, RotationWatch, type DirWatcherFactory, type RotationTrigger } from '../watch/rotation.js';
 import { DEFAULT_TUNING, Job, type JobEvents, type JobSnapshot, type JobSpec, type RetryTuning, type SessionIdentity, type SessionSpec } from './job.js';
@@ -37,12 +38,6 @@ export interface AgentProfile extends JobSpec {
 export interface AgentEvents extends JobEvents {
   /** A rotated certificate replaced the one in use; `trigger` says what noticed it. */
   rotated?(trigger: RotationTrigger): void;
-}
-
-export interface RateLimit {
-  perSecond: number;
-  burst: number;
-  concurrency: number;
 }
 
 export interface AgentConfig {

@@ -10,7 +10,7 @@
 import { accessKeyHash, type Credentials } from '../credentials.js';
 import { AgentError, toAgentError } from '../errors.js';
 import type { Signer } from '../keys/signer.js';
-import type { Log } from '../observability/logger.js';
+import type { Log } from '../log/logger.js';
 import type { CreateSessionOptions } from '../rolesanywhere/client.js';
 import type { SessionResult } from '../rolesanywhere/reply.js';
 import { backoffDelay, retryDelayWhileValid } from '../time/backoff.js';

@@ -10,8 +10,8 @@ import { ConfigError, loadSchedule, type Schedule, type ScheduleOverrides } from
 import { CredentialsWriter, toTrust } from '../credentials-file/index.js';
 import { isPkcs11Uri, loadSigner } from '../keys/load.js';
 import type { Pkcs11Registry } from '../keys/pkcs11/index.js';
-import { createLogger, type Log, type LogLevel } from '../observability/logger.js';
-import { Redactor } from '../observability/redact.js';
+import { createLogger, type Log, type LogLevel } from '../log/logger.js';
+import { Redactor } from '../log/redact.js';
 import { systemScheduler } from '../time/scheduler.js';
 import { EXIT, type CommandIO } from './io.js';
 

@@ -7,9 +7,10 @@
  * the reason. The printed schedule is checked with parseSchedule before it is printed; a secret
  * found on a command line (--pkcs8-password, a PIN in a pkcs11: URI) is never echoed.
  *
- * The config file is read the way botocore reads it (Python's RawConfigParser: comments only at the
- * start of a line, `=` or `:` separators, lower-cased keys, indented continuation lines; a
- * `[profile NAME]` header split like a shell word), and the command line is split the way botocore
+ * The config file is read by the credentials file's reader in its `config` dialect, the way botocore
+ * reads it (Python's RawConfigParser: comments only at the start of a line, `=` or `:` separators,
+ * lower-cased keys, continuation lines indented deeper than their key, blank lines inside a value);
+ * a `[profile NAME]` header is split like a shell word, and the command line the way botocore
  * splits it on POSIX (shlex.split). The `ini` package is not used: it cuts values at `;`/`#` and
  * nests dotted section names, both of which change what botocore would run.
  */
@@ -20,8 +21,9 @@ import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify as yamlScalar } from 'yaml';
 import { ConfigError, parseSchedule, PROFILE_KEYS, formatDuration, type ProfileKey } from '../config/index.js';
+import { readSections } from '../credentials-file/index.js';
 import { EXIT, type CommandIO } from './io.js';
-import { escapeControls } from '../escape-controls.js';
+import { escapeControls } from '../log/escape-controls.js';
 import { table } from '../lookup.js';
 import { SETTINGS } from '../profile/catalogue.js';
 import { isTpmHandle, showTpmHandle, TPM_ROUTE_HINT } from '../keys/tpm.js';
@@ -43,43 +45,18 @@ export interface ConfigSection {
   header: string;
   /** 1-based line of the header. */
   line: number;
-  /** Lower-cased keys; a value spread over continuation lines keeps its newlines. */
+  /** Lower-cased keys (the first of a repeated key); a value spread over continuation lines keeps its newlines. */
   values: Record<string, string>;
 }
 
-const SECTION = /^\[(.+)\]/;
-const OPTION = /^(.*?)\s*[=:]\s*(.*)$/;
-
 /** Sections in file order; a repeated header yields two sections (botocore rejects such a file). */
 export function parseAwsConfig(text: string): ConfigSection[] {
-  const sections: ConfigSection[] = [];
-  let current: ConfigSection | undefined;
-  let lastKey: string | undefined;
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  lines.forEach((raw, i) => {
-    const stripped = raw.trim();
-    if (stripped === '' || stripped.startsWith('#') || stripped.startsWith(';')) {
-      if (stripped === '') lastKey = undefined;
-      return;
-    }
-    if (/^\s/.test(raw) && current && lastKey !== undefined) {
-      current.values[lastKey] += `\n${stripped}`;
-      return;
-    }
-    const header = SECTION.exec(raw);
-    if (header) {
-      current = { header: header[1]!, line: i + 1, values: {} };
-      sections.push(current);
-      lastKey = undefined;
-      return;
-    }
-    const option = OPTION.exec(stripped);
-    if (current && option && option[1]) {
-      lastKey = option[1].toLowerCase();
-      current.values[lastKey] = option[2]!;
-    }
-  });
-  return sections;
+  // A byte order mark is read past: botocore fails on such a file, but the profiles in it are plain.
+  return readSections(text, 'config').map((s) => ({
+    header: s.name,
+    line: s.line,
+    values: Object.fromEntries([...s.keys].map(([k, v]) => [k, v.value])),
+  }));
 }
 
 /**

@@ -6,8 +6,8 @@
 import { agentConfig, trustPolicy } from '../agent/from-schedule.js';
 import { writeState } from '../agent/state-file.js';
 import type { ProfileStatus } from '../agent/agent.js';
-import type { LogLevel } from '../observability/logger.js';
-import { Redactor } from '../observability/redact.js';
+import type { LogLevel } from '../log/logger.js';
+import { Redactor } from '../log/redact.js';
 import { LOG_LEVELS, loadScheduleOrReport, makeAgent, makeLog } from './agent-setup.js';
 import { describeError } from './exit-codes.js';
 import { parseCommandFlags } from './flags.js';

@@ -13,9 +13,9 @@ import { ConfigError, formatIssues, loadSchedule, type Schedule } from '../confi
 import { toTrust } from '../credentials-file/index.js';
 import { AgentError } from '../errors.js';
 import { CertificateExpiryWarnings } from '../observability/expiry-warnings.js';
-import type { LogLevel } from '../observability/logger.js';
+import type { LogLevel } from '../log/logger.js';
 import type { AgentMetrics } from '../observability/metrics.js';
-import { Redactor } from '../observability/redact.js';
+import { Redactor } from '../log/redact.js';
 import { ObservabilityServer } from '../observability/server.js';
 import { agentView, liveStatusDocument } from '../observability/status-document.js';
 import { CredentialEndpoints, scheduleLookups } from '../serve/index.js';

@@ -11,16 +11,9 @@ import type { Position } from './issues.js';
 import type { ServeSettings } from './serve.js';
 import type { ProfileKey } from '../profile/catalogue.js';
 
-export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export interface RateLimit {
-  /** CreateSession calls per second for the whole agent. */
-  perSecond: number;
-  burst: number;
-  /** CreateSession calls in flight at once. */
-  concurrency: number;
-}
+import { LOG_LEVELS, type LogLevel } from '../log/level.js';
+import type { RateLimit } from '../time/rate-limit.js';
+export { LOG_LEVELS, type LogLevel, type RateLimit };
 
 export interface ResolvedProfile {
   /** The section written in the credentials file. */

@@ -19,7 +19,7 @@ export {
   type ProfileChange,
   type OwnKey,
 } from './edit.js';
-export { parseStrict, findIssues, readProfiles, readLikeJsSdk, type StrictFile, type StrictSection, type StrictKey, type Issue, type IssueKind } from './parse.js';
+export { parseStrict, findIssues, readProfiles, readSections, readLikeJsSdk, type StrictFile, type StrictSection, type StrictKey, type Issue, type IssueKind } from './parse.js';
 export { MAX_LINE_LENGTH } from './syntax.js';
 export { checkCredentialsFile, readCredentialsText, replaceProfiles, MAX_FILE_BYTES, DEFAULT_MAX_ATTEMPTS, type ReplaceOptions, type ReplaceResult } from './replace.js';
 export { resolveCredentialsPath } from './path.js';

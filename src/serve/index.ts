@@ -6,7 +6,7 @@
  * them first on shutdown.
  */
 import type { ServeSettings } from '../config/serve.js';
-import type { Log } from '../observability/logger.js';
+import type { Log } from '../log/logger.js';
 import type { Clock } from '../time/clock.js';
 import { ecsHandler } from './ecs.js';
 import { imdsHandler } from './imds.js';

@@ -17,7 +17,7 @@
  */
 import { watch } from 'chokidar';
 import { basename, join } from 'node:path';
-import type { Log } from '../observability/logger.js';
+import type { Log } from '../log/logger.js';
 import type { Clock } from '../time/clock.js';
 import { unrefTimer, type Scheduler, type TimerHandle } from '../time/scheduler.js';
 import { relevantPaths, takeFingerprint, type Fingerprint } from './fingerprint.js';

@@ -40,6 +40,11 @@ describe('import: reading the AWS config file like botocore', () => {
     expect(s[0]!.values).to.deep.equal({ credential_process: 'helper\n--flag x', region: 'r' });
   });
 
+  it('keeps a value going over a blank line, and ends it at a line no deeper than its key (botocore, not "any indented line")', () => {
+    const s = parseAwsConfig('[profile a]\n  region = r\n  credential_process = helper\n    --one\n\n    --two\n  output = json\n');
+    expect(s[0]!.values).to.deep.equal({ region: 'r', credential_process: 'helper\n--one\n\n--two', output: 'json' });
+  });
+
   const names: [string, string | undefined][] = [
     ['default', 'default'],
     ['profile dev', 'dev'],

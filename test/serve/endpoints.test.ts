@@ -13,7 +13,7 @@ import type { ServeSettings } from '../../src/config/index.js';
 import type { Credentials } from '../../src/credentials.js';
 import { AgentError } from '../../src/errors.js';
 import { generateTlsIdentity } from '../../src/emulator/tls.js';
-import { silentLog } from '../../src/observability/logger.js';
+import { silentLog } from '../../src/log/logger.js';
 import { CredentialEndpoints, type CredentialCache, type Outcome } from '../../src/serve/index.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { makeTempDir } from '../helpers/tmp.js';
