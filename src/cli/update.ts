@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { createHash } from 'node:crypto';
 import type { AgentConfig, AgentProfile } from '../agent/agent.js';
 import { DEFAULT_RATE_LIMIT, defaultRefreshPolicy } from '../config/index.js';
-import { resolveCredentialsPath } from '../credentials-file/index.js';
+import { profileNameProblem, resolveCredentialsPath } from '../credentials-file/index.js';
 import type { LogLevel } from '../observability/logger.js';
 import { Redactor } from '../observability/redact.js';
 import { makeAgent, makeLog } from './agent-setup.js';
@@ -39,6 +39,12 @@ export async function updateCommand(args: string[], io: CommandIO): Promise<numb
     io,
   );
   if (typeof values === 'number') return values;
+  // Before any CreateSession: the writer would refuse the name only after the call.
+  const nameProblem = profileNameProblem(values.profile ?? 'default');
+  if (nameProblem) {
+    err(`--profile: ${nameProblem.message} — ${nameProblem.hint}`);
+    return EXIT.BAD_INPUT;
+  }
   let config: AgentConfig;
   const redactor = new Redactor();
   try {

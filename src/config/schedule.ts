@@ -15,8 +15,7 @@
 import { classifyKeySource } from '../keys/sources/index.js';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { DEFAULT_SECTION_HINT } from '../credentials-file/edit.js';
-import { DEFAULT_SECTION } from '../credentials-file/parse.js';
+import { profileNameProblem } from '../credentials-file/profile-name.js';
 import type { KeyMaterialOptions } from '../keys/options.js';
 import { parseArn, validateArns } from '../rolesanywhere/arn.js';
 import { formatDuration } from '../time/duration.js';
@@ -166,8 +165,8 @@ export const DEFAULT_JITTER_FRACTION = 0.1;
 /** A refresh must leave at least this much use of a fresh credential. */
 export const MIN_USE_SECONDS = 60;
 
-/** Section names every reader of the credentials file handles alike. */
-export const PROFILE_NAME_PATTERN = /^[A-Za-z0-9_.@+-]{1,64}$/;
+/** Section names every reader of the credentials file handles alike (the rule is profile-name.ts's). */
+export { PROFILE_NAME_PATTERN } from '../credentials-file/profile-name.js';
 const REQUIRED: ProfileKey[] = ['certificate', 'trust_anchor_arn', 'profile_arn', 'role_arn'];
 const EXCLUSIVE: [ProfileKey, ProfileKey, string][] = [
   ['private_key_password_file', 'private_key_password_env', 'the key password comes from a file or from an environment variable'],
@@ -698,12 +697,9 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
       }
       seen.set(entry.key, entry.keyPos);
       names.push(entry.key);
-      if (!PROFILE_NAME_PATTERN.test(entry.key)) {
-        issues.push(issue(path, entry.keyPos, `"${entry.key}" cannot be a section name in the credentials file`, '1 to 64 characters of letters, digits and _ . @ + -'));
-        continue;
-      }
-      if (entry.key === DEFAULT_SECTION) {
-        issues.push(issue(path, entry.keyPos, '"DEFAULT" cannot be a profile: botocore and the AWS CLI read [DEFAULT] as defaults for every other profile, never as a profile of its own', DEFAULT_SECTION_HINT));
+      const nameProblem = profileNameProblem(entry.key);
+      if (nameProblem) {
+        issues.push(issue(path, entry.keyPos, nameProblem.message, nameProblem.hint));
         continue;
       }
       const own = readProfileLayer(entry.value, path, 'profile', ctx);
