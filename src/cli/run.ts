@@ -20,18 +20,21 @@ import { ObservabilityServer } from '../observability/server.js';
 import { agentView, liveStatusDocument } from '../observability/status-document.js';
 import { CredentialEndpoints, scheduleLookups } from '../serve/index.js';
 import { watchFiles } from '../watch/watcher.js';
-import { LOG_LEVELS, loadScheduleOrReport, makeAgent, makeLog } from './agent-setup.js';
-import { parseCommandFlags } from './flags.js';
+import { loadScheduleOrReport, makeAgent, makeLog } from './agent-setup.js';
+import { parseScheduleFlags, type ScheduleCommandSpec, type ScheduleFlagName } from './schedule-flags.js';
 import { EXIT, type CommandIO } from './io.js';
 
-export const RUN_HELP = `Usage: rolesanywhere-agent run --config FILE [--log-level LEVEL] [--log-format text|json]
-
-Runs the agent in the foreground: fills every profile of the schedule, refreshes each before it
+export const RUN_FLAGS = {
+  command: 'run',
+  flags: ['config', 'log-level', 'log-format', 'help'],
+  description: `Runs the agent in the foreground: fills every profile of the schedule, refreshes each before it
 expires, picks up rotated certificates at once, reloads on SIGHUP or when the schedule changes,
 and stops cleanly on SIGTERM/SIGINT. Logs go to stderr: text on a terminal, JSON otherwise.
 With serve: in the schedule it also hands the same credentials to long-running SDK clients:
 an ECS-style endpoint (GET /v1/credentials/<profile>, with the token the agent writes to
-<token_dir>/<profile>.token at each start) and an IMDSv2-style one for one profile.`;
+<token_dir>/<profile>.token at each start) and an IMDSv2-style one for one profile.
+--log-level overrides the schedule's log_level, at start and at every reload.`,
+} as const satisfies ScheduleCommandSpec<ScheduleFlagName>;
 
 /** Inside main.ts's hard stop (1.5 s after the signal), so that the state file is still saved. */
 const STOP_BUDGET_MS = 1_000;
@@ -40,29 +43,10 @@ const STATE_DEBOUNCE_MS = 1_000;
 const EXPIRY_CHECK_MS = 3_600_000;
 
 export async function runCommand(args: string[], io: CommandIO): Promise<number> {
-  const values = parseCommandFlags(
-    'run',
-    args,
-    {
-      config: { type: 'string', short: 'c' },
-      'log-level': { type: 'string' },
-      'log-format': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    RUN_HELP,
-    io,
-  );
+  const values = parseScheduleFlags(RUN_FLAGS, args, io);
   if (typeof values === 'number') return values;
   const level = values['log-level'];
-  if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
-    io.stderr.write(`rolesanywhere-agent run: --log-level must be one of ${LOG_LEVELS.join(', ')}\n`);
-    return EXIT.BAD_INPUT;
-  }
   const format = values['log-format'];
-  if (format !== undefined && format !== 'text' && format !== 'json') {
-    io.stderr.write('rolesanywhere-agent run: --log-format must be text or json\n');
-    return EXIT.BAD_INPUT;
-  }
   const loaded = await loadScheduleOrReport(values.config, io, 'run', level ? { logLevel: level } : {});
   if (typeof loaded === 'number') return loaded;
   let schedule: Schedule = loaded;
