@@ -10,6 +10,9 @@ import { DEFAULT_SECTION } from './parse.js';
 /** Section names every reader of the credentials file handles alike (also the JSON Schema's propertyNames). */
 export const PROFILE_NAME_PATTERN = /^[A-Za-z0-9_.@+-]{1,64}$/;
 
+/** Names the pattern allows but no profile may have (the JSON Schema's propertyNames.not). */
+export const RESERVED_PROFILE_NAMES = [DEFAULT_SECTION, '__proto__'] as const;
+
 export const DEFAULT_SECTION_HINT = 'choose another name, such as "default" (lower case), which is the profile the AWS tools use when none is named';
 
 export interface ProfileNameProblem {

@@ -1,6 +1,6 @@
 /** The one profile-name rule every reader of a name asks (schedule, writer, update, once, import). */
 import { expect } from 'chai';
-import { PROFILE_NAME_PATTERN, profileNameProblem } from '../../src/credentials-file/profile-name.js';
+import { PROFILE_NAME_PATTERN, profileNameProblem, RESERVED_PROFILE_NAMES } from '../../src/credentials-file/profile-name.js';
 import { validateProfileName } from '../../src/credentials-file/edit.js';
 import { PROFILE_NAME_PATTERN as SCHEDULE_PATTERN } from '../../src/config/schedule.js';
 import { AgentError } from '../../src/errors.js';
@@ -49,6 +49,10 @@ describe('credentials-file: the profile-name rule', () => {
       expect(caught instanceof AgentError && caught.code, `code for ${JSON.stringify(name)}`).to.equal('ARGUMENT_INVALID');
       expect((caught as AgentError).hint, `hint for ${JSON.stringify(name)}`).to.equal(profileNameProblem(name)!.hint);
     }
+  });
+
+  it('refuses every reserved name the JSON Schema lists', () => {
+    for (const name of RESERVED_PROFILE_NAMES) expect(profileNameProblem(name)?.kind, `kind for ${name}`).to.be.oneOf(['default-section', 'reserved']);
   });
 
   it('is the schedule\'s pattern (one object, so the JSON Schema check compares against it)', () => {
