@@ -15,9 +15,6 @@ import { Redactor } from '../observability/redact.js';
 import { systemScheduler } from '../time/scheduler.js';
 import { EXIT, type CommandIO } from './io.js';
 
-/** The schedule's log levels, also what --log-level accepts. */
-export { LOG_LEVELS } from '../config/index.js';
-
 /** How every command reads a schedule, at start and (run) at each reload: one place, so both see the same overrides. */
 export function scheduleLoadOptions(io: Pick<CommandIO, 'env'>, overrides: ScheduleOverrides): { env: NodeJS.ProcessEnv; home: string; overrides: ScheduleOverrides } {
   return { env: io.env, home: io.env['HOME'] ?? homedir(), overrides };
