@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { stringify as yamlScalar } from 'yaml';
 import { ConfigError, parseSchedule, PROFILE_KEYS, formatDuration, type ProfileKey } from '../config/index.js';
 import { readSections } from '../credentials-file/index.js';
+import { profileNameProblem } from '../credentials-file/profile-name.js';
 import { EXIT, type CommandIO } from './io.js';
 import { escapeControls } from '../log/escape-controls.js';
 import { table } from '../lookup.js';
@@ -352,8 +353,9 @@ export function importSchedule(configText: string, source: string, deps: { env: 
       skip(t.reason, t.foreign ?? false);
       continue;
     }
-    if (!/^[A-Za-z0-9_.@+-]{1,64}$/.test(name)) {
-      skip('its name is not a section name every reader of the credentials file handles alike (letters, digits, _ . @ + -, at most 64)');
+    const nameProblem = profileNameProblem(name);
+    if (nameProblem) {
+      skip(`its name is not a section name the agent can write: ${nameProblem.message} — ${nameProblem.hint}`);
       continue;
     }
     const p: ImportedProfile = { name, line: section.line, values: t.values, notes: t.notes };

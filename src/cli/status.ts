@@ -13,19 +13,21 @@ import { healthMarginSeconds } from '../observability/health.js';
 import { connectTarget, describeAddress, fetchStatus } from '../observability/status-client.js';
 import { buildStatusDocument, formatStatusText, type ServeRow, type StatusDocument } from '../observability/status-document.js';
 import { loadScheduleOrReport } from './agent-setup.js';
-import { parseCommandFlags } from './flags.js';
+import { parseScheduleFlags, type ScheduleCommandSpec, type ScheduleFlagName } from './schedule-flags.js';
 import { EXIT, type CommandIO } from './io.js';
 
-export const STATUS_HELP = `Usage: rolesanywhere-agent status --config FILE [--json]
-
-Shows each profile's credentials expiry, next refresh, last result or error, health, and
+export const STATUS_FLAGS = {
+  command: 'status',
+  flags: ['config', 'json', 'help'],
+  description: `Shows each profile's credentials expiry, next refresh, last result or error, health, and
 certificate expiry, as the agent knows them: live from a running agent (through its http
 listener when configured, else its state file); otherwise what the last run or once left behind.
 --json prints the document the listener serves at /status.
-Exit codes: 0 every profile holds valid credentials, 6 some do not, 2 bad schedule.`;
+Exit codes: 0 every profile holds valid credentials, 6 some do not, 2 bad schedule.`,
+} as const satisfies ScheduleCommandSpec<ScheduleFlagName>;
 
 export async function statusCommand(args: string[], io: CommandIO): Promise<number> {
-  const values = parseCommandFlags('status', args, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, STATUS_HELP, io);
+  const values = parseScheduleFlags(STATUS_FLAGS, args, io);
   if (typeof values === 'number') return values;
   const schedule = await loadScheduleOrReport(values.config, io, 'status');
   if (typeof schedule === 'number') return schedule;

@@ -8,7 +8,7 @@
 import { homedir } from 'node:os';
 import type { AgentConfig } from '../agent/agent.js';
 import { DEFAULT_RATE_LIMIT } from '../config/schedule.js';
-import { resolveCredentialsPath } from '../credentials-file/index.js';
+import { profileNameProblem, resolveCredentialsPath } from '../credentials-file/index.js';
 import type { LogLevel } from '../log/logger.js';
 import { Redactor } from '../log/redact.js';
 import { makeAgent, makeLog } from './agent-setup.js';
@@ -38,6 +38,12 @@ export async function updateCommand(args: string[], io: CommandIO): Promise<numb
     io,
   );
   if (typeof values === 'number') return values;
+  // Before any CreateSession: the writer would refuse the name only after the call.
+  const nameProblem = profileNameProblem(values.profile ?? 'default');
+  if (nameProblem) {
+    err(`--profile: ${nameProblem.message} — ${nameProblem.hint}`);
+    return EXIT.BAD_INPUT;
+  }
   let config: AgentConfig;
   const redactor = new Redactor();
   try {

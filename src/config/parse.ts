@@ -11,8 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { DEFAULT_SECTION_HINT } from '../credentials-file/edit.js';
-import { DEFAULT_SECTION } from '../credentials-file/parse.js';
+import { profileNameProblem } from '../credentials-file/profile-name.js';
 import { mergeLayers, readEnvLayer, readProfileLayer, type ProfileLayer } from '../profile/layers.js';
 import { resolveProfile } from '../profile/resolve.js';
 import { describe, readBoolean, readEnum, readExpiryWarnings, readListen, readNumber, readPath, type FieldContext } from './fields.js';
@@ -22,7 +21,6 @@ import {
   DEFAULT_CERTIFICATE_EXPIRY_WARNINGS,
   DEFAULT_RATE_LIMIT,
   LOG_LEVELS,
-  PROFILE_NAME_PATTERN,
   type LogLevel,
   type RateLimit,
   type ResolvedProfile,
@@ -149,12 +147,9 @@ export function parseSchedule(text: string, sourceName: string, deps: ScheduleDe
       }
       seen.set(entry.key, entry.keyPos);
       names.push(entry.key);
-      if (!PROFILE_NAME_PATTERN.test(entry.key)) {
-        issues.push(issue(path, entry.keyPos, `"${entry.key}" cannot be a section name in the credentials file`, '1 to 64 characters of letters, digits and _ . @ + -'));
-        continue;
-      }
-      if (entry.key === DEFAULT_SECTION) {
-        issues.push(issue(path, entry.keyPos, '"DEFAULT" cannot be a profile: botocore and the AWS CLI read [DEFAULT] as defaults for every other profile, never as a profile of its own', DEFAULT_SECTION_HINT));
+      const nameProblem = profileNameProblem(entry.key);
+      if (nameProblem) {
+        issues.push(issue(path, entry.keyPos, nameProblem.message, nameProblem.hint));
         continue;
       }
       const own = readProfileLayer(entry.value, path, 'profile', ctx);

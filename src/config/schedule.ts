@@ -119,5 +119,5 @@ export const DEFAULT_JITTER_FRACTION = 0.1;
 /** A refresh must leave at least this much use of a fresh credential. */
 export const MIN_USE_SECONDS = 60;
 
-/** Section names every reader of the credentials file handles alike. */
-export const PROFILE_NAME_PATTERN = /^[A-Za-z0-9_.@+-]{1,64}$/;
+/** Section names every reader of the credentials file handles alike (the rule is profile-name.ts's). */
+export { PROFILE_NAME_PATTERN } from '../credentials-file/profile-name.js';

@@ -260,6 +260,8 @@ credential_process = aws_signing_helper credential-process --certificate /c.pem 
 credential_process = aws_signing_helper credential-process --cert-selector file:///etc/sel.json ${base} --role-arn ${role('x')}
 [profile "with space"]
 credential_process = aws_signing_helper credential-process --certificate /c.pem --private-key /k.pem ${base} --role-arn ${role('x')}
+[profile __proto__]
+credential_process = aws_signing_helper credential-process --certificate /c.pem --private-key /k.pem ${base} --role-arn ${role('x')}
 [profile badarn]
 credential_process = aws_signing_helper credential-process --certificate /c.pem --private-key /k.pem ${base} --role-arn arn:aws:iam::1:role
 [profile quote]
@@ -273,6 +275,8 @@ aws_access_key_id = AKIDEXAMPLE
     notTranslated: {
       store: /--cert-selector/,
       'with space': /not a section name/,
+      // computed: a literal __proto__ key would set the object's prototype instead
+      ['__proto__']: /not a section name the agent can write: "__proto__" cannot be a profile/,
       badarn: /the schedule would refuse it: role_arn/,
       quote: /cannot be split into words/,
     },
