@@ -1,9 +1,9 @@
 /**
  * Not a test: a fleet of agents sharing one account's CreateSession quota, simulated on a virtual
- * clock with no network. 10,000 hosts × 5 profiles; every profile uses the agent's real refresh-time
- * function (src/time/refresh.ts nextRefreshAt, with its jitter), the real retry delays (the client's
- * in-call retries and the job's backoff from src/time/backoff.ts, with the defaults of client.ts and
- * job.ts), and each host's real TokenBucket (src/time/token-bucket.ts), slowed down on throttling as
+ * clock with no network. 10,000 hosts × 5 profiles; every profile uses the agent's real policy
+ * function (src/time/policy.ts nextAttemptAt: refresh time with its jitter and spread, and the job's
+ * backoff, with their defaults), the client's real in-call retries (client.ts callRetryDelay,
+ * DEFAULT_RETRY), and each host's real TokenBucket (src/time/token-bucket.ts), slowed down on throttling as
  * the agent does. The service is a 10 requests/s account-wide token bucket: a request beyond it is
  * throttled (429) and counted all the same.
  *
@@ -14,13 +14,12 @@
  *   node --import tsx bench/fleet.ts          (npm run bench:fleet)
  *   FLEET_HOSTS=1000 node --import tsx bench/fleet.ts
  */
-import { DEFAULT_RETRY } from '../src/rolesanywhere/client.js';
-import { DEFAULT_TUNING } from '../src/agent/job.js';
-import { backoffDelay, retryDelayWhileValid } from '../src/time/backoff.js';
+import { callRetryDelay, DEFAULT_RETRY } from '../src/rolesanywhere/client.js';
 import { ManualClock } from '../src/time/clock.js';
-import { nextRefreshAt, type RefreshPolicy } from '../src/time/refresh.js';
+import { nextAttemptAt } from '../src/time/policy.js';
+import { defaultRefreshPolicy, type RefreshPolicy } from '../src/time/refresh.js';
 import { TokenBucket } from '../src/time/token-bucket.js';
-import { DEFAULT_MARGIN_SECONDS, DEFAULT_JITTER_FRACTION, DEFAULT_RATE_LIMIT } from '../src/config/schedule.js';
+import { DEFAULT_RATE_LIMIT } from '../src/config/schedule.js';
 import type { Scheduler } from '../src/time/scheduler.js';
 
 const HOSTS = Number(process.env['FLEET_HOSTS'] ?? 10_000);
@@ -167,8 +166,8 @@ function simulate(scenario: Scenario, seed = 17): Result {
   const ev = { time: 0, profile: 0, gen: 0 };
 
   const schedule = (i: number, at: number) => events.push(at, i, ++gen[i]!);
-  const nextRefresh = (i: number, now: number) =>
-    nextRefreshAt({ issuedAt: issuedAt[i]!, expiresAt: expiresAt[i]!, policy: scenario.policy, now, random });
+  const nextRefresh = (i: number, now: number, spread: boolean) =>
+    nextAttemptAt({ outcome: { kind: 'success', issuedAt: issuedAt[i]!, expiresAt: expiresAt[i]!, spread }, policy: scenario.policy, now, random });
 
   // Cold start: each host starts somewhere in the first minute; with 5 profiles (< burst) the
   // agent's stagger window is 0, so all five call at once.
@@ -191,7 +190,8 @@ function simulate(scenario: Scenario, seed = 17): Result {
         const i = h * PROFILES_PER_HOST + k;
         failures[i] = 0;
         attempt[i] = 0;
-        const at = expiresAt[i]! > now ? nextRefresh(i, now) : now;
+        // A restarted job's first refresh is spread (job.ts spreadNext), as after adopt().
+        const at = expiresAt[i]! > now ? nextRefresh(i, now, true) : now;
         if (at <= now && !owed[i]) {
           owed[i] = 1;
           owedLeft++;
@@ -216,6 +216,8 @@ function simulate(scenario: Scenario, seed = 17): Result {
     requests++;
     perSecond[Math.floor(now / 1000)]!++;
     if (service.tryTake()) {
+      // The job spreads the refresh after credentials that replaced none still valid (job.ts).
+      const spread = !(expiresAt[i]! > now);
       if (expiresAt[i]! <= now) expired[i] = 1;
       if (Number.isNaN(expiresAt[i]!) && ++withCredentials === n) coldDrainedAt = now;
       if (owed[i]) {
@@ -226,14 +228,14 @@ function simulate(scenario: Scenario, seed = 17): Result {
       expiresAt[i] = now + durationMs;
       failures[i] = 0;
       attempt[i] = 0;
-      schedule(i, nextRefresh(i, now));
+      schedule(i, nextRefresh(i, now, spread));
       continue;
     }
     throttled++;
     throttledPerHour[Math.floor(now / 3600_000)]!++;
     // The client retries within the call (createSession's DEFAULT_RETRY, full jitter) ...
     const a = attempt[i]!;
-    const delay = backoffDelay({ attempt: a + 1, baseMs: DEFAULT_RETRY.baseDelayMs, capMs: DEFAULT_RETRY.maxDelayMs, random });
+    const delay = callRetryDelay(a, DEFAULT_RETRY, random);
     if (a + 1 < DEFAULT_RETRY.maxAttempts && now - callStart[i]! + delay <= DEFAULT_RETRY.deadlineMs) {
       attempt[i] = a + 1;
       schedule(i, now + delay);
@@ -243,11 +245,9 @@ function simulate(scenario: Scenario, seed = 17): Result {
     attempt[i] = 0;
     buckets[h]!.slowDown();
     const f = ++failures[i]!;
-    const valid = expiresAt[i]! > now;
-    const wait = valid
-      ? Math.max(Math.min(1_000, (expiresAt[i]! - now) / 4), retryDelayWhileValid({ attempt: f, now, expiresAt: expiresAt[i]!, baseMs: DEFAULT_TUNING.baseMs, capMs: DEFAULT_TUNING.capMs, random }))
-      : Math.max(1_000, backoffDelay({ attempt: f, baseMs: DEFAULT_TUNING.baseMs, capMs: Math.min(DEFAULT_TUNING.capMs, 5 * 60_000), random }));
-    schedule(i, now + wait);
+    const exp = expiresAt[i]!;
+    const outcome = { kind: 'failure', retryable: true, failures: f, ...(!Number.isNaN(exp) && { expiresAt: exp }) } as const;
+    schedule(i, nextAttemptAt({ outcome, policy: scenario.policy, now, random }));
   }
 
   // Steady state: from 2 h after the cold start was drained to the restart, and from 2 h after the
@@ -283,20 +283,21 @@ function simulate(scenario: Scenario, seed = 17): Result {
 
 const minutes = (s: number) => `${(s / 60).toFixed(1)} min`;
 
-function defaultPolicy(sessionSeconds: number): RefreshPolicy {
-  const margin = Math.min(DEFAULT_MARGIN_SECONDS, Math.floor(sessionSeconds / 4));
-  return { kind: 'before_expiry', marginSeconds: margin, jitterSeconds: Math.round(margin * DEFAULT_JITTER_FRACTION) };
-}
 
 const scenarios: Scenario[] = [
-  { name: '12 h sessions, default refresh (margin 15m, jitter 10% of it = 90 s)', sessionSeconds: 43_200, policy: defaultPolicy(43_200) },
-  { name: '12 h sessions, margin 15m, jitter 6h', sessionSeconds: 43_200, policy: { kind: 'before_expiry', marginSeconds: 900, jitterSeconds: 6 * 3600 } },
+  {
+    name: 'before: 12 h sessions, the old default refresh (margin 15m, jitter 10% of it = 90 s, no spread)',
+    sessionSeconds: 43_200,
+    policy: { kind: 'before_expiry', marginSeconds: 900, jitterSeconds: 90 },
+  },
+  { name: 'after: 12 h sessions, the default refresh (margin 15m, jitter 90 s, first refresh after a start spread)', sessionSeconds: 43_200, policy: defaultRefreshPolicy(43_200) },
+  { name: '12 h sessions, margin 15m, jitter 6h (explicit, no spread)', sessionSeconds: 43_200, policy: { kind: 'before_expiry', marginSeconds: 900, jitterSeconds: 6 * 3600 } },
 ];
 
 const n = HOSTS * PROFILES_PER_HOST;
 console.log(`Fleet: ${HOSTS} hosts × ${PROFILES_PER_HOST} profiles = ${n} profiles, one account, quota ${QUOTA_PER_SECOND} CreateSession/s; ${HOURS} h simulated.`);
 for (const s of [3600, 43_200]) {
-  const p = defaultPolicy(s);
+  const p = defaultRefreshPolicy(s);
   const period = s - (p.kind === 'before_expiry' ? p.marginSeconds + p.jitterSeconds / 2 : 0);
   console.log(`Demand floor with ${s / 3600} h sessions and the default refresh: ${n} / ${period} s = ${(n / period).toFixed(2)} requests/s on average${n / period > QUOTA_PER_SECOND ? ' — above the quota: no spread or jitter can fit it' : ''}.`);
 }

@@ -20,7 +20,7 @@ import { DEFAULT_SECTION } from '../credentials-file/parse.js';
 import type { KeyMaterialOptions } from '../keys/options.js';
 import { parseArn, validateArns } from '../rolesanywhere/arn.js';
 import { formatDuration } from '../time/duration.js';
-import type { RefreshPolicy } from '../time/refresh.js';
+import { beforeExpiryPolicy, defaultRefreshPolicy, MIN_MARGIN_MS, MIN_USE_MS, type RefreshPolicy } from '../time/refresh.js';
 import {
   isPkcs11Uri,
   readArn,
@@ -154,17 +154,10 @@ export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 8, burst: 8, concurren
 export const DEFAULT_SESSION_SECONDS = 3600;
 /** `watch_interval` when not set: a rotation on a file system without events is seen within a minute. */
 export const DEFAULT_WATCH_INTERVAL_SECONDS = 60;
-/** Without `refresh:`, refresh min(15m, a quarter of the session) before expiry. */
-export const DEFAULT_MARGIN_SECONDS = 900;
-
-export function defaultRefreshPolicy(durationSeconds: number): RefreshPolicy {
-  const margin = Math.min(DEFAULT_MARGIN_SECONDS, Math.floor(durationSeconds / 4));
-  return { kind: 'before_expiry', marginSeconds: margin, jitterSeconds: Math.round(margin * DEFAULT_JITTER_FRACTION) };
-}
-/** Without `jitter:`, a before_expiry refresh comes up to 10% of the margin earlier; cron has none. */
-export const DEFAULT_JITTER_FRACTION = 0.1;
+// The refresh rules live with the policy (src/time/refresh.ts); re-exported for the schedule's users.
+export { DEFAULT_JITTER_FRACTION, DEFAULT_MARGIN_SECONDS, defaultRefreshPolicy } from '../time/refresh.js';
 /** A refresh must leave at least this much use of a fresh credential. */
-export const MIN_USE_SECONDS = 60;
+export const MIN_USE_SECONDS = MIN_USE_MS / 1000;
 
 /** Section names every reader of the credentials file handles alike. */
 export const PROFILE_NAME_PATTERN = /^[A-Za-z0-9_.@+-]{1,64}$/;
@@ -260,7 +253,7 @@ const readRefresh: Reader<RefreshInput> = (node, path, ctx) => {
           return;
         }
         result = margin = readDuration({
-          min: MIN_USE_SECONDS,
+          min: MIN_MARGIN_MS / 1000,
           max: 43200,
           what: 'range for a refresh margin',
           rangeHint: 'less than a minute before expiry leaves no time to retry a failed refresh',
@@ -483,8 +476,8 @@ function resolveProfile(scope: ProfileScope): ResolvedProfile | undefined {
   if (refreshInput === undefined) {
     refresh = defaultRefreshPolicy(duration);
   } else if (refreshInput.kind === 'before_expiry') {
-    const jitter = refreshInput.jitterSeconds ?? Math.round(refreshInput.marginSeconds * DEFAULT_JITTER_FRACTION);
-    refresh = { kind: 'before_expiry', marginSeconds: refreshInput.marginSeconds, jitterSeconds: jitter };
+    refresh = beforeExpiryPolicy(refreshInput.marginSeconds, refreshInput.jitterSeconds);
+    const jitter = refresh.kind === 'before_expiry' ? refresh.jitterSeconds : 0;
     if (!invalid('session_duration') && refreshInput.marginSeconds + jitter > duration - MIN_USE_SECONDS) {
       const loc = locate(scope, 'refresh', ['session_duration']);
       const atMargin = loc.path.endsWith('.refresh') && refreshInput.marginPos;
