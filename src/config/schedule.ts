@@ -5,7 +5,7 @@
  * (types and constants only): the command line and the library import it without the YAML parser.
  */
 import type { KeyMaterialOptions } from '../keys/options.js';
-import type { RefreshPolicy } from '../time/refresh.js';
+import { MIN_USE_MS, type RefreshPolicy } from '../time/refresh.js';
 import type { ListenAddress } from './fields.js';
 import type { Position } from './issues.js';
 import type { ServeSettings } from './serve.js';
@@ -107,17 +107,10 @@ export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 8, burst: 8, concurren
 export const DEFAULT_SESSION_SECONDS = 3600;
 /** `watch_interval` when not set: a rotation on a file system without events is seen within a minute. */
 export const DEFAULT_WATCH_INTERVAL_SECONDS = 60;
-/** Without `refresh:`, refresh min(15m, a quarter of the session) before expiry. */
-export const DEFAULT_MARGIN_SECONDS = 900;
-
-export function defaultRefreshPolicy(durationSeconds: number): RefreshPolicy {
-  const margin = Math.min(DEFAULT_MARGIN_SECONDS, Math.floor(durationSeconds / 4));
-  return { kind: 'before_expiry', marginSeconds: margin, jitterSeconds: Math.round(margin * DEFAULT_JITTER_FRACTION) };
-}
-/** Without `jitter:`, a before_expiry refresh comes up to 10% of the margin earlier; cron has none. */
-export const DEFAULT_JITTER_FRACTION = 0.1;
+// The refresh rules live with the policy (src/time/refresh.ts); re-exported for the schedule's users.
+export { DEFAULT_JITTER_FRACTION, DEFAULT_MARGIN_SECONDS, defaultRefreshPolicy } from '../time/refresh.js';
 /** A refresh must leave at least this much use of a fresh credential. */
-export const MIN_USE_SECONDS = 60;
+export const MIN_USE_SECONDS = MIN_USE_MS / 1000;
 
 /** Section names every reader of the credentials file handles alike (the rule is profile-name.ts's). */
 export { PROFILE_NAME_PATTERN } from '../credentials-file/profile-name.js';

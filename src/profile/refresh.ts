@@ -2,7 +2,7 @@
 import { readCron, readDuration, readTimeZone, type Reader } from '../config/fields.js';
 import { issue, type Position } from '../config/issues.js';
 import { childPath } from '../config/node.js';
-import { MIN_USE_SECONDS } from '../config/schedule.js';
+import { MIN_MARGIN_MS } from '../time/refresh.js';
 import { walkMap } from '../config/walk.js';
 
 /** What `refresh:` says, before the session's defaults fill in the jitter. */
@@ -30,7 +30,7 @@ export const readRefresh: Reader<RefreshInput> = (node, path, ctx) => {
           return;
         }
         result = margin = readDuration({
-          min: MIN_USE_SECONDS,
+          min: MIN_MARGIN_MS / 1000,
           max: 43200,
           what: 'range for a refresh margin',
           rangeHint: 'less than a minute before expiry leaves no time to retry a failed refresh',

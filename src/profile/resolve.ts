@@ -8,12 +8,11 @@ import { classifyKeySource, isPkcs11Uri, settingProblem, sourceSettings } from '
 import type { KeyMaterialOptions } from '../keys/options.js';
 import { parseArn, validateArns } from '../rolesanywhere/arn.js';
 import { formatDuration } from '../time/duration.js';
-import type { RefreshPolicy } from '../time/refresh.js';
+import { beforeExpiryPolicy, type RefreshPolicy } from '../time/refresh.js';
 import { ARN_HINT, type FieldContext } from '../config/fields.js';
 import { ConfigError, issue, type ConfigIssue, type Position } from '../config/issues.js';
 import { childPath, jsToTree } from '../config/node.js';
 import {
-  DEFAULT_JITTER_FRACTION,
   DEFAULT_SESSION_SECONDS,
   DEFAULT_WATCH_INTERVAL_SECONDS,
   defaultRefreshPolicy,
@@ -151,8 +150,8 @@ export function resolveProfile(scope: ProfileScope): ResolvedProfile | undefined
   if (refreshInput === undefined) {
     refresh = defaultRefreshPolicy(duration);
   } else if (refreshInput.kind === 'before_expiry') {
-    const jitter = refreshInput.jitterSeconds ?? Math.round(refreshInput.marginSeconds * DEFAULT_JITTER_FRACTION);
-    refresh = { kind: 'before_expiry', marginSeconds: refreshInput.marginSeconds, jitterSeconds: jitter };
+    refresh = beforeExpiryPolicy(refreshInput.marginSeconds, refreshInput.jitterSeconds);
+    const jitter = refresh.kind === 'before_expiry' ? refresh.jitterSeconds : 0;
     if (!invalid('session_duration') && refreshInput.marginSeconds + jitter > duration - MIN_USE_SECONDS) {
       const loc = locate(scope, 'refresh', ['session_duration']);
       const atMargin = loc.path.endsWith('.refresh') && refreshInput.marginPos;
