@@ -6,7 +6,7 @@
 import { isNonFileSource, isPkcs11Uri } from '../keys/sources/index.js';
 
 export { isPkcs11Uri };
-import { validateCronExpression } from 'cron';
+import { createRequire } from 'node:module';
 import { parseArn, validateArns, validRoleSessionName, type ArnField, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from '../rolesanywhere/arn.js';
 import { endpointUrlProblem } from '../rolesanywhere/endpoint.js';
 import { formatDuration, parseDuration } from '../time/duration.js';
@@ -217,7 +217,8 @@ export const readCron: Reader<string> = (node, path, ctx) => {
   const text = readString(node, path, ctx);
   if (text === undefined) return undefined;
   const hint = 'five fields (minute hour day-of-month month day-of-week), e.g. "*/20 * * * *"';
-  const { valid, error } = validateCronExpression(text);
+  // Loaded for a cron expression only (see time/refresh.ts): cron and luxon are ~2 MB.
+  const { valid, error } = (createRequire(import.meta.url)('cron') as typeof import('cron')).validateCronExpression(text);
   if (!valid) return fail(ctx, path, node, `"${text}" is not a valid cron expression: ${error?.message ?? 'rejected'}`, hint);
   try {
     // a fixed reference date keeps this pure; it only asks whether the expression can ever fire
