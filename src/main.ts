@@ -39,7 +39,9 @@ function dieBy(sig: NodeJS.Signals): void {
 function withoutOptimisingCompiler(load: () => Promise<Command>): () => Promise<Command> {
   return () => {
     setFlagsFromString('--no-turbofan'); // `--no-opt` is the older alias
-    return load();
+    for (const flag of (process.env['RA_V8_FLAGS'] ?? '').split(' ').filter(Boolean)) setFlagsFromString(flag);
+    setFlagsFromString('--semi-space-growth-factor=1');
+    return load().finally(() => { if (!process.env['RA_KEEP']) setFlagsFromString('--semi-space-growth-factor=2'); });
   };
 }
 

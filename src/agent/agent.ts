@@ -124,6 +124,36 @@ function proxyVariableSet(env: NodeJS.ProcessEnv): string | undefined {
   return ['https_proxy', 'HTTPS_PROXY'].find((n) => (env[n] ?? '') !== '');
 }
 
+interface CertificateFacts {
+  serial: string;
+  subject: string;
+  notAfter: string;
+  notAfterMs: number;
+  chain: readonly { subject: string; notAfter: string }[];
+}
+
+/**
+ * What status() shows of a signer's certificates, worked out once per signer: status() walks every
+ * profile at each state write (once a second in a refresh burst), and 1000 profiles sharing one
+ * certificate re-parsed the same dates and subjects 1000 times a write.
+ */
+const certificateFactsCache = new WeakMap<Signer, CertificateFacts>();
+function certificateFacts(signer: Signer): CertificateFacts {
+  let f = certificateFactsCache.get(signer);
+  if (!f) {
+    const notAfterMs = Date.parse(signer.certificate.validTo);
+    f = {
+      serial: signer.certificate.serialNumber,
+      subject: signer.certificate.subject.replace(/\n/g, ', '),
+      notAfter: new Date(notAfterMs).toISOString(),
+      notAfterMs,
+      chain: signer.chain.map((c) => ({ subject: c.subject.replace(/\n/g, ', '), notAfter: new Date(Date.parse(c.validTo)).toISOString() })),
+    };
+    certificateFactsCache.set(signer, f);
+  }
+  return f;
+}
+
 function transportId(o: TransportOptions): string {
   return JSON.stringify([o.caBundle ?? '', !!o.noVerifySsl, o.connectTimeoutMs ?? 0, o.totalTimeoutMs ?? 0, !!o.direct]);
 }
@@ -295,12 +325,12 @@ export class Agent {
         const signer = entry?.source.peek();
         s.certificate = { path: displaySource(spec.key.certificate) };
         if (signer) {
-          const notAfter = Date.parse(signer.certificate.validTo);
-          s.certificate.serial = signer.certificate.serialNumber;
-          s.certificate.subject = signer.certificate.subject.replace(/\n/g, ', ');
-          s.certificate.notAfter = new Date(notAfter).toISOString();
-          s.certificate.daysLeft = Math.floor((notAfter - now) / 86_400_000);
-          s.certificate.chain = signer.chain.map((c) => ({ subject: c.subject.replace(/\n/g, ', '), notAfter: new Date(Date.parse(c.validTo)).toISOString() }));
+          const c = certificateFacts(signer);
+          s.certificate.serial = c.serial;
+          s.certificate.subject = c.subject;
+          s.certificate.notAfter = c.notAfter;
+          s.certificate.daysLeft = Math.floor((c.notAfterMs - now) / 86_400_000);
+          s.certificate.chain = c.chain.map((x) => ({ ...x }));
         } else if (entry?.source.lastLoadError) {
           s.certificate.error = entry.source.lastLoadError.describe();
         }

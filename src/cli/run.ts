@@ -39,6 +39,13 @@ an ECS-style endpoint (GET /v1/credentials/<profile>, with the token the agent w
 /** Inside main.ts's hard stop (1.5 s after the signal), so that the state file is still saved. */
 const STOP_BUDGET_MS = 1_000;
 const STATE_DEBOUNCE_MS = 1_000;
+/**
+ * While changes keep coming (a refresh burst), the state file waits until they pause for
+ * STATE_DEBOUNCE_MS, but never longer than this after the first unsaved change. Writing it every
+ * second through a burst cost ~0.15-0.25 ms of CPU per refresh at 1000 profiles (status() of every
+ * profile, the expiry check, ~0.8 MB of JSON and its fsync), 10-20 % of a refresh.
+ */
+const STATE_MAX_DELAY_MS = 5_000;
 /** Certificate expiry is also checked this often, not only when a job changes (12 h sessions). */
 const EXPIRY_CHECK_MS = 3_600_000;
 /**
@@ -105,17 +112,29 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     const byName = new Map(schedule.profiles.map((p) => [p.name, p]));
     warnings.check(profiles.map((s) => ({ profile: s.name, certificate: s.certificate, sessionSeconds: byName.get(s.name)?.sessionDurationSeconds ?? 0 })));
   };
+  // When the first unsaved change and the latest one happened.
+  let firstChange = 0;
+  let lastChange = 0;
   const onChange = () => {
-    // At most one state-file write a second: with 1000 profiles each write serialises them all.
+    // At most one state-file write a second, and through a burst only when it pauses (or after
+    // STATE_MAX_DELAY_MS): with 1000 profiles each write serialises them all.
     // One status() for both: it walks every profile.
-    if (!stateTimer) {
-      stateTimer = setTimeout(() => {
-        stateTimer = undefined;
-        const profiles = agent.status();
-        checkExpiry(profiles);
-        void saveState(profiles);
-      }, STATE_DEBOUNCE_MS);
-    }
+    lastChange = io.clock.now();
+    if (stateTimer) return;
+    firstChange = lastChange;
+    const fire = () => {
+      const now = io.clock.now();
+      const quietAt = lastChange + STATE_DEBOUNCE_MS;
+      if (quietAt > now && now < firstChange + STATE_MAX_DELAY_MS) {
+        stateTimer = setTimeout(fire, Math.min(quietAt, firstChange + STATE_MAX_DELAY_MS) - now);
+        return;
+      }
+      stateTimer = undefined;
+      const profiles = agent.status();
+      checkExpiry(profiles);
+      void saveState(profiles);
+    };
+    stateTimer = setTimeout(fire, STATE_DEBOUNCE_MS);
   };
   // Metrics only when someone can scrape them: the listener starts only with an `http:` schedule
   // (never on reload), and prom-client alone is ~10 MB of a one-profile agent's ~60 MB.

@@ -230,7 +230,8 @@ export const readCron: Reader<string> = (node, path, ctx) => {
   if (text === undefined) return undefined;
   const { validateCronExpression, CronTime } = cron();
   const hint = 'five fields (minute hour day-of-month month day-of-week), e.g. "*/20 * * * *"';
-  const { valid, error } = validateCronExpression(text);
+  // Loaded for a cron expression only (see time/refresh.ts): cron and luxon are ~2 MB.
+  const { valid, error } = (createRequire(import.meta.url)('cron') as typeof import('cron')).validateCronExpression(text);
   if (!valid) return fail(ctx, path, node, `"${text}" is not a valid cron expression: ${error?.message ?? 'rejected'}`, hint);
   try {
     // a fixed reference date keeps this pure; it only asks whether the expression can ever fire

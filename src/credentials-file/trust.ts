@@ -402,9 +402,17 @@ export async function openTrusted(path: string, trust: Trust, options: { fs?: Fs
  */
 export async function readAtMost(file: FsFile, stat: FileStat, limit: number): Promise<Buffer | undefined> {
   if (stat.size > limit) return undefined;
-  const buf = Buffer.alloc(limit + 1);
+  // Sized by the file, grown only if it grows while read: a buffer of `limit` (32 MiB for the
+  // state file) at every read was most of a one-profile agent's external memory.
+  let buf = Buffer.alloc(Math.min(limit, stat.size) + 1);
   let n = 0;
-  while (n < buf.length) {
+  for (;;) {
+    if (n === buf.length) {
+      if (n > limit) break;
+      const bigger = Buffer.alloc(Math.min(limit + 1, buf.length * 2));
+      buf.copy(bigger, 0, 0, n);
+      buf = bigger;
+    }
     const { bytesRead } = await file.read(buf, n, buf.length - n, n);
     if (bytesRead === 0) break;
     n += bytesRead;

@@ -24,9 +24,16 @@ export async function readBounded(path: string, what: string): Promise<Buffer> {
   try {
     const st = await fh.stat();
     if (st.isFile() && st.size > MAX_KEY_MATERIAL_BYTES) throw tooLarge(path, what, st.size);
-    const buf = Buffer.alloc(MAX_KEY_MATERIAL_BYTES + 1);
+    // A regular file's own size (plus room to see it grow) rather than 1 MiB per read; a FIFO or
+    // device, whose size says nothing, starts at 64 KiB and grows up to the bound as it fills.
+    let buf = Buffer.alloc(st.isFile() ? Math.min(MAX_KEY_MATERIAL_BYTES, st.size + 4096) + 1 : 64 * 1024);
     let n = 0;
     for (;;) {
+      if (n === buf.length) {
+        const bigger = Buffer.alloc(Math.min(MAX_KEY_MATERIAL_BYTES + 1, buf.length * 2));
+        buf.copy(bigger, 0, 0, n);
+        buf = bigger;
+      }
       const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
       if (bytesRead === 0) break;
       n += bytesRead;

@@ -81,11 +81,21 @@ export class CertificateExpiryWarnings {
 
   private certificates(inputs: readonly ExpiryCheckInput[]): CertificateUse[] {
     const byKey = new Map<string, CertificateUse>();
+    // A Set beside each list: 1000 profiles sharing one certificate made `includes` quadratic,
+    // and this runs with every state write (once a second during a refresh burst).
+    const members = new Map<string, Set<string>>();
     const add = (use: Omit<CertificateUse, 'profiles'>, profile: string) => {
       const known = byKey.get(use.key);
       if (known) {
-        if (!known.profiles.includes(profile)) known.profiles.push(profile);
-      } else byKey.set(use.key, { ...use, profiles: [profile] });
+        const names = members.get(use.key)!;
+        if (!names.has(profile)) {
+          names.add(profile);
+          known.profiles.push(profile);
+        }
+      } else {
+        byKey.set(use.key, { ...use, profiles: [profile] });
+        members.set(use.key, new Set([profile]));
+      }
     };
     for (const { profile, certificate: c } of inputs) {
       if (!c?.notAfter) continue;

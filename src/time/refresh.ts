@@ -23,7 +23,13 @@
  *   out credentials already expired cannot drive a tight refresh loop;
  * - never in the past: a time already gone returns `now` (refresh at once).
  */
-import { CronTime } from 'cron';
+import { createRequire } from 'node:module';
+
+/**
+ * cron (and luxon under it, ~2 MB of a one-profile agent's memory) loads with the first cron
+ * expression, not with every schedule: synchronously, since the refresh time is computed in line.
+ */
+const cron = (): typeof import('cron') => createRequire(import.meta.url)('cron') as typeof import('cron');
 
 export type RefreshPolicy =
   | { kind: 'before_expiry'; marginSeconds: number; jitterSeconds: number; spreadFirst?: boolean }
@@ -111,6 +117,6 @@ function cronTarget(input: NextRefreshInput, policy: Extract<RefreshPolicy, { ki
 
 /** The first fire time of a cron expression strictly after `after` (ms); throws a CronError if none in 8 years. */
 export function nextCronFire(expression: string, after: number, timeZone?: string): number {
-  const time = new CronTime(expression, timeZone ?? null);
+  const time = new (cron().CronTime)(expression, timeZone ?? null);
   return time.getNextDateFrom(new Date(after), timeZone).toMillis();
 }
