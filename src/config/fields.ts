@@ -187,7 +187,7 @@ export function readArn(field: ArnField): Reader<string> {
     const text = readString(node, path, ctx);
     if (text === undefined) return undefined;
     const problem = arnShapeProblem(field, text);
-    if (problem) return fail(ctx, path, node, problem, ARN_HINT);
+    if (problem) return fail(ctx, path, node, problem);
     return text;
   };
 }

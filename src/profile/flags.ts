@@ -7,6 +7,7 @@
  */
 import { homedir } from 'node:os';
 import { AgentError } from '../errors.js';
+import { ARN_HINT } from '../config/fields.js';
 import { ConfigError, type ConfigIssue } from '../config/issues.js';
 import type { ResolvedProfile } from '../config/schedule.js';
 import { settingProblem } from '../keys/sources/index.js';
@@ -75,7 +76,10 @@ const FLAG_OF = new Map<string, string>(FLAGGED.map(({ key, flag }) => [key, `--
 function flagError(e: ConfigError): AgentError {
   const issues: readonly ConfigIssue[] = e.issues;
   const text = issues.map((i) => `${FLAG_OF.get(i.path) ?? i.path}: ${i.message}`).join('; ');
-  return bad(text, issues.find((i) => i.hint)?.hint ?? 'see --help');
+  // The schedule's ARN problems carry no hint of their own (the file names the line); here, say where to copy them from.
+  const hint = issues.find((i) => i.hint)?.hint;
+  if (issues.some((i) => /_arn$/.test(i.path))) return bad(text, hint ? `${hint}: ${ARN_HINT}` : ARN_HINT);
+  return bad(text, hint ?? 'see --help');
 }
 
 /**
