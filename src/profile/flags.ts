@@ -72,10 +72,16 @@ function bad(message: string, hint: string): AgentError {
 
 const FLAG_OF = new Map<string, string>(FLAGGED.map(({ key, flag }) => [key, `--${flag.name}`]));
 
+/** `--endpoint "x" must use https`, `--pkcs11-lib applies only to …`, `--profile-arn: the profile …`. */
+function named(label: string, key: string, message: string): string {
+  if (message.startsWith(`${key} `)) return `${label}${message.slice(key.length)}`;
+  return message.startsWith('"') ? `${label} ${message}` : `${label}: ${message}`;
+}
+
 /** One line for the command line: each issue named by its flag (or its environment variable). */
 function flagError(e: ConfigError): AgentError {
   const issues: readonly ConfigIssue[] = e.issues;
-  const text = issues.map((i) => `${FLAG_OF.get(i.path) ?? i.path}: ${i.message}`).join('; ');
+  const text = issues.map((i) => named(FLAG_OF.get(i.path) ?? i.path, i.path, i.message)).join('; ');
   // The schedule's ARN problems carry no hint of their own (the file names the line); here, say where to copy them from.
   const hint = issues.find((i) => i.hint)?.hint;
   if (issues.some((i) => /_arn$/.test(i.path))) return bad(text, hint ? `${hint}: ${ARN_HINT}` : ARN_HINT);
