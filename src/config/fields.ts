@@ -3,7 +3,7 @@
  * or records an issue (with the value, what was expected and a hint) and returns undefined. No
  * filesystem, no clock: whether a file exists is checked elsewhere (checkScheduleFiles).
  */
-import { isNonFileSource, isPkcs11Uri } from '../keys/sources/index.js';
+import { displayKeySource, isNonFileSource, isPkcs11Uri } from '../keys/sources/index.js';
 
 export { isPkcs11Uri };
 import { createRequire } from 'node:module';
@@ -148,7 +148,8 @@ export const readKeySource: Reader<string> = (node, path, ctx) => {
       return fail(ctx, path, node, 'the pkcs11: URI holds the token PIN (pin-value=), and the schedule holds no secrets', 'remove pin-value from the URI and set pkcs11_pin_file: or pkcs11_pin_env:');
     }
     if (!PKCS11_URI.test(node.value)) {
-      return fail(ctx, path, node, `${describe(node)} is not a valid pkcs11: URI`, 'RFC 7512 form: pkcs11:token=NAME;object=LABEL (percent-encode ; ? and spaces in values)');
+      // Shown without its pin-value (the command line may carry one).
+      return fail(ctx, path, node, `${JSON.stringify(displayKeySource(node.value))} is not a valid pkcs11: URI`, 'RFC 7512 form: pkcs11:token=NAME;object=LABEL (percent-encode ; ? and spaces in values)');
     }
     return node.value;
   }
@@ -187,7 +188,7 @@ export function readArn(field: ArnField): Reader<string> {
     const text = readString(node, path, ctx);
     if (text === undefined) return undefined;
     const problem = arnShapeProblem(field, text);
-    if (problem) return fail(ctx, path, node, problem, ARN_HINT);
+    if (problem) return fail(ctx, path, node, problem);
     return text;
   };
 }

@@ -32,11 +32,7 @@ export const TLS_KEYS = ['certificate', 'private_key'] as const;
 /** Every place that takes keys, by name; the schema test maps each schema object onto one of these. */
 export const KEY_SETS = {
   top: TOP_LEVEL_KEYS,
-  // A getter: the catalogue's readers reach this module (refresh: walks its map), so PROFILE_KEYS
-  // may not be initialised yet while this module is first evaluated.
-  get profile(): readonly string[] {
-    return PROFILE_KEYS;
-  },
+  profile: PROFILE_KEYS,
   refresh: REFRESH_KEYS,
   rate_limit: RATE_LIMIT_KEYS,
   http: HTTP_KEYS,

@@ -4,7 +4,6 @@
  * `update`, `credential-process` and `fromRolesAnywhere` use. Its specHash decides whether a reloaded
  * profile restarts, so every path computes it here, one way.
  */
-import { createHash } from 'node:crypto';
 import type { ResolvedProfile } from '../config/schedule.js';
 import type { TransportOptions } from '../rolesanywhere/transport.js';
 import type { AgentProfile } from '../agent/agent.js';
@@ -27,6 +26,8 @@ export function agentProfile(p: ResolvedProfile): AgentProfile {
   if (p.connectTimeoutSeconds !== undefined) transport.connectTimeoutMs = p.connectTimeoutSeconds * 1000;
   if (!p.withProxy) transport.direct = true;
   const key = p.keyMaterial;
+  // node:crypto on first use: `credential-process --help` and a cache hit never need it (issue 17).
+  const { createHash } = process.getBuiltinModule('node:crypto');
   const specHash = createHash('sha256')
     .update(JSON.stringify({ session, transport, key, refresh: p.refresh }))
     .digest('hex')

@@ -1,30 +1,16 @@
 /**
  * The settings catalogue: every profile setting declared once — its schedule key, the
  * `credential-process`/`update` flag, the environment variable that stands in for it, its default,
- * the reader that validates it, its help and README text, and its JSON Schema entry. PROFILE_KEYS,
- * the profile readers, SESSION_FLAGS and their `--help` are derived from this list; the JSON Schema's
- * profile object and the README's profile table are checked against it (test/profile/catalogue.test.ts).
+ * its help and README text, and its JSON Schema entry; its reader sits in ./readers.ts, a table the
+ * compiler makes complete for every key here. PROFILE_KEYS, SESSION_FLAGS and their `--help` are
+ * derived from this list; the JSON Schema's profile object and the README's profile table are checked
+ * against it (test/profile/catalogue.test.ts).
  *
- * Adding a setting: add one entry here, then read it where it takes effect (profile/resolve.ts turns
- * settings into a ResolvedProfile, profile/agent-profile.ts into the agent's profile). Keep this module
- * light: `credential-process` loads it on every call (no yaml, no cron, no logger).
+ * Adding a setting: add one entry here and its reader in ./readers.ts, then read it where it takes
+ * effect (profile/resolve.ts turns settings into a ResolvedProfile, profile/agent-profile.ts into the
+ * agent's profile). This module is data only: `credential-process --help` loads it, and no reader.
  */
-import {
-  readArn,
-  readBoolean,
-  readConnectTimeout,
-  readEndpoint,
-  readEnvName,
-  readKeySource,
-  readPath,
-  readRegion,
-  readRoleSessionName,
-  readSessionDuration,
-  readWatchInterval,
-  type Reader,
-} from '../config/fields.js';
 import { MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from '../rolesanywhere/arn.js';
-import { readRefresh } from './refresh.js';
 
 export type FlagGroup = 'Key material' | 'Session' | 'Transport';
 
@@ -47,7 +33,6 @@ export interface SettingFlag {
 export interface SettingSpec {
   /** The schedule's key (snake_case); the library's option is its camelCase. */
   readonly key: string;
-  readonly reader: Reader<unknown>;
   /** Without it, a profile is refused. */
   readonly required?: boolean;
   readonly flag?: SettingFlag;
@@ -86,7 +71,6 @@ function sessionSeconds(text: string): number {
 export const SETTINGS = [
   {
     key: 'certificate',
-    reader: readKeySource,
     required: true,
     flag: { name: 'certificate', type: 'string', group: 'Key material', usage: '--certificate FILE|URI', help: 'end-entity certificate (PEM/DER), a PKCS#12 bundle, or a pkcs11: URI' },
     docs: { value: 'path or `pkcs11:` URI', text: 'end-entity certificate (PEM/DER; extra PEM blocks are the chain), or a PKCS#12 bundle; required' },
@@ -94,7 +78,6 @@ export const SETTINGS = [
   },
   {
     key: 'private_key',
-    reader: readKeySource,
     flag: {
       name: 'private-key',
       type: 'string',
@@ -110,56 +93,48 @@ export const SETTINGS = [
   },
   {
     key: 'private_key_password_file',
-    reader: readPath,
     flag: { name: 'private-key-password-file', type: 'string', group: 'Key material', usage: '--private-key-password-file F', help: 'password of an encrypted key or PKCS#12 bundle, read from a file' },
     docs: { value: 'path', text: 'file holding the key or bundle password' },
     schema: { $ref: '#/$defs/path', description: 'File holding the key password. Exclusive with private_key_password_env.' },
   },
   {
     key: 'private_key_password_env',
-    reader: readEnvName,
     flag: { name: 'private-key-password-env', type: 'string', group: 'Key material', usage: '--private-key-password-env V', help: '… or from environment variable V' },
     docs: { value: 'variable name', text: 'environment variable holding it (one or the other)' },
     schema: { $ref: '#/$defs/envName', description: 'Environment variable holding the key password.' },
   },
   {
     key: 'intermediates',
-    reader: readPath,
     flag: { name: 'intermediates', type: 'string', group: 'Key material', usage: '--intermediates FILE', help: 'PEM bundle of up to 5 intermediate certificates' },
     docs: { value: 'path', text: 'PEM bundle of up to 5 intermediate CA certificates' },
     schema: { $ref: '#/$defs/path', description: 'PEM bundle of up to 5 intermediate certificates.' },
   },
   {
     key: 'pkcs11_lib',
-    reader: readPath,
     flag: { name: 'pkcs11-lib', type: 'string', group: 'Key material', usage: '--pkcs11-lib FILE', help: 'PKCS#11 module (default: p11-kit proxy)' },
     docs: { value: 'path', text: "the PKCS#11 module (default: p11-kit's proxy)" },
     schema: { $ref: '#/$defs/path', description: 'PKCS#11 module (only with pkcs11: URIs).' },
   },
   {
     key: 'pkcs11_pin_file',
-    reader: readPath,
     flag: { name: 'pkcs11-pin-file', type: 'string', group: 'Key material', usage: '--pkcs11-pin-file F', help: 'token PIN read from a file (or pin-source= in the URI)' },
     docs: { value: 'path', text: 'file holding the token PIN' },
     schema: { $ref: '#/$defs/path', description: 'File holding the token PIN (only with pkcs11: URIs).' },
   },
   {
     key: 'pkcs11_pin_env',
-    reader: readEnvName,
     flag: { name: 'pkcs11-pin-env', type: 'string', group: 'Key material', usage: '--pkcs11-pin-env V', help: '… or from environment variable V' },
     docs: { value: 'variable name', text: 'environment variable holding it' },
     schema: { $ref: '#/$defs/envName', description: 'Environment variable holding the token PIN (only with pkcs11: URIs).' },
   },
   {
     key: 'reuse_pin',
-    reader: readBoolean,
     flag: { name: 'reuse-pin', type: 'boolean', group: 'Key material', usage: '--reuse-pin', help: 'log in again before each signature (CKA_ALWAYS_AUTHENTICATE keys)' },
     docs: { value: 'boolean, default false', text: 'log in again before each signature (CKA_ALWAYS_AUTHENTICATE keys)' },
     schema: { $ref: '#/$defs/boolean', description: 'Log in again before each signature (keys with CKA_ALWAYS_AUTHENTICATE).' },
   },
   {
     key: 'trust_anchor_arn',
-    reader: readArn('trust_anchor_arn'),
     required: true,
     flag: { name: 'trust-anchor-arn', type: 'string', group: 'Session', usage: '--trust-anchor-arn ARN', help: 'the trust anchor (required)' },
     docs: { value: 'ARN', text: 'required' },
@@ -171,7 +146,6 @@ export const SETTINGS = [
   },
   {
     key: 'profile_arn',
-    reader: readArn('profile_arn'),
     required: true,
     flag: { name: 'profile-arn', type: 'string', group: 'Session', usage: '--profile-arn ARN', help: 'the Roles Anywhere profile (required)' },
     docs: { value: 'ARN', text: 'required, same region as the trust anchor' },
@@ -183,7 +157,6 @@ export const SETTINGS = [
   },
   {
     key: 'role_arn',
-    reader: readArn('role_arn'),
     required: true,
     flag: { name: 'role-arn', type: 'string', group: 'Session', usage: '--role-arn ARN', help: 'the role to assume (required)' },
     docs: { value: 'ARN', text: 'the role to assume; required' },
@@ -191,21 +164,18 @@ export const SETTINGS = [
   },
   {
     key: 'role_session_name',
-    reader: readRoleSessionName,
     flag: { name: 'role-session-name', type: 'string', group: 'Session', usage: '--role-session-name NAME', help: 'if the profile accepts custom role session names' },
     docs: { value: 'text', text: 'shown in CloudTrail, if the profile accepts custom names' },
     schema: { type: ['string', 'null'], description: '2-64 characters of letters, digits and + = , . @ _ -.' },
   },
   {
     key: 'region',
-    reader: readRegion,
     flag: { name: 'region', type: 'string', group: 'Session', usage: '--region REGION', help: "signing region (default: the trust anchor's)" },
     docs: { value: 'region', text: "default: the trust anchor's" },
     schema: { type: ['string', 'null'], description: "Default: the trust anchor's region." },
   },
   {
     key: 'endpoint',
-    reader: readEndpoint,
     env: { name: 'AWS_ENDPOINT_URL_ROLESANYWHERE', appliedAt: 'call' },
     flag: { name: 'endpoint', type: 'string', group: 'Session', usage: '--endpoint URL', help: "service URL (else AWS_ENDPOINT_URL_ROLESANYWHERE, then the region's)" },
     docs: { value: 'URL', text: 'a VPC endpoint or the local emulator (http only on loopback)' },
@@ -213,14 +183,12 @@ export const SETTINGS = [
   },
   {
     key: 'fips',
-    reader: readBoolean,
     flag: { name: 'fips', type: 'boolean', group: 'Session', usage: '--fips', help: 'use the FIPS endpoint' },
     docs: { value: 'boolean, default false', text: 'the FIPS endpoint' },
     schema: { $ref: '#/$defs/boolean', default: false },
   },
   {
     key: 'ca_bundle',
-    reader: readPath,
     env: { name: 'AWS_CA_BUNDLE', appliedAt: 'resolve' },
     flag: { name: 'ca-bundle', type: 'string', group: 'Transport', usage: '--ca-bundle FILE', help: 'extra trusted CA certificates (else AWS_CA_BUNDLE)' },
     docs: { value: 'path', text: "extra CAs for the endpoint's TLS (added to the system's); else `AWS_CA_BUNDLE`" },
@@ -228,14 +196,12 @@ export const SETTINGS = [
   },
   {
     key: 'no_verify_ssl',
-    reader: readBoolean,
     flag: { name: 'no-verify-ssl', type: 'boolean', group: 'Transport', usage: '--no-verify-ssl', help: 'turn TLS verification off (never do this in production)' },
     docs: { value: 'boolean, default false', text: 'TLS verification off (tests only; warns)' },
     schema: { $ref: '#/$defs/boolean', default: false, description: 'Skip TLS verification (tests only).' },
   },
   {
     key: 'with_proxy',
-    reader: readBoolean,
     flag: {
       name: 'with-proxy',
       type: 'boolean',
@@ -251,7 +217,6 @@ export const SETTINGS = [
   },
   {
     key: 'connect_timeout',
-    reader: readConnectTimeout,
     flag: {
       name: 'connect-timeout',
       type: 'string',
@@ -264,14 +229,12 @@ export const SETTINGS = [
   },
   {
     key: 'session_duration',
-    reader: readSessionDuration,
     flag: { name: 'session-duration', type: 'string', group: 'Session', usage: '--session-duration SECONDS', help: '900–43200 (default 3600)', parse: sessionSeconds },
     docs: { value: 'duration, default `1h`', text: "15m to 12h, within the Roles Anywhere profile's limit" },
     schema: { $ref: '#/$defs/duration', default: '1h', description: 'Credential lifetime to ask for: 15m to 12h.' },
   },
   {
     key: 'refresh',
-    reader: readRefresh,
     docs: { value: 'map, or null for the default', text: 'when to refresh: one of `before_expiry` or `cron`' },
     schema: {
       anyOf: [{ $ref: '#/$defs/refresh' }, { type: 'null' }],
@@ -280,7 +243,6 @@ export const SETTINGS = [
   },
   {
     key: 'watch_interval',
-    reader: readWatchInterval,
     docs: {
       value: 'duration, default `60s`',
       text: 'also check the key files this often without waiting for file events (NFS, FUSE, some CSI mounts); `0` turns it off',
@@ -296,9 +258,6 @@ export const SETTINGS = [
 export type ProfileKey = (typeof SETTINGS)[number]['key'];
 
 export const PROFILE_KEYS: readonly ProfileKey[] = SETTINGS.map((s) => s.key);
-
-/** The reader of each key (the schedule's, the flags' and the library's). */
-export const PROFILE_READERS = Object.fromEntries(SETTINGS.map((s) => [s.key, s.reader])) as Record<ProfileKey, Reader<unknown>>;
 
 export const REQUIRED_KEYS: readonly ProfileKey[] = SETTINGS.filter((s) => 'required' in s && s.required).map((s) => s.key);
 

@@ -11,7 +11,8 @@ import type { FieldContext } from '../config/fields.js';
 import { issue, type Position } from '../config/issues.js';
 import { childPath, jsToTree, type RawNode } from '../config/node.js';
 import { isNull, walkMap } from '../config/walk.js';
-import { ENV_SETTINGS, PROFILE_READERS, type ProfileKey } from './catalogue.js';
+import { ENV_SETTINGS, type ProfileKey } from './catalogue.js';
+import { PROFILE_READERS } from './readers.js';
 
 export const EXCLUSIVE: [ProfileKey, ProfileKey, string][] = [
   ['private_key_password_file', 'private_key_password_env', 'the key password comes from a file or from an environment variable'],

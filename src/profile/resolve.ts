@@ -9,7 +9,7 @@ import type { KeyMaterialOptions } from '../keys/options.js';
 import { parseArn, validateArns } from '../rolesanywhere/arn.js';
 import { formatDuration } from '../time/duration.js';
 import { beforeExpiryPolicy, type RefreshPolicy } from '../time/refresh.js';
-import { ARN_HINT, type FieldContext } from '../config/fields.js';
+import type { FieldContext } from '../config/fields.js';
 import { ConfigError, issue, type ConfigIssue, type Position } from '../config/issues.js';
 import { childPath, jsToTree } from '../config/node.js';
 import {
@@ -126,7 +126,7 @@ export function resolveProfile(scope: ProfileScope): ResolvedProfile | undefined
   let partition = 'aws';
   if (ta !== undefined && pa !== undefined && ra !== undefined) {
     for (const i of validateArns(ta, pa, ra).issues) {
-      report(scope, i.field, ['trust_anchor_arn'], i.message, i.field === 'profile_arn' ? `take the profile and the trust anchor from the same Roles Anywhere region: ${ARN_HINT}` : ARN_HINT);
+      report(scope, i.field, ['trust_anchor_arn'], i.message, i.field === 'profile_arn' ? 'take the profile and the trust anchor from the same Roles Anywhere region' : undefined);
     }
   }
   const anchor = ta !== undefined ? parseArn(ta) : undefined;

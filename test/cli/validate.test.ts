@@ -29,7 +29,7 @@ const corpus: Array<{ file: string; issues: string[] }> = [
   {
     file: 'bad-values.yaml',
     issues: [
-      'profiles.app.role_arn (line 9:15): "arn:aws:iam::1:role" is not a valid role_arn: not an ARN (expected arn:aws:iam::111122223333:role/<name>) — copy the ARNs from the IAM Roles Anywhere console or `aws rolesanywhere list-trust-anchors` / `list-profiles`',
+      'profiles.app.role_arn (line 9:15): "arn:aws:iam::1:role" is not a valid role_arn: not an ARN (expected arn:aws:iam::111122223333:role/<name>)',
       'profiles.app.session_duration (line 10:23): 5m is outside the 15m..12h CreateSession accepts — use 15m to 12h (the Roles Anywhere profile may cap it lower)',
       'profiles.web.endpoint (line 13:15): "http://rolesanywhere.example.com" must use https — plain http is accepted only on loopback (127.0.0.1, [::1], localhost), e.g. for the local emulator',
       'profiles.web.refresh.cron (line 14:22): "61 * * * *" is not a valid cron expression: Field value (61) is out of range — five fields (minute hour day-of-month month day-of-week), e.g. "*/20 * * * *"',

@@ -30,7 +30,7 @@ export const corpus: BadCase[] = [
           role_arn: arn:aws:iam::1:role
     `,
     expected: [
-      "profiles.backup.role_arn (line 10:15): \"arn:aws:iam::1:role\" is not a valid role_arn: not an ARN (expected arn:aws:iam::111122223333:role/<name>) — copy the ARNs from the IAM Roles Anywhere console or `aws rolesanywhere list-trust-anchors` / `list-profiles`",
+      "profiles.backup.role_arn (line 10:15): \"arn:aws:iam::1:role\" is not a valid role_arn: not an ARN (expected arn:aws:iam::111122223333:role/<name>)",
     ],
   },
   {
@@ -223,9 +223,9 @@ export const corpus: BadCase[] = [
         d: { role_arn: "${ROLE}", trust_anchor_arn: "${TA_US}", profile_arn: "${PR_US}" }
     `,
     expected: [
-      "profiles.a.trust_anchor_arn (line 7:74): the profile (aws/eu-west-1) and the trust anchor (aws/us-east-1) must be in the same partition and region — take the profile and the trust anchor from the same Roles Anywhere region: copy the ARNs from the IAM Roles Anywhere console or `aws rolesanywhere list-trust-anchors` / `list-profiles`",
+      "profiles.a.trust_anchor_arn (line 7:74): the profile (aws/eu-west-1) and the trust anchor (aws/us-east-1) must be in the same partition and region — take the profile and the trust anchor from the same Roles Anywhere region",
       "profiles.b.region (line 8:64): region us-east-1 differs from the trust anchor's region eu-west-1 — CreateSession must go to the trust anchor's region: remove region: or correct it",
-      "profiles.c.role_arn (line 9:18): the role's partition aws-cn differs from the trust anchor's aws — copy the ARNs from the IAM Roles Anywhere console or `aws rolesanywhere list-trust-anchors` / `list-profiles`",
+      "profiles.c.role_arn (line 9:18): the role's partition aws-cn differs from the trust anchor's aws",
     ],
   },
   {

@@ -90,7 +90,7 @@ describe('the one builder: drifts between the schedule and the command line', fu
     });
     it('a key password beside an ssh-agent: key, on the command line (file and inline)', () => {
       expect(flagError(['--certificate', '/pki/c.pem', '--private-key', 'ssh-agent:', '--private-key-password-file', '/pki/pw'])).to.equal(
-        'ARGUMENT_INVALID: --private-key-password-file: private_key_password_file applies to encrypted PEM or PKCS#12 keys, not to a key held by an ssh-agent — remove it: the agent holds the key unlocked (ssh-add asks for the passphrase when the key is added)',
+        'ARGUMENT_INVALID: --private-key-password-file applies to encrypted PEM or PKCS#12 keys, not to a key held by an ssh-agent — remove it: the agent holds the key unlocked (ssh-add asks for the passphrase when the key is added)',
       );
       expect(flagError(['--certificate', '/pki/c.pem', '--private-key', 'ssh-agent:/run/agent.sock', '--pkcs8-password', 'hunter2'])).to.equal(
         'ARGUMENT_INVALID: --pkcs8-password applies to encrypted PEM or PKCS#12 keys, not to a key held by an ssh-agent — remove it: the agent holds the key unlocked (ssh-add asks for the passphrase when the key is added)',
@@ -101,7 +101,7 @@ describe('the one builder: drifts between the schedule and the command line', fu
         'profiles.p.pkcs11_pin_file: pkcs11_pin_file applies only to pkcs11: URIs, and neither certificate nor private_key is one — remove pkcs11_pin_file, or write pkcs11_pin_file: null in a profile that uses key files',
       ]);
       expect(flagError(['--certificate', '/pki/c.pem', '--private-key', '/pki/k.pem', '--pkcs11-pin-file', '/pki/pin'])).to.equal(
-        'ARGUMENT_INVALID: --pkcs11-pin-file: pkcs11_pin_file applies only to pkcs11: URIs, and neither certificate nor private_key is one — remove pkcs11_pin_file, or write pkcs11_pin_file: null in a profile that uses key files',
+        'ARGUMENT_INVALID: --pkcs11-pin-file applies only to pkcs11: URIs, and neither certificate nor private_key is one — remove pkcs11_pin_file, or write pkcs11_pin_file: null in a profile that uses key files',
       );
     });
     it('a key password stays allowed for a key file beside a certificate on a token', () => {
