@@ -102,7 +102,7 @@ export class Job {
   private readonly abort = new AbortController();
   private expiryLogged = false;
   private busy = false;
-  /** The next refresh is the first since the job started, or the first after the credentials ran out (policy: spread it). */
+  /** The next refresh follows the first credentials this job fetched, or the first after they ran out (policy: spread it). */
   private spreadNext = true;
   /** Why the keys in the file must go at the first failure (the identity changed), until they have. */
   private revoke: string | undefined;
@@ -125,6 +125,9 @@ export class Job {
   /** Credentials already in the file (from a previous run), adopted instead of calling at start. */
   adopt(credentials: Credentials, issuedAt: number): void {
     this.lastGood = { credentials, issuedAt };
+    // Their refresh time keeps the phase they have: re-spreading every adopted credential at each
+    // restart would crowd the refreshes of a restarted fleet into the hours after the restart.
+    this.spreadNext = false;
     this.state = credentials.expiration.getTime() > this.deps.clock.now() ? 'fresh' : 'expired';
     this.scheduleNext();
     this.deps.changed?.(this);

@@ -4,7 +4,7 @@
  * `nextAttemptAt`, so what is tested here is what runs.
  *
  * After a success: the refresh time of the profile's policy (refresh.ts `nextRefreshAt`: margin,
- * jitter, minimum use, and the spread first refresh after a start).
+ * jitter, minimum use, and the spread refresh after a cold start).
  * After a failure: exponential backoff with full jitter between a floor and a ceiling —
  * - the floor is RETRY_FLOOR_MS (1 s) for a retryable failure (throttling, network, 5xx) and
  *   `slowBaseMs` (1 min) for one retrying cannot fix by itself (denied, bad certificate), so a
@@ -42,7 +42,7 @@ export type AttemptOutcome =
       /** When the credentials were received, and their expiry (ms since the epoch). */
       issuedAt: number;
       expiresAt: number;
-      /** See NextRefreshInput.spread: the job's first credentials since it started, or the first after the old ones ran out. */
+      /** See NextRefreshInput.spread: the first credentials the job fetched since it started (not adopted ones), or the first after the old ones ran out. */
       spread?: boolean;
     }
   | {

@@ -13,7 +13,8 @@
  *   share a crontab, so here it delays), but never later than `expiresAt − MIN_MARGIN` (60 s): a
  *   sparse cron cannot let a credential lapse. An expression that never fires again uses that cap.
  * The first refresh after a fleet-wide event (before_expiry with `spreadFirst`, and the caller says
- * `spread`: the job's first credentials since it started, or the first after they had run out):
+ * `spread`: the first credentials the job fetched since it started, or the first after they had
+ * run out; not credentials adopted from the file at a restart, which keep the phase they have):
  * - uniform between `issuedAt + max(MIN_USE, lifetime/4)` (or `now`, if later) and the time above. Agents started
  *   together (a cold start, the end of an outage) would otherwise keep the phase of that moment
  *   forever, since a small jitter only ever smears it; one spread refresh per start decorrelates the
@@ -73,8 +74,8 @@ export interface NextRefreshInput {
   /** Uniform in [0, 1), e.g. Math.random; injected so tests are exact. */
   random: () => number;
   /**
-   * These credentials may share their phase with many agents' (the job's first since it started,
-   * or the first after the old ones ran out): a policy with `spreadFirst` spreads this refresh.
+   * These credentials may share their phase with many agents' (the first the job fetched since it
+   * started, or the first after the old ones ran out): a policy with `spreadFirst` spreads this refresh.
    */
   spread?: boolean;
 }

@@ -66,6 +66,15 @@ describe('the job schedules what the tested policy decides', () => {
     }
   }
 
+  it('credentials adopted at a restart keep their phase: their refresh is not spread', () => {
+    const policy: RefreshPolicy = { kind: 'before_expiry', marginSeconds: 900, jitterSeconds: 90, spreadFirst: true };
+    const { job, scheduled } = failingJob(new AgentError('NETWORK', 'down', { retryable: true }), 0.5);
+    job.spec.refresh = policy;
+    job.adopt(creds(T0 + 10 * H), T0 - 2 * H);
+    const plain = nextAttemptAt({ outcome: { kind: 'success', issuedAt: T0 - 2 * H, expiresAt: T0 + 10 * H, spread: false }, policy, now: T0, random: () => 0.5 });
+    expect(scheduled.at(-1), 'refresh of adopted credentials').to.equal(plain);
+  });
+
   it('a success schedules the refresh the policy decides, spread the first time only', async () => {
     const clock = new ManualClock(T0);
     const scheduled: number[] = [];
