@@ -41,10 +41,14 @@ cp_args=(--certificate "$dir/leaf.pem" --private-key "$dir/leaf.key" --trust-anc
 # Each round runs every command once, in turn, so a busy machine slows them all alike; the medians
 # are compared with `node -e 0` (bare node start-up) from the same rounds. BEFORE=path/to/main.js adds
 # another build's credential-process, --help and --version (e.g. the previous commit's dist).
-names=(node-e-0 version help call cached)
+# esm-empty: node running an empty ES module, the floor under any ESM entry point such as main.js
+# (node starts its ESM loader for it, which `node -e 0` never does).
+: >"$dir/empty.mjs"
+names=(node-e-0 esm-empty version help call cached)
 run_one() {
   case "$1" in
     node-e-0) node -e 0 ;;
+    esm-empty) node "$dir/empty.mjs" ;;
     version) node "$MAIN" --version ;;
     help) node "$MAIN" credential-process --help ;;
     call) node "$MAIN" credential-process "${cp_args[@]}" ;;
