@@ -9,7 +9,7 @@
  * cache with --cache; and the signer, key parsers and TLS (session-call.ts) only when a call to the
  * service is needed.
  */
-import type { Credentials } from '../credentials.js';
+import { formatExpiration, type Credentials } from '../credentials.js';
 import { AgentError } from '../errors.js';
 import { parseDuration } from '../time/duration.js';
 import { describeError, exitCodeFor } from './exit-codes.js';
@@ -43,10 +43,6 @@ const FLAGS = {
 /** How long parallel calls wait for the one making the call before making their own. */
 const CACHE_LOCK_WAIT_MS = 60_000;
 
-/** RFC 3339 without milliseconds, as the official helper prints it. */
-export function formatExpiration(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 export function processOutput(c: Credentials): string {
   return JSON.stringify({
