@@ -16,7 +16,7 @@ import { describeError, exitCodeFor } from './exit-codes.js';
 import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
 import { SESSION_FLAGS, SESSION_FLAGS_HELP } from '../profile/flag-table.js';
-import type { SessionSettings } from './session-flags.js';
+import type { SessionSettings } from '../profile/flags.js';
 
 export const CREDENTIAL_PROCESS_HELP = `Usage: rolesanywhere-agent credential-process [flags]
 
@@ -68,7 +68,7 @@ export async function credentialProcessCommand(args: string[], io: CommandIO): P
   if (typeof values === 'number') return values;
   try {
     // The settings' readers and the one builder load only for a call, not for --help.
-    const s = (await import('./session-flags.js')).sessionSettings(values, io.env);
+    const s = (await import('../profile/flags.js')).sessionSettings(values, io.env);
     for (const w of s.warnings) err(`warning: ${w}`);
     const credentials = values.cache === undefined ? await call(s, io) : await cachedCall(s, values.cache, values['cache-min-remaining'], io, err);
     io.stdout.write(processOutput(credentials) + '\n');
