@@ -6,16 +6,16 @@
  * with a warning), `--debug`, and `--help`.
  */
 import { homedir } from 'node:os';
-import type { AgentProfile } from '../agent/agent.js';
-import type { KeyMaterialOptions } from '../keys/options.js';
-import type { CreateSessionOptions } from '../rolesanywhere/client.js';
-import type { TransportOptions } from '../rolesanywhere/transport.js';
+import type { AgentProfile } from './agent-profile.js';
+import type { KeyMaterialOptions } from '../../keys/options.js';
+import type { CreateSessionOptions } from '../../rolesanywhere/client.js';
+import type { TransportOptions } from '../../rolesanywhere/transport.js';
 import { agentProfile } from './agent-profile.js';
-import { AgentError } from '../errors.js';
-import { ARN_HINT } from '../config/fields.js';
-import { ConfigError, type ConfigIssue } from '../config/issues.js';
-import type { ResolvedProfile } from '../config/schedule.js';
-import { settingProblem } from '../keys/sources/index.js';
+import { AgentError } from '../../errors.js';
+import { ARN_HINT } from '../fields.js';
+import { ConfigError, type ConfigIssue } from '../issues.js';
+import type { ResolvedProfile } from '../schedule.js';
+import { settingProblem } from '../../keys/sources/index.js';
 import { FlagFormatError, REQUIRED_KEYS, type ProfileKey } from './catalogue.js';
 import { FLAG_OF, FLAGGED, type SessionFlagValues } from './flag-table.js';
 import { resolveProfileSettings } from './resolve.js';

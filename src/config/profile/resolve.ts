@@ -4,14 +4,14 @@
  * session — into a ResolvedProfile. The one path every caller takes: the schedule (config/parse.ts),
  * the command line (profile/flags.ts) and the library (resolveProfileSettings).
  */
-import { classifyKeySource, isPkcs11Uri, settingProblem, sourceSettings } from '../keys/sources/index.js';
-import type { KeyMaterialOptions } from '../keys/options.js';
-import { parseArn, validateArns } from '../rolesanywhere/arn.js';
-import { formatDuration } from '../time/duration.js';
-import { beforeExpiryPolicy, type RefreshPolicy } from '../time/refresh.js';
-import { isNull, walkMap, type FieldContext } from '../config/fields.js';
-import { ConfigError, issue, type ConfigIssue, type Position } from '../config/issues.js';
-import { childPath, jsToTree, type RawNode } from '../config/node.js';
+import { classifyKeySource, isPkcs11Uri, settingProblem, sourceSettings } from '../../keys/sources/index.js';
+import type { KeyMaterialOptions } from '../../keys/options.js';
+import { parseArn, validateArns } from '../../rolesanywhere/arn.js';
+import { formatDuration } from '../../time/duration.js';
+import { beforeExpiryPolicy, type RefreshPolicy } from '../../time/refresh.js';
+import { isNull, walkMap, type FieldContext } from '../fields.js';
+import { ConfigError, issue, type ConfigIssue, type Position } from '../issues.js';
+import { childPath, jsToTree, type RawNode } from '../node.js';
 import {
   DEFAULT_SESSION_SECONDS,
   DEFAULT_WATCH_INTERVAL_SECONDS,
@@ -19,7 +19,7 @@ import {
   MIN_USE_SECONDS,
   type Origin,
   type ResolvedProfile,
-} from '../config/schedule.js';
+} from '../schedule.js';
 import { ENV_SETTINGS, PROFILE_KEYS, REQUIRED_KEYS, type ProfileKey } from './catalogue.js';
 import { PROFILE_READERS, type RefreshInput } from './readers.js';
 

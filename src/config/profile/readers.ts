@@ -21,10 +21,10 @@ import {
   readSessionDuration,
   readWatchInterval,
   type Reader,
-} from '../config/fields.js';
-import { issue, type Position } from '../config/issues.js';
-import { childPath } from '../config/node.js';
-import { MIN_MARGIN_MS } from '../time/refresh.js';
+} from '../fields.js';
+import { issue, type Position } from '../issues.js';
+import { childPath } from '../node.js';
+import { MIN_MARGIN_MS } from '../../time/refresh.js';
 import type { ProfileKey } from './catalogue.js';
 
 // `refresh:`: before_expiry or cron, with jitter and a time zone for cron.
