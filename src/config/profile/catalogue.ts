@@ -4,7 +4,7 @@
  * its help and README text, and its JSON Schema entry; its reader sits in ./readers.ts, a table the
  * compiler makes complete for every key here. PROFILE_KEYS, SESSION_FLAGS and their `--help` are
  * derived from this list; the JSON Schema's profile object and the README's profile table are checked
- * against it (test/profile/catalogue.test.ts).
+ * against it (test/config/profile/catalogue.test.ts).
  *
  * Adding a setting: add one entry here and its reader in ./readers.ts, then read it where it takes
  * effect (profile/resolve.ts turns settings into a ResolvedProfile, profile/agent-profile.ts into the

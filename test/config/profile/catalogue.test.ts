@@ -6,13 +6,13 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { KEY_SETS } from '../../src/config/keys.js';
-import { translateCommand } from '../../src/cli/import.js';
-import { SESSION_FLAGS, SESSION_FLAGS_HELP } from '../../src/cli/session-flags.js';
-import { PROFILE_KEYS, SETTINGS } from '../../src/config/profile/catalogue.js';
-import { PROFILE_READERS } from '../../src/config/profile/readers.js';
+import { KEY_SETS } from '../../../src/config/keys.js';
+import { translateCommand } from '../../../src/cli/import.js';
+import { SESSION_FLAGS, SESSION_FLAGS_HELP } from '../../../src/cli/session-flags.js';
+import { PROFILE_KEYS, SETTINGS } from '../../../src/config/profile/catalogue.js';
+import { PROFILE_READERS } from '../../../src/config/profile/readers.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 type Json = Record<string, unknown>;
 
 /** The README table row a setting's docs make. */
