@@ -124,36 +124,6 @@ export function identityChange(before: SessionIdentity, after: SessionIdentity):
   return changed.length ? `the schedule's ${changed.join('; ')}` : undefined;
 }
 
-interface CertificateFacts {
-  serial: string;
-  subject: string;
-  notAfter: string;
-  notAfterMs: number;
-  chain: readonly { subject: string; notAfter: string }[];
-}
-
-/**
- * What status() shows of a signer's certificates, worked out once per signer: status() walks every
- * profile at each state write (once a second in a refresh burst), and 1000 profiles sharing one
- * certificate re-parsed the same dates and subjects 1000 times a write.
- */
-const certificateFactsCache = new WeakMap<Signer, CertificateFacts>();
-function certificateFacts(signer: Signer): CertificateFacts {
-  let f = certificateFactsCache.get(signer);
-  if (!f) {
-    const notAfterMs = Date.parse(signer.certificate.validTo);
-    f = {
-      serial: signer.certificate.serialNumber,
-      subject: signer.certificate.subject.replace(/\n/g, ', '),
-      notAfter: new Date(notAfterMs).toISOString(),
-      notAfterMs,
-      chain: signer.chain.map((c) => ({ subject: c.subject.replace(/\n/g, ', '), notAfter: new Date(Date.parse(c.validTo)).toISOString() })),
-    };
-    certificateFactsCache.set(signer, f);
-  }
-  return f;
-}
-
 function transportId(o: TransportOptions): string {
   return JSON.stringify([o.caBundle ?? '', !!o.noVerifySsl, o.connectTimeoutMs ?? 0, o.totalTimeoutMs ?? 0]);
 }
@@ -520,4 +490,34 @@ export class Agent {
       }
     }
   }
+}
+
+interface CertificateFacts {
+  serial: string;
+  subject: string;
+  notAfter: string;
+  notAfterMs: number;
+  chain: readonly { subject: string; notAfter: string }[];
+}
+
+/**
+ * What status() shows of a signer's certificates, worked out once per signer: status() walks every
+ * profile at each state write (once a second in a refresh burst), and 1000 profiles sharing one
+ * certificate re-parsed the same dates and subjects 1000 times a write.
+ */
+const certificateFactsCache = new WeakMap<Signer, CertificateFacts>();
+function certificateFacts(signer: Signer): CertificateFacts {
+  let f = certificateFactsCache.get(signer);
+  if (!f) {
+    const notAfterMs = Date.parse(signer.certificate.validTo);
+    f = {
+      serial: signer.certificate.serialNumber,
+      subject: signer.certificate.subject.replace(/\n/g, ', '),
+      notAfter: new Date(notAfterMs).toISOString(),
+      notAfterMs,
+      chain: signer.chain.map((c) => ({ subject: c.subject.replace(/\n/g, ', '), notAfter: new Date(Date.parse(c.validTo)).toISOString() })),
+    };
+    certificateFactsCache.set(signer, f);
+  }
+  return f;
 }
