@@ -15,7 +15,7 @@ import { Agent } from '../src/agent/agent.js';
 import { agentConfig } from '../src/agent/from-schedule.js';
 import { parseSchedule } from '../src/config/index.js';
 import { loadSigner } from '../src/keys/load.js';
-import { silentLog } from '../src/observability/logger.js';
+import { silentLog } from '../src/log/logger.js';
 import { issue, type Issued } from '../src/pki/issue.js';
 import { systemClock } from '../src/time/clock.js';
 import { systemScheduler } from '../src/time/scheduler.js';

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'KEY_PASSWORD'
   | 'PKCS11'
   | 'PKCS11_PIN'
+  | 'PKCS11_OBJECT_NOT_FOUND'
   | 'SSH_AGENT'
   // service replies
   | 'ACCESS_DENIED'

@@ -12,8 +12,8 @@ import type { KeyMaterialOptions } from '../keys/options.js';
 import { displaySource } from '../keys/display-source.js';
 import { isKeyFile } from '../keys/sources/index.js';
 import type { Signer } from '../keys/signer.js';
-import type { Log } from '../observability/logger.js';
-import type { Redactor } from '../observability/redact.js';
+import type { Log } from '../log/logger.js';
+import type { Redactor } from '../log/redact.js';
 import { createSession } from '../rolesanywhere/client.js';
 import type { SessionResult } from '../rolesanywhere/reply.js';
 import { makeTransport, type Transport, type TransportOptions } from '../rolesanywhere/transport.js';
@@ -21,6 +21,7 @@ import type { Clock } from '../time/clock.js';
 import { ConcurrencyLimiter } from '../time/concurrency.js';
 import type { Scheduler } from '../time/scheduler.js';
 import { TimerQueue } from '../time/timers.js';
+import type { RateLimit } from '../time/rate-limit.js';
 import { TokenBucket } from '../time/token-bucket.js';
 import { DEFAULT_WATCH_INTERVAL_MS, RotationWatch, type DirWatcherFactory, type RotationTrigger } from '../watch/rotation.js';
 import { DEFAULT_TUNING, Job, type JobEvents, type JobSnapshot, type JobSpec, type RetryTuning, type SessionIdentity, type SessionSpec } from './job.js';
@@ -37,12 +38,6 @@ export interface AgentProfile extends JobSpec {
 export interface AgentEvents extends JobEvents {
   /** A rotated certificate replaced the one in use; `trigger` says what noticed it. */
   rotated?(trigger: RotationTrigger): void;
-}
-
-export interface RateLimit {
-  perSecond: number;
-  burst: number;
-  concurrency: number;
 }
 
 export interface AgentConfig {
@@ -124,8 +119,43 @@ export function identityChange(before: SessionIdentity, after: SessionIdentity):
   return changed.length ? `the schedule's ${changed.join('; ')}` : undefined;
 }
 
+/** The proxy variable a transport would honour, if one is set. */
+function proxyVariableSet(env: NodeJS.ProcessEnv): string | undefined {
+  return ['https_proxy', 'HTTPS_PROXY'].find((n) => (env[n] ?? '') !== '');
+}
+
+interface CertificateFacts {
+  serial: string;
+  subject: string;
+  notAfter: string;
+  notAfterMs: number;
+  chain: readonly { subject: string; notAfter: string }[];
+}
+
+/**
+ * What status() shows of a signer's certificates, worked out once per signer: status() walks every
+ * profile at each state write (once a second in a refresh burst), and 1000 profiles sharing one
+ * certificate re-parsed the same dates and subjects 1000 times a write.
+ */
+const certificateFactsCache = new WeakMap<Signer, CertificateFacts>();
+function certificateFacts(signer: Signer): CertificateFacts {
+  let f = certificateFactsCache.get(signer);
+  if (!f) {
+    const notAfterMs = Date.parse(signer.certificate.validTo);
+    f = {
+      serial: signer.certificate.serialNumber,
+      subject: signer.certificate.subject.replace(/\n/g, ', '),
+      notAfter: new Date(notAfterMs).toISOString(),
+      notAfterMs,
+      chain: signer.chain.map((c) => ({ subject: c.subject.replace(/\n/g, ', '), notAfter: new Date(Date.parse(c.validTo)).toISOString() })),
+    };
+    certificateFactsCache.set(signer, f);
+  }
+  return f;
+}
+
 function transportId(o: TransportOptions): string {
-  return JSON.stringify([o.caBundle ?? '', !!o.noVerifySsl, o.connectTimeoutMs ?? 0, o.totalTimeoutMs ?? 0]);
+  return JSON.stringify([o.caBundle ?? '', !!o.noVerifySsl, o.connectTimeoutMs ?? 0, o.totalTimeoutMs ?? 0, !!o.direct]);
 }
 
 export interface ProfileStatus extends JobSnapshot {
@@ -374,6 +404,9 @@ export class Agent {
     if (!t) {
       t = (this.deps.makeTransport ?? ((x) => makeTransport(x, this.deps.env)))(o);
       this.transports.set(id, t);
+      // with_proxy: false used to be ignored (and the example wrote it): say so when a proxy is set.
+      const proxy = o.direct ? proxyVariableSet(this.deps.env) : undefined;
+      if (proxy) this.deps.log.warn(`with_proxy: false — connecting directly; ${proxy} is ignored for these profiles`, { with_proxy: false });
     }
     return t;
   }
@@ -490,34 +523,4 @@ export class Agent {
       }
     }
   }
-}
-
-interface CertificateFacts {
-  serial: string;
-  subject: string;
-  notAfter: string;
-  notAfterMs: number;
-  chain: readonly { subject: string; notAfter: string }[];
-}
-
-/**
- * What status() shows of a signer's certificates, worked out once per signer: status() walks every
- * profile at each state write (once a second in a refresh burst), and 1000 profiles sharing one
- * certificate re-parsed the same dates and subjects 1000 times a write.
- */
-const certificateFactsCache = new WeakMap<Signer, CertificateFacts>();
-function certificateFacts(signer: Signer): CertificateFacts {
-  let f = certificateFactsCache.get(signer);
-  if (!f) {
-    const notAfterMs = Date.parse(signer.certificate.validTo);
-    f = {
-      serial: signer.certificate.serialNumber,
-      subject: signer.certificate.subject.replace(/\n/g, ', '),
-      notAfter: new Date(notAfterMs).toISOString(),
-      notAfterMs,
-      chain: signer.chain.map((c) => ({ subject: c.subject.replace(/\n/g, ', '), notAfter: new Date(Date.parse(c.validTo)).toISOString() })),
-    };
-    certificateFactsCache.set(signer, f);
-  }
-  return f;
 }

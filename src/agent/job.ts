@@ -10,12 +10,14 @@
 import { accessKeyHash, type Credentials } from '../credentials.js';
 import { AgentError, toAgentError } from '../errors.js';
 import type { Signer } from '../keys/signer.js';
-import type { Log } from '../observability/logger.js';
+import type { Log } from '../log/logger.js';
 import type { CreateSessionOptions } from '../rolesanywhere/client.js';
 import type { SessionResult } from '../rolesanywhere/reply.js';
-import { backoffDelay, retryDelayWhileValid } from '../time/backoff.js';
 import type { Clock } from '../time/clock.js';
-import { nextRefreshAt, type RefreshPolicy } from '../time/refresh.js';
+import { DEFAULT_TUNING, nextAttemptAt, type RetryTuning } from '../time/policy.js';
+import type { RefreshPolicy } from '../time/refresh.js';
+
+export { DEFAULT_TUNING, type RetryTuning };
 
 export type JobState = 'pending' | 'fresh' | 'refreshing' | 'backing-off' | 'failing' | 'expired' | 'stopped';
 
@@ -60,17 +62,6 @@ export interface JobEvents {
   throttled?(profile: string): void;
 }
 
-export interface RetryTuning {
-  /** Retryable failures (throttling, network, 5xx). */
-  baseMs: number;
-  capMs: number;
-  /** Failures retrying cannot fix by itself (denied, bad certificate): slower, until the input changes. */
-  slowBaseMs: number;
-  slowCapMs: number;
-}
-
-export const DEFAULT_TUNING: RetryTuning = { baseMs: 2_000, capMs: 5 * 60_000, slowBaseMs: 60_000, slowCapMs: 30 * 60_000 };
-
 export interface JobSnapshot {
   name: string;
   state: JobState;
@@ -111,6 +102,8 @@ export class Job {
   private readonly abort = new AbortController();
   private expiryLogged = false;
   private busy = false;
+  /** The next refresh follows the first credentials this job fetched, or the first after they ran out (policy: spread it). */
+  private spreadNext = true;
   /** Why the keys in the file must go at the first failure (the identity changed), until they have. */
   private revoke: string | undefined;
   private removed: { at: number; reason: string } | undefined;
@@ -132,6 +125,9 @@ export class Job {
   /** Credentials already in the file (from a previous run), adopted instead of calling at start. */
   adopt(credentials: Credentials, issuedAt: number): void {
     this.lastGood = { credentials, issuedAt };
+    // Their refresh time keeps the phase they have: re-spreading every adopted credential at each
+    // restart would crowd the refreshes of a restarted fleet into the hours after the restart.
+    this.spreadNext = false;
     this.state = credentials.expiration.getTime() > this.deps.clock.now() ? 'fresh' : 'expired';
     this.scheduleNext();
     this.deps.changed?.(this);
@@ -260,6 +256,7 @@ export class Job {
       if (this.abort.signal.aborted) return;
       await this.deps.write(this.name, result.credentials);
       const now = this.deps.clock.now();
+      if (!this.lastGood || this.lastGood.credentials.expiration.getTime() <= now) this.spreadNext = true;
       this.lastGood = { credentials: result.credentials, issuedAt: now };
       this.lastSuccess = now;
       this.refreshes++;
@@ -325,16 +322,16 @@ export class Job {
       });
       return;
     }
-    const slow = !error.retryable;
-    const base = slow ? this.tuning.slowBaseMs : this.tuning.baseMs;
-    const cap = slow ? this.tuning.slowCapMs : this.tuning.capMs;
-    // A failure retrying cannot fix (denied, bad certificate) waits at least slowBaseMs, so a
-    // misconfigured profile costs one call a minute or less, not a tight loop.
-    const floor = slow ? base : 1_000;
-    const delay = valid
-      ? Math.max(Math.min(floor, (valid.expiration.getTime() - now) / 4), retryDelayWhileValid({ attempt: this.failures, now, expiresAt: valid.expiration.getTime(), baseMs: base, capMs: cap, random: this.deps.random }))
-      : Math.max(floor, backoffDelay({ attempt: this.failures, baseMs: base, capMs: slow ? cap : Math.min(cap, 5 * 60_000), random: this.deps.random }));
-    this.schedule(now + delay);
+    const expiresAt = this.lastGood?.credentials.expiration.getTime();
+    const at = nextAttemptAt({
+      outcome: { kind: 'failure', retryable: error.retryable, failures: this.failures, ...(expiresAt !== undefined && { expiresAt }) },
+      policy: this.spec.refresh,
+      now,
+      random: this.deps.random,
+      tuning: this.tuning,
+    });
+    const delay = at - now;
+    this.schedule(at);
     const meta = {
       profile: this.name,
       code: error.code,
@@ -350,13 +347,13 @@ export class Job {
   private scheduleNext(): void {
     if (!this.lastGood) return;
     const now = this.deps.clock.now();
-    const at = nextRefreshAt({
-      issuedAt: this.lastGood.issuedAt,
-      expiresAt: this.lastGood.credentials.expiration.getTime(),
+    const at = nextAttemptAt({
+      outcome: { kind: 'success', issuedAt: this.lastGood.issuedAt, expiresAt: this.lastGood.credentials.expiration.getTime(), spread: this.spreadNext },
       policy: this.spec.refresh,
       now,
       random: this.deps.random,
     });
+    this.spreadNext = false;
     this.schedule(at);
     this.scheduleExpiryNotice();
   }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { toAgentError, type AgentError } from '../errors.js';
 import type { KeyMaterialOptions } from '../keys/options.js';
 import type { Signer } from '../keys/signer.js';
-import type { Log } from '../observability/logger.js';
+import type { Log } from '../log/logger.js';
 
 export type LoadSigner = (key: KeyMaterialOptions) => Promise<Signer>;
 

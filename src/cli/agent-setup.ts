@@ -10,13 +10,15 @@ import { ConfigError, loadSchedule, type Schedule, type ScheduleOverrides } from
 import { CredentialsWriter, toTrust } from '../credentials-file/index.js';
 import { isPkcs11Uri, loadSigner } from '../keys/load.js';
 import type { Pkcs11Registry } from '../keys/pkcs11/index.js';
-import { createLogger, type Log, type LogLevel } from '../observability/logger.js';
-import { Redactor } from '../observability/redact.js';
+import { createLogger, type Log, type LogLevel } from '../log/logger.js';
+import { Redactor } from '../log/redact.js';
 import { systemScheduler } from '../time/scheduler.js';
 import { EXIT, type CommandIO } from './io.js';
 
-/** The schedule's log levels, also what --log-level accepts. */
-export { LOG_LEVELS } from '../config/index.js';
+/** How every command reads a schedule, at start and (run) at each reload: one place, so both see the same overrides. */
+export function scheduleLoadOptions(io: Pick<CommandIO, 'env'>, overrides: ScheduleOverrides): { env: NodeJS.ProcessEnv; home: string; overrides: ScheduleOverrides } {
+  return { env: io.env, home: io.env['HOME'] ?? homedir(), overrides };
+}
 
 /** Loads and validates the schedule; prints every issue and returns an exit code on failure. */
 export async function loadScheduleOrReport(
@@ -30,7 +32,7 @@ export async function loadScheduleOrReport(
     return EXIT.BAD_INPUT;
   }
   try {
-    return await loadSchedule(path, { env: io.env, home: io.env['HOME'] ?? homedir(), overrides });
+    return await loadSchedule(path, scheduleLoadOptions(io, overrides));
   } catch (e) {
     if (e instanceof ConfigError) {
       // The message already lists every issue with its path and line.

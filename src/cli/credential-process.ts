@@ -5,8 +5,9 @@
  * private on-disk cache shared by parallel and repeated calls (credential-cache/cache.ts).
  *
  * The AWS CLI runs this on every command, so start-up is most of its cost: this module loads only
- * flag parsing; the cache loads with --cache, and the signer, key parsers and TLS (session-call.ts)
- * only when a call to the service is needed.
+ * the flag table (profile/flag-table.ts); the settings' readers with a call or a cache lookup; the
+ * cache with --cache; and the signer, key parsers and TLS (session-call.ts) only when a call to the
+ * service is needed.
  */
 import type { Credentials } from '../credentials.js';
 import { AgentError } from '../errors.js';
@@ -14,7 +15,8 @@ import { parseDuration } from '../time/duration.js';
 import { describeError, exitCodeFor } from './exit-codes.js';
 import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
-import { SESSION_FLAGS, SESSION_FLAGS_HELP, sessionSettings, type SessionSettings } from './session-flags.js';
+import { SESSION_FLAGS, SESSION_FLAGS_HELP } from '../profile/flag-table.js';
+import type { SessionSettings } from './session-flags.js';
 
 export const CREDENTIAL_PROCESS_HELP = `Usage: rolesanywhere-agent credential-process [flags]
 
@@ -69,7 +71,8 @@ export async function credentialProcessCommand(args: string[], io: CommandIO): P
   const values = parseCommandFlags('credential-process', withCacheDefault(args), FLAGS, CREDENTIAL_PROCESS_HELP, io);
   if (typeof values === 'number') return values;
   try {
-    const s = sessionSettings(values, io.env);
+    // The settings' readers and the one builder load only for a call, not for --help.
+    const s = (await import('./session-flags.js')).sessionSettings(values, io.env);
     for (const w of s.warnings) err(`warning: ${w}`);
     const credentials = values.cache === undefined ? await call(s, io) : await cachedCall(s, values.cache, values['cache-min-remaining'], io, err);
     io.stdout.write(processOutput(credentials) + '\n');
@@ -99,7 +102,8 @@ function minRemaining(text: string | undefined, fallback: number, s: SessionSett
 
 /** The cache module (and node:crypto with it) loads only here: `--help` and plain calls skip it. */
 async function cachedCall(s: SessionSettings, dirOption: string, minRemainingText: string | undefined, io: CommandIO, err: (line: string) => void): Promise<Credentials> {
-  if (/^pkcs11:/i.test(s.key.certificate)) {
+  const { isPkcs11Uri } = await import('../keys/sources/index.js');
+  if (isPkcs11Uri(s.key.certificate)) {
     throw new AgentError('ARGUMENT_INVALID', '--cache needs the certificate in a file: a certificate on a PKCS#11 token cannot be fingerprinted without opening the token, and a replaced one must never be answered from the cache', {
       hint: 'export the certificate to a PEM file for --certificate (the key may stay on the token), or leave --cache out',
     });

@@ -7,9 +7,10 @@
  * the reason. The printed schedule is checked with parseSchedule before it is printed; a secret
  * found on a command line (--pkcs8-password, a PIN in a pkcs11: URI) is never echoed.
  *
- * The config file is read the way botocore reads it (Python's RawConfigParser: comments only at the
- * start of a line, `=` or `:` separators, lower-cased keys, indented continuation lines; a
- * `[profile NAME]` header split like a shell word), and the command line is split the way botocore
+ * The config file is read by the credentials file's reader in its `config` dialect, the way botocore
+ * reads it (Python's RawConfigParser: comments only at the start of a line, `=` or `:` separators,
+ * lower-cased keys, continuation lines indented deeper than their key, blank lines inside a value);
+ * a `[profile NAME]` header is split like a shell word, and the command line the way botocore
  * splits it on POSIX (shlex.split). The `ini` package is not used: it cuts values at `;`/`#` and
  * nests dotted section names, both of which change what botocore would run.
  */
@@ -20,9 +21,12 @@ import { isAbsolute, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify as yamlScalar } from 'yaml';
 import { ConfigError, parseSchedule, PROFILE_KEYS, formatDuration, type ProfileKey } from '../config/index.js';
+import { readSections } from '../credentials-file/index.js';
+import { profileNameProblem } from '../credentials-file/profile-name.js';
 import { EXIT, type CommandIO } from './io.js';
-import { escapeControls } from '../escape-controls.js';
+import { escapeControls } from '../log/escape-controls.js';
 import { table } from '../lookup.js';
+import { SETTINGS } from '../profile/catalogue.js';
 import { isTpmHandle, showTpmHandle, TPM_ROUTE_HINT } from '../keys/tpm.js';
 
 export const IMPORT_HELP = `Usage: rolesanywhere-agent import [--config-file FILE]
@@ -42,43 +46,18 @@ export interface ConfigSection {
   header: string;
   /** 1-based line of the header. */
   line: number;
-  /** Lower-cased keys; a value spread over continuation lines keeps its newlines. */
+  /** Lower-cased keys (the first of a repeated key); a value spread over continuation lines keeps its newlines. */
   values: Record<string, string>;
 }
 
-const SECTION = /^\[(.+)\]/;
-const OPTION = /^(.*?)\s*[=:]\s*(.*)$/;
-
 /** Sections in file order; a repeated header yields two sections (botocore rejects such a file). */
 export function parseAwsConfig(text: string): ConfigSection[] {
-  const sections: ConfigSection[] = [];
-  let current: ConfigSection | undefined;
-  let lastKey: string | undefined;
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  lines.forEach((raw, i) => {
-    const stripped = raw.trim();
-    if (stripped === '' || stripped.startsWith('#') || stripped.startsWith(';')) {
-      if (stripped === '') lastKey = undefined;
-      return;
-    }
-    if (/^\s/.test(raw) && current && lastKey !== undefined) {
-      current.values[lastKey] += `\n${stripped}`;
-      return;
-    }
-    const header = SECTION.exec(raw);
-    if (header) {
-      current = { header: header[1]!, line: i + 1, values: {} };
-      sections.push(current);
-      lastKey = undefined;
-      return;
-    }
-    const option = OPTION.exec(stripped);
-    if (current && option && option[1]) {
-      lastKey = option[1].toLowerCase();
-      current.values[lastKey] = option[2]!;
-    }
-  });
-  return sections;
+  // A byte order mark is read past: botocore fails on such a file, but the profiles in it are plain.
+  return readSections(text, 'config').map((s) => ({
+    header: s.name,
+    line: s.line,
+    values: Object.fromEntries([...s.keys].map(([k, v]) => [k, v.value])),
+  }));
 }
 
 /**
@@ -148,31 +127,12 @@ export type Translation =
   | { ok: true; values: ProfileValues; notes: string[] }
   | { ok: false; reason: string; foreign?: boolean };
 
-const STRING_FLAGS = table<ProfileKey>({
-  certificate: 'certificate',
-  'private-key': 'private_key',
-  intermediates: 'intermediates',
-  'trust-anchor-arn': 'trust_anchor_arn',
-  'profile-arn': 'profile_arn',
-  'role-arn': 'role_arn',
-  region: 'region',
-  endpoint: 'endpoint',
-  'role-session-name': 'role_session_name',
-  'pkcs11-lib': 'pkcs11_lib',
-  // ours
-  'ca-bundle': 'ca_bundle',
-  'private-key-password-file': 'private_key_password_file',
-  'private-key-password-env': 'private_key_password_env',
-  'pkcs11-pin-file': 'pkcs11_pin_file',
-  'pkcs11-pin-env': 'pkcs11_pin_env',
-});
-const BOOLEAN_FLAGS = table<ProfileKey | null>({
-  'no-verify-ssl': 'no_verify_ssl',
-  'with-proxy': 'with_proxy',
-  'reuse-pin': 'reuse_pin',
-  fips: 'fips',
-  debug: null,
-});
+// From the settings catalogue: a flag added there is translated here too. --session-duration has its
+// own whole-seconds rule below.
+const flagged = (type: 'string' | 'boolean') =>
+  SETTINGS.flatMap((s) => ('flag' in s && s.flag.type === type && !('parse' in s.flag) ? [[s.flag.name, s.key as ProfileKey] as const] : []));
+const STRING_FLAGS = table<ProfileKey>(Object.fromEntries(flagged('string')));
+const BOOLEAN_FLAGS = table<ProfileKey | null>({ ...Object.fromEntries(flagged('boolean')), debug: null });
 /** Flags of the official helper with no counterpart here: the profile is left as a comment. */
 const UNTRANSLATABLE = table({
   'cert-selector': 'picks a certificate from the OS certificate store (--cert-selector); export the certificate and key to files, or use a pkcs11: URI',
@@ -393,8 +353,9 @@ export function importSchedule(configText: string, source: string, deps: { env: 
       skip(t.reason, t.foreign ?? false);
       continue;
     }
-    if (!/^[A-Za-z0-9_.@+-]{1,64}$/.test(name)) {
-      skip('its name is not a section name every reader of the credentials file handles alike (letters, digits, _ . @ + -, at most 64)');
+    const nameProblem = profileNameProblem(name);
+    if (nameProblem) {
+      skip(`its name is not a section name the agent can write: ${nameProblem.message} — ${nameProblem.hint}`);
       continue;
     }
     const p: ImportedProfile = { name, line: section.line, values: t.values, notes: t.notes };

@@ -27,6 +27,7 @@ const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CERTIFICATE_INVALID',
   'PKCS11',
   'PKCS11_PIN',
+  'PKCS11_OBJECT_NOT_FOUND',
   'KEY_MISMATCH',
 ]);
 

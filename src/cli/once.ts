@@ -6,18 +6,21 @@
 import { agentConfig, trustPolicy } from '../agent/from-schedule.js';
 import { writeState } from '../agent/state-file.js';
 import type { ProfileStatus } from '../agent/agent.js';
-import type { LogLevel } from '../observability/logger.js';
-import { Redactor } from '../observability/redact.js';
-import { LOG_LEVELS, loadScheduleOrReport, makeAgent, makeLog } from './agent-setup.js';
+import type { LogLevel } from '../log/logger.js';
+import { Redactor } from '../log/redact.js';
+import { loadScheduleOrReport, makeAgent, makeLog } from './agent-setup.js';
 import { describeError } from './exit-codes.js';
-import { parseCommandFlags } from './flags.js';
+import { parseScheduleFlags, type ScheduleCommandSpec, type ScheduleFlagName } from './schedule-flags.js';
 import { EXIT, type CommandIO } from './io.js';
 
-export const ONCE_HELP = `Usage: rolesanywhere-agent once --config FILE [--profile NAME]... [--json] [--log-level LEVEL]
-
-Fills the credentials file once and exits: refreshes every selected profile that is missing or
-due, keeps the ones that are still fresh, and prints one line per profile.
-Exit codes: 0 all fresh, 6 some profile failed (see the summary), 2 bad schedule or flags.`;
+export const ONCE_FLAGS = {
+  command: 'once',
+  flags: ['config', 'profile', 'json', 'log-level', 'help'],
+  description: `Fills the credentials file once and exits: refreshes every selected profile that is missing or
+due, keeps the ones that are still fresh, and prints one line per profile (--json: the list as JSON).
+Logs go to stderr at level warn unless --log-level says otherwise.
+Exit codes: 0 all fresh, 6 some profile failed (see the summary), 2 bad schedule or flags.`,
+} as const satisfies ScheduleCommandSpec<ScheduleFlagName>;
 
 export function summaryLine(s: ProfileStatus): string {
   if (s.state === 'fresh') return `${s.name}\tok\texpires ${s.expiration}`;
@@ -26,25 +29,9 @@ export function summaryLine(s: ProfileStatus): string {
 }
 
 export async function onceCommand(args: string[], io: CommandIO): Promise<number> {
-  const values = parseCommandFlags(
-    'once',
-    args,
-    {
-      config: { type: 'string', short: 'c' },
-      profile: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    ONCE_HELP,
-    io,
-  );
+  const values = parseScheduleFlags(ONCE_FLAGS, args, io);
   if (typeof values === 'number') return values;
   const level = values['log-level'] ?? 'warn';
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    io.stderr.write(`rolesanywhere-agent once: --log-level must be one of ${LOG_LEVELS.join(', ')}\n`);
-    return EXIT.BAD_INPUT;
-  }
   const only = values.profile;
   const schedule = await loadScheduleOrReport(values.config, io, 'once', only?.length ? { onlyProfiles: only } : {});
   if (typeof schedule === 'number') return schedule;

@@ -4,34 +4,37 @@
  * logged while the old one keeps running. SIGTERM/SIGINT abort in-flight calls, finish the pending
  * write, release the lock and return 0 within 2 s.
  */
-import { homedir } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { agentConfig, trustPolicy } from '../agent/from-schedule.js';
 import { readState, writeState, type StateFile } from '../agent/state-file.js';
 import { processAlive } from '../credentials-file/index.js';
-import { ConfigError, formatIssues, loadSchedule, type Schedule } from '../config/index.js';
+import { ConfigError, formatIssues, loadSchedule, type Schedule, type ScheduleOverrides } from '../config/index.js';
 import { toTrust } from '../credentials-file/index.js';
 import { AgentError } from '../errors.js';
 import { CertificateExpiryWarnings } from '../observability/expiry-warnings.js';
-import type { LogLevel } from '../observability/logger.js';
+import type { LogLevel } from '../log/logger.js';
 import type { AgentMetrics } from '../observability/metrics.js';
-import { Redactor } from '../observability/redact.js';
+import { Redactor } from '../log/redact.js';
 import { ObservabilityServer } from '../observability/server.js';
 import { agentView, liveStatusDocument } from '../observability/status-document.js';
 import { CredentialEndpoints, scheduleLookups } from '../serve/index.js';
-import { watchFiles } from '../watch/watcher.js';
-import { LOG_LEVELS, loadScheduleOrReport, makeAgent, makeLog } from './agent-setup.js';
-import { parseCommandFlags } from './flags.js';
+import { systemScheduler } from '../time/scheduler.js';
+import { DEFAULT_WATCH_INTERVAL_MS, RotationWatch } from '../watch/rotation.js';
+import { loadScheduleOrReport, makeAgent, makeLog, scheduleLoadOptions } from './agent-setup.js';
+import { parseScheduleFlags, type ScheduleCommandSpec, type ScheduleFlagName, type ScheduleFlagValues } from './schedule-flags.js';
 import { EXIT, type CommandIO } from './io.js';
 
-export const RUN_HELP = `Usage: rolesanywhere-agent run --config FILE [--log-level LEVEL] [--log-format text|json]
-
-Runs the agent in the foreground: fills every profile of the schedule, refreshes each before it
+export const RUN_FLAGS = {
+  command: 'run',
+  flags: ['config', 'log-level', 'log-format', 'help'],
+  description: `Runs the agent in the foreground: fills every profile of the schedule, refreshes each before it
 expires, picks up rotated certificates at once, reloads on SIGHUP or when the schedule changes,
 and stops cleanly on SIGTERM/SIGINT. Logs go to stderr: text on a terminal, JSON otherwise.
 With serve: in the schedule it also hands the same credentials to long-running SDK clients:
 an ECS-style endpoint (GET /v1/credentials/<profile>, with the token the agent writes to
-<token_dir>/<profile>.token at each start) and an IMDSv2-style one for one profile.`;
+<token_dir>/<profile>.token at each start) and an IMDSv2-style one for one profile.
+--log-level overrides the schedule's log_level, at start and at every reload.`,
+} as const satisfies ScheduleCommandSpec<ScheduleFlagName>;
 
 /** Inside main.ts's hard stop (1.5 s after the signal), so that the state file is still saved. */
 const STOP_BUDGET_MS = 1_000;
@@ -45,36 +48,31 @@ const STATE_DEBOUNCE_MS = 1_000;
 const STATE_MAX_DELAY_MS = 5_000;
 /** Certificate expiry is also checked this often, not only when a job changes (12 h sessions). */
 const EXPIRY_CHECK_MS = 3_600_000;
+/**
+ * Quiet time after the last change in the schedule's directories before it is read: an editor's
+ * write in several chunks is one change, not a rejected half file followed by the whole one.
+ */
+const SCHEDULE_DEBOUNCE_MS = 100;
+
+/**
+ * What run's flags change in the schedule. Built once and used by the first load and by every
+ * reload, so a flag cannot hold at start and be lost at the first SIGHUP.
+ */
+export function runOverrides(values: ScheduleFlagValues<(typeof RUN_FLAGS.flags)[number]>): ScheduleOverrides {
+  return { ...(values['log-level'] !== undefined && { logLevel: values['log-level'] }) };
+}
 
 export async function runCommand(args: string[], io: CommandIO): Promise<number> {
-  const values = parseCommandFlags(
-    'run',
-    args,
-    {
-      config: { type: 'string', short: 'c' },
-      'log-level': { type: 'string' },
-      'log-format': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    RUN_HELP,
-    io,
-  );
+  const values = parseScheduleFlags(RUN_FLAGS, args, io);
   if (typeof values === 'number') return values;
-  const level = values['log-level'];
-  if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
-    io.stderr.write(`rolesanywhere-agent run: --log-level must be one of ${LOG_LEVELS.join(', ')}\n`);
-    return EXIT.BAD_INPUT;
-  }
   const format = values['log-format'];
-  if (format !== undefined && format !== 'text' && format !== 'json') {
-    io.stderr.write('rolesanywhere-agent run: --log-format must be text or json\n');
-    return EXIT.BAD_INPUT;
-  }
-  const loaded = await loadScheduleOrReport(values.config, io, 'run', level ? { logLevel: level } : {});
+  const overrides = runOverrides(values);
+  const loaded = await loadScheduleOrReport(values.config, io, 'run', overrides);
   if (typeof loaded === 'number') return loaded;
   let schedule: Schedule = loaded;
   const redactor = new Redactor();
-  const log = makeLog(io, (level ?? schedule.logLevel) as LogLevel, redactor, format === undefined ? undefined : format === 'json');
+  // The schedule's log_level already holds --log-level (an override).
+  const log = makeLog(io, schedule.logLevel as LogLevel, redactor, format === undefined ? undefined : format === 'json');
 
   // Resolved once: a state write a second must not look the owner's name up each time.
   const stateTrust = await toTrust(trustPolicy(schedule)).catch(() => trustPolicy(schedule));
@@ -100,6 +98,16 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     return stateWrite;
   };
   const warnings = new CertificateExpiryWarnings({ clock: io.clock, log, thresholdsSeconds: schedule.certificateExpiryWarnings });
+  /**
+   * The schedule's settings that need no restart, applied the same way at start and at each
+   * reload. What does need one stays as started: credentials_file and its owner rules (the agent
+   * refuses such a reload), the http listener's address and serve: added later (both warned about).
+   */
+  const applySettings = (s: Schedule) => {
+    log.setLevel(s.logLevel as LogLevel);
+    warnings.setThresholds(s.certificateExpiryWarnings);
+  };
+  applySettings(schedule);
   const checkExpiry = (profiles = agent.status()) => {
     const byName = new Map(schedule.profiles.map((p) => [p.name, p]));
     warnings.check(profiles.map((s) => ({ profile: s.name, certificate: s.certificate, sessionSeconds: byName.get(s.name)?.sessionDurationSeconds ?? 0 })));
@@ -137,6 +145,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     pid: process.pid,
     credentialsFile: () => schedule.credentialsFile,
     refreshOf: (name) => schedule.profiles.find((p) => p.name === name)?.refresh,
+    serve: () => endpoints?.listeners() ?? [],
   });
   metrics?.attach(view);
 
@@ -196,33 +205,47 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   const expiryTimer = setInterval(() => checkExpiry(), EXPIRY_CHECK_MS);
   expiryTimer.unref();
 
-  let reloading: Promise<void> = Promise.resolve();
-  const reload = (why: string) => {
+  let reloading: Promise<boolean> = Promise.resolve(true);
+  /** Resolves false when the new schedule was rejected (the old one keeps running). */
+  const reload = (why: string): Promise<boolean> => {
     reloading = reloading.then(async () => {
-      if (io.signal.aborted) return;
+      if (io.signal.aborted) return true;
       try {
-        const next = await loadSchedule(schedule.source.path, { env: io.env, home: io.env['HOME'] ?? homedir(), overrides: level ? { logLevel: level } : {} });
-        if (next.source.hash === schedule.source.hash && why !== 'SIGHUP') return;
+        const next = await loadSchedule(schedule.source.path, scheduleLoadOptions(io, overrides));
+        if (next.source.hash === schedule.source.hash && why !== 'SIGHUP') return true;
         const result = await agent.reload(agentConfig(next));
         if (next.http?.listen !== schedule.http?.listen) log.warn('http.listen changed; the listener keeps its address until the agent restarts', { listening: schedule.http?.listen ?? 'off', configured: next.http?.listen ?? 'off' });
         schedule = next;
         if (endpoints) await endpoints.reload(next.serve);
         else if (next.serve) log.warn('serve: was added to the schedule; the credential endpoints start at the next restart');
-        warnings.setThresholds(next.certificateExpiryWarnings);
+        applySettings(next);
         metrics?.reloaded('success');
         log.info('schedule reloaded', { reason: why, ...result });
         onChange();
+        return true;
       } catch (e) {
         metrics?.reloaded('rejected');
         const detail = e instanceof ConfigError ? formatIssues(e.issues) : e instanceof AgentError ? e.describe() : String(e);
         log.error('new schedule rejected; the previous one keeps running', { reason: why, errors: detail });
+        return false;
       }
     });
+    return reloading;
   };
-  const scheduleWatch = watchFiles([schedule.source.path], () => reload('schedule file changed'), {
-    onError: (e) => log.warn('cannot watch the schedule file', { error: String(e) }),
+  // Watched like key material (src/watch): the directories of its symlink chain, so a ConfigMap's
+  // ..data swap or a swapped parent link is seen, and a reload only when its bytes changed (chmod
+  // and touch are nothing). A rejected schedule is read again when it changes once more.
+  const scheduleWatch = new RotationWatch({
+    paths: [schedule.source.path],
+    what: 'schedule file',
+    clock: io.clock,
+    scheduler: systemScheduler,
+    intervalMs: DEFAULT_WATCH_INTERVAL_MS,
+    debounceMs: SCHEDULE_DEBOUNCE_MS,
+    log,
+    apply: async () => ((await reload('schedule file changed')) ? { ok: true } : { ok: false, error: 'the new schedule was rejected' }),
   });
-  const offHangup = io.onHangup?.(() => reload('SIGHUP'));
+  const offHangup = io.onHangup?.(() => void reload('SIGHUP'));
 
   await new Promise<void>((resolve) => {
     if (io.signal.aborted) return resolve();

@@ -11,21 +11,23 @@ import type { Schedule } from '../config/index.js';
 import { processAlive } from '../credentials-file/index.js';
 import { healthMarginSeconds } from '../observability/health.js';
 import { connectTarget, describeAddress, fetchStatus } from '../observability/status-client.js';
-import { buildStatusDocument, formatStatusText, type StatusDocument } from '../observability/status-document.js';
+import { buildStatusDocument, formatStatusText, type ServeRow, type StatusDocument } from '../observability/status-document.js';
 import { loadScheduleOrReport } from './agent-setup.js';
-import { parseCommandFlags } from './flags.js';
+import { parseScheduleFlags, type ScheduleCommandSpec, type ScheduleFlagName } from './schedule-flags.js';
 import { EXIT, type CommandIO } from './io.js';
 
-export const STATUS_HELP = `Usage: rolesanywhere-agent status --config FILE [--json]
-
-Shows each profile's credentials expiry, next refresh, last result or error, health, and
+export const STATUS_FLAGS = {
+  command: 'status',
+  flags: ['config', 'json', 'help'],
+  description: `Shows each profile's credentials expiry, next refresh, last result or error, health, and
 certificate expiry, as the agent knows them: live from a running agent (through its http
 listener when configured, else its state file); otherwise what the last run or once left behind.
 --json prints the document the listener serves at /status.
-Exit codes: 0 every profile holds valid credentials, 6 some do not, 2 bad schedule.`;
+Exit codes: 0 every profile holds valid credentials, 6 some do not, 2 bad schedule.`,
+} as const satisfies ScheduleCommandSpec<ScheduleFlagName>;
 
 export async function statusCommand(args: string[], io: CommandIO): Promise<number> {
-  const values = parseCommandFlags('status', args, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, STATUS_HELP, io);
+  const values = parseScheduleFlags(STATUS_FLAGS, args, io);
   if (typeof values === 'number') return values;
   const schedule = await loadScheduleOrReport(values.config, io, 'status');
   if (typeof schedule === 'number') return schedule;
@@ -66,17 +68,23 @@ export async function statusCommand(args: string[], io: CommandIO): Promise<numb
     });
     text = JSON.stringify(doc, null, 2) + '\n';
   }
-  io.stdout.write(values.json ? text! : formatStatusText(doc) + serveLines(schedule.serve, live ? state?.serve : undefined));
+  // A running agent's /status lists its listeners itself; the state file and the schedule are asked otherwise.
+  const serve = serveRows(schedule.serve, live ? state?.serve : undefined);
+  if (serve.length && !doc.serve) {
+    doc = { ...doc, serve };
+    text = JSON.stringify(doc, null, 2) + '\n';
+  }
+  io.stdout.write(values.json ? text! : formatStatusText(doc));
   return doc.profiles.every((r) => r.valid) ? EXIT.OK : EXIT.PARTIAL;
 }
 
 /** The credential endpoints: where the running agent serves them, or what the schedule configures. */
-function serveLines(configured: Schedule['serve'], running: StateFile['serve']): string {
+function serveRows(configured: Schedule['serve'], running: StateFile['serve']): ServeRow[] {
   if (running?.length) {
-    return running.map((l) => `serving ${l.endpoint}: ${l.address}${l.tokenDir ? ` (tokens in ${l.tokenDir})` : ''}${l.profile ? ` (profile ${l.profile})` : ''}\n`).join('');
+    return running.map((l) => ({ endpoint: l.endpoint, address: l.address, serving: true, ...(l.tokenDir && { tokenDir: l.tokenDir }), ...(l.profile && { profile: l.profile }) }));
   }
-  const lines: string[] = [];
-  if (configured?.ecs) lines.push(`serve ecs: ${configured.ecs.listen} (configured; not served now)`);
-  if (configured?.imds) lines.push(`serve imds: ${configured.imds.listen} for profile ${configured.imds.profile} (configured; not served now)`);
-  return lines.map((l) => l + '\n').join('');
+  const rows: ServeRow[] = [];
+  if (configured?.ecs) rows.push({ endpoint: 'ecs', address: configured.ecs.listen, serving: false });
+  if (configured?.imds) rows.push({ endpoint: 'imds', address: configured.imds.listen, serving: false, profile: configured.imds.profile });
+  return rows;
 }

@@ -6,17 +6,16 @@
  * its own profile. `--once` refreshes one time and exits with the class's exit code.
  */
 import { homedir } from 'node:os';
-import { createHash } from 'node:crypto';
-import type { AgentConfig, AgentProfile } from '../agent/agent.js';
-import { DEFAULT_RATE_LIMIT, defaultRefreshPolicy } from '../config/index.js';
-import { resolveCredentialsPath } from '../credentials-file/index.js';
-import type { LogLevel } from '../observability/logger.js';
-import { Redactor } from '../observability/redact.js';
+import type { AgentConfig } from '../agent/agent.js';
+import { DEFAULT_RATE_LIMIT } from '../config/schedule.js';
+import { profileNameProblem, resolveCredentialsPath } from '../credentials-file/index.js';
+import type { LogLevel } from '../log/logger.js';
+import { Redactor } from '../log/redact.js';
 import { makeAgent, makeLog } from './agent-setup.js';
 import { describeError, exitCodeFor, exitCodeForCode } from './exit-codes.js';
 import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
-import { SESSION_FLAGS, SESSION_FLAGS_HELP, sessionSettings } from './session-flags.js';
+import { flagsAgentProfile, SESSION_FLAGS, SESSION_FLAGS_HELP } from './session-flags.js';
 
 export const UPDATE_HELP = `Usage: rolesanywhere-agent update [--profile NAME] [--once] [flags]
 
@@ -39,21 +38,19 @@ export async function updateCommand(args: string[], io: CommandIO): Promise<numb
     io,
   );
   if (typeof values === 'number') return values;
+  // Before any CreateSession: the writer would refuse the name only after the call.
+  const nameProblem = profileNameProblem(values.profile ?? 'default');
+  if (nameProblem) {
+    err(`--profile: ${nameProblem.message} — ${nameProblem.hint}`);
+    return EXIT.BAD_INPUT;
+  }
   let config: AgentConfig;
   const redactor = new Redactor();
   try {
-    const s = sessionSettings(values, io.env);
-    for (const w of s.warnings) err(`warning: ${w}`);
-    if (s.key.password?.value) redactor.add(s.key.password.value);
-    const { env: _env, ...session } = s.session;
-    const profile: AgentProfile = {
-      name: values.profile ?? 'default',
-      key: s.key,
-      session,
-      transport: s.transport,
-      refresh: defaultRefreshPolicy(s.session.durationSeconds),
-      specHash: createHash('sha256').update(JSON.stringify([s.key, session, s.transport])).digest('hex').slice(0, 16),
-    };
+    // The one builder (profile/): the same AgentProfile and specHash `once` makes of the same settings.
+    const { profile, warnings } = flagsAgentProfile(values.profile ?? 'default', values, io.env);
+    for (const w of warnings) err(`warning: ${w}`);
+    if (profile.key.password?.value) redactor.add(profile.key.password.value);
     config = {
       credentialsFile: resolveCredentialsPath(values['credentials-file'], io.env, io.env['HOME'] ?? homedir()),
       profiles: [profile],

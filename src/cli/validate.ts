@@ -14,17 +14,19 @@ import { proxySettings } from '../rolesanywhere/transport.js';
 import { trustPolicy } from '../agent/from-schedule.js';
 import { loadScheduleOrReport, sharedDirWarning } from './agent-setup.js';
 import { describeError } from './exit-codes.js';
-import { parseCommandFlags } from './flags.js';
+import { parseScheduleFlags, type ScheduleCommandSpec, type ScheduleFlagName } from './schedule-flags.js';
 import { EXIT, type CommandIO } from './io.js';
 
-export const VALIDATE_HELP = `Usage: rolesanywhere-agent validate --config FILE [--json]
-
-Checks the schedule and everything it points at without calling AWS: YAML and keys, ARNs,
+export const VALIDATE_FLAGS = {
+  command: 'validate',
+  flags: ['config', 'json', 'help'],
+  description: `Checks the schedule and everything it points at without calling AWS: YAML and keys, ARNs,
 durations, files, certificate and key (match, dates, X.509 v3, not a CA, digitalSignature, no
 SHA-1/MD5), intermediates, the proxy variable (HTTPS_PROXY), and that the credentials file (if it
 exists) is one the agent can write its profiles into: its path trusted (no directory, link or file
 another user controls) and its directory writable (not a read-only mount).
-Exit codes: 0 valid, 2 problems found (all listed).`;
+Exit codes: 0 valid, 2 problems found (all listed).`,
+} as const satisfies ScheduleCommandSpec<ScheduleFlagName>;
 
 interface Row {
   profile: string;
@@ -37,7 +39,7 @@ interface Row {
 }
 
 export async function validateCommand(args: string[], io: CommandIO): Promise<number> {
-  const values = parseCommandFlags('validate', args, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, VALIDATE_HELP, io);
+  const values = parseScheduleFlags(VALIDATE_FLAGS, args, io);
   if (typeof values === 'number') return values;
   const schedule = await loadScheduleOrReport(values.config, io, 'validate');
   if (typeof schedule === 'number') return schedule;

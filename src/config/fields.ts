@@ -3,23 +3,24 @@
  * or records an issue (with the value, what was expected and a hint) and returns undefined. No
  * filesystem, no clock: whether a file exists is checked elsewhere (checkScheduleFiles).
  */
-import { isNonFileSource, isPkcs11Uri } from '../keys/sources/index.js';
+import { displayKeySource, isNonFileSource, isPkcs11Uri } from '../keys/sources/index.js';
 
 export { isPkcs11Uri };
 import { createRequire } from 'node:module';
 import { parseArn, validateArns, validRoleSessionName, type ArnField, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from '../rolesanywhere/arn.js';
 import { endpointUrlProblem } from '../rolesanywhere/endpoint.js';
 import { formatDuration, parseDuration } from '../time/duration.js';
-import { nextCronFire } from '../time/refresh.js';
 import { issue, type ConfigIssue } from './issues.js';
 import { expandPath } from './paths.js';
-import type { RawNode, RawScalar } from './tree.js';
+import type { RawNode, RawScalar } from './node.js';
 import { isTpmHandle, showTpmHandle, TPM_ROUTE_HINT } from '../keys/tpm.js';
 
 export interface FieldContext {
   issues: ConfigIssue[];
   home: string;
   baseDir?: string | undefined;
+  /** The command line, not a schedule: a pkcs11: URI may carry its pin-value (the official helper's form). */
+  secretsAllowed?: boolean;
 }
 
 export type Reader<T> = (node: RawNode, path: string, ctx: FieldContext) => T | undefined;
@@ -143,11 +144,12 @@ export const readKeySource: Reader<string> = (node, path, ctx) => {
   }
   if (node.kind === 'scalar' && typeof node.value === 'string' && isPkcs11Uri(node.value)) {
     // Refused, not warned about: the schedule holds no secrets. The URI is not echoed (it holds the PIN).
-    if (PIN_VALUE.test(node.value)) {
+    if (PIN_VALUE.test(node.value) && !ctx.secretsAllowed) {
       return fail(ctx, path, node, 'the pkcs11: URI holds the token PIN (pin-value=), and the schedule holds no secrets', 'remove pin-value from the URI and set pkcs11_pin_file: or pkcs11_pin_env:');
     }
     if (!PKCS11_URI.test(node.value)) {
-      return fail(ctx, path, node, `${describe(node)} is not a valid pkcs11: URI`, 'RFC 7512 form: pkcs11:token=NAME;object=LABEL (percent-encode ; ? and spaces in values)');
+      // Shown without its pin-value (the command line may carry one).
+      return fail(ctx, path, node, `${JSON.stringify(displayKeySource(node.value))} is not a valid pkcs11: URI`, 'RFC 7512 form: pkcs11:token=NAME;object=LABEL (percent-encode ; ? and spaces in values)');
     }
     return node.value;
   }
@@ -179,6 +181,8 @@ export function arnShapeProblem(field: ArnField, value: string): string | undefi
   return validateArns(arns.trust_anchor_arn, arns.profile_arn, arns.role_arn).issues.find((i) => i.field === field)?.message;
 }
 
+export const ARN_HINT = 'copy the ARNs from the IAM Roles Anywhere console or `aws rolesanywhere list-trust-anchors` / `list-profiles`';
+
 export function readArn(field: ArnField): Reader<string> {
   return (node, path, ctx) => {
     const text = readString(node, path, ctx);
@@ -192,7 +196,7 @@ export function readArn(field: ArnField): Reader<string> {
 export const readRoleSessionName: Reader<string> = (node, path, ctx) => {
   const text = readString(node, path, ctx);
   if (text === undefined) return undefined;
-  if (!validRoleSessionName(text)) return fail(ctx, path, node, `"${text}" is not a valid role_session_name`, '2 to 64 characters of letters, digits and + = , . @ _ -');
+  if (!validRoleSessionName(text)) return fail(ctx, path, node, `"${text}" is not a valid role_session_name`, '2–64 characters of letters, digits and + = , . @ _ -');
   return text;
 };
 
@@ -213,16 +217,27 @@ export const readEndpoint: Reader<string> = (node, path, ctx) => {
   return text.replace(/\/+$/, '');
 };
 
+/**
+ * `cron` (and luxon under it) costs more start-up than everything else these readers need, and only a
+ * `refresh: {cron: …}` uses it: loaded on first use, so `credential-process` and the library never pay.
+ */
+let cronModule: typeof import('cron') | undefined;
+function cron(): typeof import('cron') {
+  return (cronModule ??= createRequire(import.meta.url)('cron') as typeof import('cron'));
+}
+
 export const readCron: Reader<string> = (node, path, ctx) => {
   const text = readString(node, path, ctx);
   if (text === undefined) return undefined;
+  const { validateCronExpression, CronTime } = cron();
   const hint = 'five fields (minute hour day-of-month month day-of-week), e.g. "*/20 * * * *"';
   // Loaded for a cron expression only (see time/refresh.ts): cron and luxon are ~2 MB.
   const { valid, error } = (createRequire(import.meta.url)('cron') as typeof import('cron')).validateCronExpression(text);
   if (!valid) return fail(ctx, path, node, `"${text}" is not a valid cron expression: ${error?.message ?? 'rejected'}`, hint);
   try {
     // a fixed reference date keeps this pure; it only asks whether the expression can ever fire
-    nextCronFire(text, Date.UTC(2024, 0, 1), 'UTC');
+    // (time/refresh.ts nextCronFire, which loads cron eagerly)
+    new CronTime(text, 'UTC').getNextDateFrom(new Date(Date.UTC(2024, 0, 1)), 'UTC');
   } catch {
     return fail(ctx, path, node, `"${text}" never fires`, hint);
   }

@@ -1,7 +1,7 @@
 /** The schedule's public surface: load/parse, the resolved types, issues and errors, durations. */
 export { loadSchedule } from './load.js';
+export { parseSchedule } from './parse.js';
 export {
-  parseSchedule,
   DEFAULT_RATE_LIMIT,
   DEFAULT_SESSION_SECONDS,
   DEFAULT_MARGIN_SECONDS,

@@ -4,7 +4,7 @@
  * value and what was expected, and a hint saying how to fix it. ConfigError carries the list.
  */
 import { AgentError } from '../errors.js';
-import { escapeControls } from '../escape-controls.js';
+import { escapeControls } from '../log/escape-controls.js';
 
 export interface Position {
   line: number;

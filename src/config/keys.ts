@@ -3,6 +3,7 @@
  * and the docs agree on, and the did-you-mean suggestions for a key that is not among them.
  */
 import { table } from '../lookup.js';
+import { PROFILE_KEYS } from '../profile/catalogue.js';
 
 export const TOP_LEVEL_KEYS = [
   'credentials_file',
@@ -17,31 +18,8 @@ export const TOP_LEVEL_KEYS = [
   'serve',
 ] as const;
 
-export const PROFILE_KEYS = [
-  'certificate',
-  'private_key',
-  'private_key_password_file',
-  'private_key_password_env',
-  'intermediates',
-  'pkcs11_lib',
-  'pkcs11_pin_file',
-  'pkcs11_pin_env',
-  'reuse_pin',
-  'trust_anchor_arn',
-  'profile_arn',
-  'role_arn',
-  'role_session_name',
-  'region',
-  'endpoint',
-  'fips',
-  'ca_bundle',
-  'no_verify_ssl',
-  'with_proxy',
-  'connect_timeout',
-  'session_duration',
-  'refresh',
-  'watch_interval',
-] as const;
+/** The profile keys are the settings catalogue's (src/profile/catalogue.ts), in its order. */
+export { PROFILE_KEYS, type ProfileKey } from '../profile/catalogue.js';
 
 export const REFRESH_KEYS = ['before_expiry', 'cron', 'jitter', 'time_zone'] as const;
 export const RATE_LIMIT_KEYS = ['per_second', 'burst', 'concurrency'] as const;
@@ -50,8 +28,6 @@ export const SERVE_KEYS = ['ecs', 'imds'] as const;
 export const SERVE_ECS_KEYS = ['listen', 'token_dir', 'tls'] as const;
 export const SERVE_IMDS_KEYS = ['listen', 'profile', 'tls'] as const;
 export const TLS_KEYS = ['certificate', 'private_key'] as const;
-
-export type ProfileKey = (typeof PROFILE_KEYS)[number];
 
 /** Every place that takes keys, by name; the schema test maps each schema object onto one of these. */
 export const KEY_SETS = {

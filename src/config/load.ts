@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, issue } from './issues.js';
-import { parseSchedule, type Schedule, type ScheduleDeps } from './schedule.js';
+import { parseSchedule } from './parse.js';
+import type { Schedule, ScheduleDeps } from './schedule.js';
 
 export async function loadSchedule(path: string, deps: Omit<ScheduleDeps, 'baseDir'>): Promise<Schedule> {
   const absolute = resolve(path);

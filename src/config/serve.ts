@@ -7,7 +7,7 @@
 import { readListen, readPath, readString, type FieldContext, type ListenAddress } from './fields.js';
 import { issue, type Position } from './issues.js';
 import type { KeySetName } from './keys.js';
-import { childPath, type RawEntry, type RawNode } from './tree.js';
+import { childPath, type RawEntry, type RawNode } from './node.js';
 
 export interface ServeTls {
   certificate: string;

@@ -26,6 +26,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Credentials } from '../credentials.js';
 import { AgentError } from '../errors.js';
+import { parseArn } from '../rolesanywhere/arn.js';
 
 /** Refresh when less than this remains (the AWS CLI itself refreshes at 10 to 15 minutes; 5 is the helper's margin). */
 export const DEFAULT_MIN_REMAINING_SECONDS = 300;
@@ -137,7 +138,8 @@ export function cacheDigest(k: CacheKeyInputs): string {
     roleArn: k.roleArn,
     durationSeconds: k.durationSeconds,
     roleSessionName: k.roleSessionName ?? null,
-    region: k.region ?? null,
+    // No region and the trust anchor's own region are the same request (the flags now resolve to the latter).
+    region: k.region !== undefined && k.region !== parseArn(k.trustAnchorArn)?.region ? k.region : null,
     endpoint: k.endpoint ?? null,
     fips: !!k.fips,
     endpointEnv: [k.env['AWS_ENDPOINT_URL_ROLESANYWHERE'] ?? null, k.env['AWS_ENDPOINT_URL'] ?? null],

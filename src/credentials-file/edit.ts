@@ -6,13 +6,14 @@
  * read back, under botocore's rules and under the JavaScript SDK's, to exactly the new values, with
  * every other section and key unchanged; otherwise the edit throws and nothing is written.
  *
- * Profile names are limited to PROFILE_NAME (letters, digits and `_ . @ + -`, at most 64): every
- * reader handles those the same way. `[profile x]` is the ~/.aws/config convention; the credentials
+ * Profile names follow profile-name.ts (letters, digits and `_ . @ + -`, at most 64, not DEFAULT
+ * or __proto__): every reader handles those the same way. `[profile x]` is the ~/.aws/config convention; the credentials
  * file uses bare names, `[default]` included.
  */
 import type { Credentials } from '../credentials.js';
 import { AgentError } from '../errors.js';
 import { analyse, DEFAULT_SECTION, issuesError, quoteName, readLikeBotocore, readLikeJsSdk, type Analysis } from './parse.js';
+import { profileNameProblem } from './profile-name.js';
 import { joinLines } from './syntax.js';
 
 export interface ProfileUpdate {
@@ -37,8 +38,6 @@ export function isRemoval(c: ProfileChange): c is ProfileRemoval {
   return (c as ProfileRemoval).remove === true;
 }
 
-export const PROFILE_NAME = /^[A-Za-z0-9_.@+-]{1,64}$/;
-
 /** The keys the agent owns in its profiles, in the order they are added. */
 export const OWN_KEYS = ['aws_access_key_id', 'aws_secret_access_key', 'aws_session_token', 'x_security_token_expires'] as const;
 export type OwnKey = (typeof OWN_KEYS)[number];
@@ -48,23 +47,10 @@ export const STALE_KEYS = ['aws_security_token'] as const;
 /** Longest credential value accepted (session tokens are a few KiB). */
 export const MAX_VALUE_LENGTH = 16 * 1024;
 
-export const DEFAULT_SECTION_HINT = 'choose another name, such as "default" (lower case), which is the profile the AWS tools use when none is named';
-
+/** The writer's check of a name: the same rule as the schedule's (profile-name.ts). */
 export function validateProfileName(profile: string): void {
-  if (profile === DEFAULT_SECTION) {
-    throw new AgentError(
-      'ARGUMENT_INVALID',
-      'profile name "DEFAULT" cannot be written to the credentials file: botocore and the AWS CLI read [DEFAULT] as defaults for every other profile, never as a profile of its own',
-      { hint: DEFAULT_SECTION_HINT },
-    );
-  }
-  if (!PROFILE_NAME.test(profile) || profile === '__proto__') {
-    throw new AgentError(
-      'ARGUMENT_INVALID',
-      `${quoteName(profile, 'profile name')} cannot be written to the credentials file: names are 1–64 letters, digits, "_", ".", "@", "+" or "-"`,
-      { hint: 'choose a profile name without spaces, brackets, quotes or comment characters' },
-    );
-  }
+  const problem = profileNameProblem(profile);
+  if (problem) throw new AgentError('ARGUMENT_INVALID', `the profile cannot be written to the credentials file: ${problem.message}`, { hint: problem.hint });
 }
 
 /** Printable ASCII (0x21-0x7e) except the characters some reader cuts at, unquotes or unescapes: # ; " ' \ */

@@ -8,7 +8,6 @@ export {
   validateProfileName,
   formatExpiration,
   ownValues,
-  PROFILE_NAME,
   OWN_KEYS,
   STALE_KEYS,
   MAX_VALUE_LENGTH,
@@ -19,7 +18,8 @@ export {
   type ProfileChange,
   type OwnKey,
 } from './edit.js';
-export { parseStrict, findIssues, readProfiles, readLikeJsSdk, type StrictFile, type StrictSection, type StrictKey, type Issue, type IssueKind } from './parse.js';
+export { profileNameProblem, PROFILE_NAME_PATTERN, DEFAULT_SECTION_HINT, type ProfileNameProblem } from './profile-name.js';
+export { parseStrict, findIssues, readProfiles, readSections, readLikeJsSdk, type StrictFile, type StrictSection, type StrictKey, type Issue, type IssueKind } from './parse.js';
 export { MAX_LINE_LENGTH } from './syntax.js';
 export { checkCredentialsFile, readCredentialsText, replaceProfiles, MAX_FILE_BYTES, DEFAULT_MAX_ATTEMPTS, type ReplaceOptions, type ReplaceResult } from './replace.js';
 export { resolveCredentialsPath } from './path.js';

@@ -9,7 +9,7 @@
  * path: callers add it.
  */
 import { AgentError } from '../errors.js';
-import { classify, splitLines, withoutControls, type ClassifiedLine, type SplitText } from './syntax.js';
+import { classify, splitLines, withoutControls, type ClassifiedLine, type Dialect, type SplitText } from './syntax.js';
 
 export type IssueKind = 'duplicate-section' | 'duplicate-key' | 'before-header' | 'malformed';
 
@@ -60,9 +60,9 @@ export function quoteName(name: string, what: string): string {
   return PRINTABLE_NAME.test(name) ? `${what} "${name}"` : `a ${what}`;
 }
 
-export function analyse(text: string): Analysis {
+export function analyse(text: string, dialect: Dialect = 'credentials'): Analysis {
   const split = splitLines(text);
-  const lines = classify(split.lines, withoutControls(text));
+  const lines = classify(split.lines, dialect === 'config' || withoutControls(text), dialect);
   const spans: SectionSpan[] = [];
   const issues: Issue[] = [];
   if (split.bom) {
@@ -178,6 +178,24 @@ export function parseStrict(text: string): StrictFile {
 /** Every problem parseStrict would refuse, without throwing. */
 export function findIssues(text: string): Issue[] {
   return [...analyse(text).issues];
+}
+
+/**
+ * Every section in file order, a repeated header giving a second section (botocore refuses such a
+ * file; the caller decides what to say), keys lower-cased with botocore's values (the first of a
+ * repeated key). With `dialect: 'config'` this is how `import` reads the AWS config file; a nested
+ * sub-section (`s3 =` and indented `key = value` lines) is one value that starts with a newline.
+ */
+export function readSections(text: string, dialect: Dialect = 'credentials'): StrictSection[] {
+  const a = analyse(text, dialect);
+  return a.spans.map((span) => {
+    const keys = new Map<string, StrictKey>();
+    for (let i = span.header + 1; i < span.end; i++) {
+      const l = a.lines[i]!;
+      if (l.kind === 'key' && !keys.has(l.key!)) keys.set(l.key!, { value: keyValue(a.lines, i), line: l.number });
+    }
+    return { name: span.name, line: a.lines[span.header]!.number, keys };
+  });
 }
 
 /**

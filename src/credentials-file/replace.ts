@@ -316,9 +316,6 @@ export async function replaceProfiles(path: string, updates: ReadonlyArray<Profi
         if (current.stat && (current.stat.mode & 0o077) !== 0) {
           warn(`credentials file ${target} had mode ${(current.stat.mode & 0o777).toString(8).padStart(4, '0')}, open to its group or others; it is now 0600`);
         }
-        if (current.text.startsWith('\uFEFF')) {
-          warn(`credentials file ${target} starts with a UTF-8 byte order mark, which botocore and the AWS CLI cannot read: remove it`);
-        }
         return { path: target, attempts: attempt, durable: swap.durable, warnings };
       }
       if (attempt >= maxAttempts) {

@@ -63,6 +63,18 @@ export function joinLines(split: Pick<SplitText, 'bom'>, lines: readonly Pick<Li
 
 export type LineKind = 'blank' | 'comment' | 'header' | 'key' | 'continuation' | 'malformed';
 
+/**
+ * Which file is read. `credentials`: the file the agent writes, where a construct the readers
+ * disagree on is malformed. `config`: the AWS config file, only read (by `import`), taken exactly
+ * as botocore takes it — a header is whatever lies between the first `[` and the last `]` of the
+ * line (`[profile app] (managed)` is profile app), and control characters are text.
+ */
+export type Dialect = 'credentials' | 'config';
+
+// Python configparser's SECTCRE, matched from the start of the stripped line: the greedy `.+` runs
+// to the last `]`.
+const BOTOCORE_HEADER = /^\[(.+)\]/;
+
 export interface ClassifiedLine extends Line {
   readonly kind: LineKind;
   /** Leading whitespace (kept when a key line is rewritten, since botocore reads indentation). */
@@ -105,7 +117,9 @@ const WHITESPACE = /\s/;
  * not end a value — otherwise a header or a `key = value` line. `clean` says the caller checked the
  * whole text for control characters (a carriage return included) and found none.
  */
-export function classify(lines: readonly Line[], clean = false): ClassifiedLine[] {
+export function classify(lines: readonly Line[], clean = false, dialect: Dialect = 'credentials'): ClassifiedLine[] {
+  const config = dialect === 'config';
+  if (config) clean = true;
   const out: ClassifiedLine[] = [];
   let inSection = false;
   let currentKey: number | undefined;
@@ -159,7 +173,16 @@ export function classify(lines: readonly Line[], clean = false): ClassifiedLine[
       continue;
     }
     indentLevel = indent.length;
-    if (first === '[') {
+    if (first === '[' && config) {
+      const m = BOTOCORE_HEADER.exec(trimmed);
+      if (m) {
+        inSection = true;
+        currentKey = undefined;
+        push(line, 'header', indent, { section: m[1]! });
+        continue;
+      }
+      // Not a header to botocore either: it reads the line as an option, as below.
+    } else if (first === '[') {
       const m = HEADER.exec(trimmed);
       if (m && !/\s[#;]/.test(m[1]!)) {
         inSection = true;

@@ -8,14 +8,16 @@ import { verify, constants } from 'node:crypto';
 import { parseCertificate, strictBase64, type ParsedCert } from './certificate.js';
 import { canonicalRequestFromReceived, headerValues, stringToSignFromReceived, type ReceivedForSigning } from './canonical.js';
 import { accessDenied, type ServiceError } from './service-error.js';
+import { table } from '../lookup.js';
 
 export const MAX_SKEW_MS = 5 * 60 * 1000;
 export const MAX_INTERMEDIATES = 5;
 
-const ALGORITHM_KEY_TYPE: Readonly<Record<string, string>> = {
+// Keyed by the Authorization header's algorithm: "constructor" must be unknown, not Object.prototype's.
+const ALGORITHM_KEY_TYPE = table<string>({
   'AWS4-X509-RSA-SHA256': 'rsa',
   'AWS4-X509-ECDSA-SHA256': 'ec',
-};
+});
 
 /** Headers the service insists on signing (x-amz-x509-chain too, whenever it is sent). */
 export const REQUIRED_SIGNED_HEADERS = ['content-type', 'host', 'x-amz-date', 'x-amz-x509'] as const;

@@ -8,6 +8,7 @@ import 'reflect-metadata';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { BasicConstraints, Certificate, KeyUsage, Version, id_ce_basicConstraints, id_ce_keyUsage } from '@peculiar/asn1-x509';
 import { X509Certificate } from 'node:crypto';
+import { table } from '../lookup.js';
 
 export interface ParsedCert {
   der: Buffer;
@@ -40,7 +41,7 @@ export const KEY_USAGE = {
 } as const;
 
 /** Signature algorithms the service refuses on an end-entity certificate. */
-export const WEAK_SIGNATURE_OIDS: Readonly<Record<string, string>> = {
+export const WEAK_SIGNATURE_OIDS: Readonly<Record<string, string>> = table({
   '1.2.840.113549.1.1.2': 'md2WithRSAEncryption',
   '1.2.840.113549.1.1.3': 'md4WithRSAEncryption',
   '1.2.840.113549.1.1.4': 'md5WithRSAEncryption',
@@ -48,7 +49,7 @@ export const WEAK_SIGNATURE_OIDS: Readonly<Record<string, string>> = {
   '1.3.14.3.2.29': 'sha1WithRSASignature',
   '1.2.840.10045.4.1': 'ecdsa-with-SHA1',
   '1.2.840.10040.4.3': 'dsa-with-sha1',
-};
+});
 
 function oneLine(dn: string): string {
   return dn.split('\n').filter(Boolean).join(', ');

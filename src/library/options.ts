@@ -44,11 +44,11 @@ export interface FromRolesAnywhereOptions {
   endpoint?: string;
   /** The FIPS endpoint. */
   fips?: boolean;
-  /** File of extra CA certificates for the endpoint's TLS (added to the system's). */
+  /** File of extra CA certificates for the endpoint's TLS (added to the system's); else `AWS_CA_BUNDLE` of `env`. */
   caBundle?: string;
   /** TLS verification off: for tests only. */
   noVerifySsl?: boolean;
-  /** Accepted for compatibility; HTTPS_PROXY and NO_PROXY are always honoured. */
+  /** `true` (the default): HTTPS_PROXY and NO_PROXY are honoured; `false`: connect directly, ignoring them. */
   withProxy?: boolean;
   /** Connect timeout of each request (TCP, TLS, a proxy's CONNECT): seconds or text, 1s to 5m. Default 10 s. */
   connectTimeout?: number | string;

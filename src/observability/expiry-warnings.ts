@@ -10,7 +10,7 @@
 import type { ProfileStatus } from '../agent/agent.js';
 import type { Clock } from '../time/clock.js';
 import { formatDuration } from '../time/duration.js';
-import type { Log } from './logger.js';
+import type { Log } from '../log/logger.js';
 
 const DAY_S = 86_400;
 /** Entries for certificates that expired this long ago are forgotten. */

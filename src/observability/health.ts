@@ -8,10 +8,10 @@
  */
 import type { ProfileStatus } from '../agent/agent.js';
 import { formatDuration } from '../time/duration.js';
-import type { RefreshPolicy } from '../time/refresh.js';
+import { MIN_MARGIN_MS, type RefreshPolicy } from '../time/refresh.js';
 
 /** The margin a cron-refreshed profile must keep (a cron refresh never comes later than this). */
-export const CRON_HEALTH_MARGIN_SECONDS = 60;
+export const CRON_HEALTH_MARGIN_SECONDS = MIN_MARGIN_MS / 1000;
 
 export function healthMarginSeconds(policy: RefreshPolicy): number {
   return policy.kind === 'before_expiry' ? policy.marginSeconds : CRON_HEALTH_MARGIN_SECONDS;

@@ -11,10 +11,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AgentError } from '../errors.js';
-import { removeStaleSocket } from './unix-socket.js';
-import type { Log } from './logger.js';
+import { removeStaleSocket } from '../serve/unix-socket.js';
+import type { Log } from '../log/logger.js';
 import type { AgentMetrics } from './metrics.js';
-import type { Redactor } from './redact.js';
+import type { Redactor } from '../log/redact.js';
 import type { StatusDocument } from './status-document.js';
 
 export type ListenTarget = { host: string; port: number } | { socket: string };

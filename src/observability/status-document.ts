@@ -47,6 +47,15 @@ export interface StatusRow {
   chain?: ChainRow[];
 }
 
+/** A credential endpoint (serve:): where the running agent serves it, or (serving false) what the schedule configures. */
+export interface ServeRow {
+  endpoint: 'ecs' | 'imds';
+  address: string;
+  serving: boolean;
+  tokenDir?: string;
+  profile?: string;
+}
+
 export interface StatusDocument {
   credentialsFile: string;
   /** Where the state came from: the running agent itself, the state file it left, or nothing. */
@@ -59,6 +68,8 @@ export interface StatusDocument {
   /** There are profiles and every one is healthy. */
   healthy: boolean;
   profiles: StatusRow[];
+  /** The credential endpoints (serve:), when the schedule has any; `status` adds them. */
+  serve?: ServeRow[];
 }
 
 export interface StatusInput {
@@ -133,12 +144,20 @@ export interface AgentView {
   marginSeconds(profile: string): number;
   /** The credentials writer's replace count (Agent.replaceCount). */
   replaceCount(): number;
+  /** The credential endpoints (serve:) listening now. */
+  serve(): Array<Omit<ServeRow, 'serving'>>;
 }
 
 /** The view of a running agent; `refreshOf` answers from the schedule in force (it changes on reload). */
 export function agentView(
   agent: Agent,
-  o: { clock: Clock; pid: number; credentialsFile: () => string; refreshOf: (profile: string) => RefreshPolicy | undefined },
+  o: {
+    clock: Clock;
+    pid: number;
+    credentialsFile: () => string;
+    refreshOf: (profile: string) => RefreshPolicy | undefined;
+    serve?: () => Array<Omit<ServeRow, 'serving'>>;
+  },
 ): AgentView {
   return {
     clock: o.clock,
@@ -150,12 +169,14 @@ export function agentView(
       return refresh ? healthMarginSeconds(refresh) : CRON_HEALTH_MARGIN_SECONDS;
     },
     replaceCount: () => agent.replaceCount,
+    serve: () => o.serve?.() ?? [],
   };
 }
 
 /** The document a running agent serves at /status. */
 export function liveStatusDocument(view: AgentView): StatusDocument {
-  return buildStatusDocument({
+  const serve = view.serve().map((l): ServeRow => ({ endpoint: l.endpoint, address: l.address, serving: true, ...(l.tokenDir && { tokenDir: l.tokenDir }), ...(l.profile && { profile: l.profile }) }));
+  const doc = buildStatusDocument({
     credentialsFile: view.credentialsFile(),
     source: 'agent',
     live: true,
@@ -163,6 +184,7 @@ export function liveStatusDocument(view: AgentView): StatusDocument {
     now: view.clock.now(),
     profiles: view.profiles().map((s) => ({ name: s.name, status: s, marginSeconds: view.marginSeconds(s.name) })),
   });
+  return serve.length ? { ...doc, serve } : doc;
 }
 
 /** `status` without --json. */
@@ -188,6 +210,10 @@ export function formatStatusText(doc: StatusDocument): string {
       r.problem && r.valid ? `unhealthy: ${r.problem}` : undefined,
     ].filter(Boolean);
     lines.push(parts.join('\t'));
+  }
+  for (const l of doc.serve ?? []) {
+    const details = `${l.tokenDir ? ` (tokens in ${l.tokenDir})` : ''}${l.profile ? ` (profile ${l.profile})` : ''}`;
+    lines.push(l.serving ? `serving ${l.endpoint}: ${l.address}${details}` : `serve ${l.endpoint}: ${l.address}${details} (configured; not served now)`);
   }
   return lines.join('\n') + '\n';
 }

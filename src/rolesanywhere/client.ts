@@ -6,6 +6,7 @@
 import { AgentError } from '../errors.js';
 import type { Signer } from '../keys/signer.js';
 import type { Clock } from '../time/clock.js';
+import { backoffCeiling } from '../time/backoff.js';
 import { MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, validRoleSessionName, validateArns } from './arn.js';
 import { resolveEndpoint, type ResolvedEndpoint } from './endpoint.js';
 import { buildSignedRequest, type SessionRequest, type SignedRequest } from './request.js';
@@ -59,9 +60,10 @@ export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Full-jitter exponential backoff: uniform in [0, min(cap, base·2^attempt)). */
-function fullJitter(attempt: number, baseMs: number, capMs: number, random: () => number): number {
-  return Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));
+/** The wait after failed attempt `attempt` (from 0) of one call: full jitter, whole milliseconds (bench/fleet.ts uses it too). */
+export function callRetryDelay(attempt: number, policy: RetryPolicy, random: () => number): number {
+  // backoffDelay without its argument object: the fleet simulation calls this millions of times
+  return Math.floor(random() * backoffCeiling(attempt + 1, policy.baseDelayMs, policy.maxDelayMs));
 }
 
 /** Checks the request's own fields; returns the endpoint it will go to. Throws ARN_INVALID/ARGUMENT_INVALID. */
@@ -131,7 +133,7 @@ export async function createSession(signer: Signer, o: CreateSessionOptions, dep
       }
     }
     if (!error.retryable || o.signal?.aborted) throw error;
-    const delay = fullJitter(attempt, policy.baseDelayMs, policy.maxDelayMs, random);
+    const delay = callRetryDelay(attempt, policy, random);
     const elapsed = deps.clock.now() - started;
     if (attempt + 1 >= policy.maxAttempts || elapsed + delay > policy.deadlineMs) {
       throw new AgentError(error.code, `${error.message} (gave up after ${attempt + 1} attempt${attempt ? 's' : ''})`, {

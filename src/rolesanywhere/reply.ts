@@ -6,7 +6,7 @@
  * is cut to a bounded length and has its control characters escaped.
  */
 import { AgentError } from '../errors.js';
-import { escapeControls } from '../escape-controls.js';
+import { escapeControls } from '../log/escape-controls.js';
 import type { Credentials } from '../credentials.js';
 import type { HttpReply } from './transport.js';
 

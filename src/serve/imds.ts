@@ -6,6 +6,8 @@
  * so a server-side request forgery through a local proxy cannot get a token.
  *   GET /latest/meta-data/iam/security-credentials/         → the profile's name
  *   GET /latest/meta-data/iam/security-credentials/<name>   → the credentials document
+ *   GET /latest/meta-data/placement/region                  → the profile's region (SDKs that take
+ *                                                             the Region from IMDS ask this)
  * Session tokens live in memory only, at most MAX_SESSIONS at once (the oldest go first).
  */
 import { randomBytes } from 'node:crypto';
@@ -16,6 +18,7 @@ import { header, pathOf, send, sendError, sendJson, type CountRequest } from './
 
 export const TOKEN_PATH = '/latest/api/token';
 export const CREDENTIALS_PATH = '/latest/meta-data/iam/security-credentials/';
+export const REGION_PATH = '/latest/meta-data/placement/region';
 export const TTL_HEADER = 'x-aws-ec2-metadata-token-ttl-seconds';
 export const TOKEN_HEADER = 'x-aws-ec2-metadata-token';
 export const MAX_TTL_SECONDS = 21_600;
@@ -26,6 +29,8 @@ export interface ImdsDeps {
   clock: Clock;
   /** The profile served as the instance role (read per request: a reload may change it). */
   profile(): string;
+  /** The region of a profile of the schedule (its CreateSession region); undefined for none. */
+  regionOf?(profile: string): string | undefined;
   count?: CountRequest;
   random?: (n: number) => Buffer;
 }
@@ -104,7 +109,16 @@ export function imdsHandler(deps: ImdsDeps): (req: IncomingMessage, res: ServerR
       count('imds', profile, 'unavailable');
       return sendError(req, res, 503, 'CredentialsUnavailable', hit.kind === 'unavailable' ? hit.reason : `profile "${profile}" is not in the schedule`, 'imds', { 'Retry-After': '5' });
     }
+    if (path === REGION_PATH) {
+      const region = deps.regionOf?.(profile);
+      if (region !== undefined) {
+        count('imds', profile, 'success');
+        return send(req, res, 200, region, 'text/plain');
+      }
+      count('imds', profile, 'not_found');
+      return sendError(req, res, 404, 'NotFound', `profile "${profile}" is not in the schedule, so it has no region`, 'imds');
+    }
     count('imds', '', 'not_found');
-    return sendError(req, res, 404, 'NotFound', `not found: this endpoint serves ${TOKEN_PATH} and ${CREDENTIALS_PATH}${profile}`, 'imds');
+    return sendError(req, res, 404, 'NotFound', `not found: this endpoint serves ${TOKEN_PATH}, ${CREDENTIALS_PATH}${profile} and ${REGION_PATH}`, 'imds');
   };
 }

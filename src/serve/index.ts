@@ -6,7 +6,7 @@
  * them first on shutdown.
  */
 import type { ServeSettings } from '../config/serve.js';
-import type { Log } from '../observability/logger.js';
+import type { Log } from '../log/logger.js';
 import type { Clock } from '../time/clock.js';
 import { ecsHandler } from './ecs.js';
 import { imdsHandler } from './imds.js';
@@ -25,6 +25,8 @@ export interface ServeDeps {
   /** The schedule's profile names now. */
   profiles(): readonly string[];
   accountOf(profile: string): string | undefined;
+  /** The region a profile's credentials are for, answered at the IMDS placement/region path. */
+  regionOf?(profile: string): string | undefined;
   redact?(text: string): string;
   /** Told each ECS token, so the logger masks it should one ever reach a log line. */
   secret?(value: string): void;
@@ -67,7 +69,14 @@ export class CredentialEndpoints {
         imds = await startListener(
           'serve.imds',
           settings.imds,
-          imdsHandler({ source, clock: deps.clock, profile: () => self?.settings.imds?.profile ?? first, ...(deps.count && { count: deps.count }), ...(deps.random && { random: deps.random }) }),
+          imdsHandler({
+            source,
+            clock: deps.clock,
+            profile: () => self?.settings.imds?.profile ?? first,
+            ...(deps.regionOf && { regionOf: deps.regionOf }),
+            ...(deps.count && { count: deps.count }),
+            ...(deps.random && { random: deps.random }),
+          }),
         );
       }
     } catch (e) {
@@ -108,16 +117,18 @@ export class CredentialEndpoints {
   }
 }
 
-/** profiles() and accountOf() for ServeDeps, from whatever schedule is current (it changes on reload). */
-export function scheduleLookups(current: () => { profiles: ReadonlyArray<{ name: string; roleArn: string }> }): Pick<ServeDeps, 'profiles' | 'accountOf'> {
-  const cache = new WeakMap<object, Map<string, string | undefined>>();
+/** profiles(), accountOf() and regionOf() for ServeDeps, from whatever schedule is current (it changes on reload). */
+export function scheduleLookups(
+  current: () => { profiles: ReadonlyArray<{ name: string; roleArn: string; region?: string }> },
+): Pick<ServeDeps, 'profiles' | 'accountOf' | 'regionOf'> {
+  const cache = new WeakMap<object, Map<string, { account: string | undefined; region: string | undefined }>>();
   const byName = () => {
     const s = current();
     let m = cache.get(s);
-    if (!m) cache.set(s, (m = new Map(s.profiles.map((p) => [p.name, /^arn:[^:]+:iam::(\d{12}):/.exec(p.roleArn)?.[1]]))));
+    if (!m) cache.set(s, (m = new Map(s.profiles.map((p) => [p.name, { account: /^arn:[^:]+:iam::(\d{12}):/.exec(p.roleArn)?.[1], region: p.region }]))));
     return m;
   };
-  return { profiles: () => [...byName().keys()], accountOf: (name) => byName().get(name) };
+  return { profiles: () => [...byName().keys()], accountOf: (name) => byName().get(name)?.account, regionOf: (name) => byName().get(name)?.region };
 }
 
 function addresses(s: ServeSettings | undefined) {

@@ -10,7 +10,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AgentError } from '../errors.js';
-import { removeStaleSocket } from '../observability/unix-socket.js';
+import { removeStaleSocket } from './unix-socket.js';
 import type { ServeListener } from '../config/serve.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;

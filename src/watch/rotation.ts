@@ -17,7 +17,7 @@
  */
 import { watch } from 'chokidar';
 import { basename, join } from 'node:path';
-import type { Log } from '../observability/logger.js';
+import type { Log } from '../log/logger.js';
 import type { Clock } from '../time/clock.js';
 import { unrefTimer, type Scheduler, type TimerHandle } from '../time/scheduler.js';
 import { relevantPaths, takeFingerprint, type Fingerprint } from './fingerprint.js';
@@ -83,6 +83,8 @@ export interface RotationWatchOptions {
   /** The new files have been refused for longer than `graceMs` and did not change since. */
   stuck?(error: string): void;
   log?: Log;
+  /** What the files are, in log lines: "certificate files" (the default) or "schedule file". */
+  what?: string;
   watcher?: DirWatcherFactory;
   /** Quiet time after the last event before checking. Default 40 ms. */
   debounceMs?: number;
@@ -120,10 +122,11 @@ export class RotationWatch {
       settleMs: 250,
       settleWindowMs: 10_000,
       graceMs: 2_000,
+      what: 'certificate files',
       ...options,
     };
     // Never rejects: a watch that cannot start leaves the interval check, and says why.
-    this.ready = this.start().catch((e: unknown) => this.o.log?.warn('cannot watch the certificate files; only the interval check will notice a rotation', { paths: this.o.paths.join(', '), error: String(e) }));
+    this.ready = this.start().catch((e: unknown) => this.o.log?.warn(`cannot watch the ${this.o.what}; only the interval check will notice a change`, { paths: this.o.paths.join(', '), error: String(e) }));
   }
 
   /** Changes the interval check (a reloaded schedule); 0 turns it off. */
@@ -160,7 +163,7 @@ export class RotationWatch {
     this.watcher = this.o.watcher(
       fp.dirs,
       (p) => this.onEvent(p),
-      (e) => this.o.log?.warn('file watch error', { paths: this.o.paths.join(', '), error: String(e) }),
+      (e) => this.o.log?.warn(`${this.o.what}: file watch error`, { paths: this.o.paths.join(', '), error: String(e) }),
     );
     await this.watcher.ready;
   }
@@ -198,7 +201,7 @@ export class RotationWatch {
       return this.running;
     }
     this.running = this.runCheck(trigger)
-      .catch((e: unknown) => this.o.log?.warn('certificate file check failed', { paths: this.o.paths.join(', '), error: String(e) }))
+      .catch((e: unknown) => this.o.log?.warn(`${this.o.what}: check failed`, { paths: this.o.paths.join(', '), error: String(e) }))
       .finally(() => {
         this.running = undefined;
         const next = this.again;
@@ -241,7 +244,7 @@ export class RotationWatch {
     this.lastError = outcome.error;
     const now = this.o.clock.now();
     this.refused = { contentKey: fp.contentKey, since: now, trigger: originalTrigger, warned: false, until: now + this.o.settleWindowMs };
-    this.o.log?.debug('certificate files changed but do not form a usable pair yet; waiting', { paths: this.o.paths.join(', '), error: outcome.error });
+    this.o.log?.debug(`${this.o.what} changed but cannot be used yet; waiting`, { paths: this.o.paths.join(', '), error: outcome.error });
     this.settleLater();
   }
 

@@ -3,7 +3,7 @@ import type { Credentials } from '../../src/credentials.js';
 import type { Agent, AgentProfile } from '../../src/agent/agent.js';
 import { AgentError } from '../../src/errors.js';
 import type { Signer } from '../../src/keys/signer.js';
-import { Redactor } from '../../src/observability/redact.js';
+import { Redactor } from '../../src/log/redact.js';
 import { agentWorld, logText, profile } from '../helpers/agent-fakes.js';
 
 const T0 = Date.UTC(2026, 10, 22, 0, 0, 0);

@@ -379,7 +379,7 @@ describe('credential-process against the emulator over HTTPS', function () {
     });
     it('a profile ARN in another region than the trust anchor', async () => {
       const r = await run([...args({ profile: PROFILE_ARN.replace('us-east-1', 'eu-west-1') }), ...key('rsa-direct')]);
-      expectBadInput(r, ['profile_arn', 'same partition and region'], 'IAM Roles Anywhere console');
+      expectBadInput(r, ['--profile-arn', 'same partition and region'], 'IAM Roles Anywhere console');
     });
     for (const [duration, why] of [
       ['abc', 'is not a whole number of seconds'],

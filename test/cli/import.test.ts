@@ -40,6 +40,11 @@ describe('import: reading the AWS config file like botocore', () => {
     expect(s[0]!.values).to.deep.equal({ credential_process: 'helper\n--flag x', region: 'r' });
   });
 
+  it('keeps a value going over a blank line, and ends it at a line no deeper than its key (botocore, not "any indented line")', () => {
+    const s = parseAwsConfig('[profile a]\n  region = r\n  credential_process = helper\n    --one\n\n    --two\n  output = json\n');
+    expect(s[0]!.values).to.deep.equal({ region: 'r', credential_process: 'helper\n--one\n\n--two', output: 'json' });
+  });
+
   const names: [string, string | undefined][] = [
     ['default', 'default'],
     ['profile dev', 'dev'],
@@ -255,6 +260,8 @@ credential_process = aws_signing_helper credential-process --certificate /c.pem 
 credential_process = aws_signing_helper credential-process --cert-selector file:///etc/sel.json ${base} --role-arn ${role('x')}
 [profile "with space"]
 credential_process = aws_signing_helper credential-process --certificate /c.pem --private-key /k.pem ${base} --role-arn ${role('x')}
+[profile __proto__]
+credential_process = aws_signing_helper credential-process --certificate /c.pem --private-key /k.pem ${base} --role-arn ${role('x')}
 [profile badarn]
 credential_process = aws_signing_helper credential-process --certificate /c.pem --private-key /k.pem ${base} --role-arn arn:aws:iam::1:role
 [profile quote]
@@ -268,6 +275,8 @@ aws_access_key_id = AKIDEXAMPLE
     notTranslated: {
       store: /--cert-selector/,
       'with space': /not a section name/,
+      // computed: a literal __proto__ key would set the object's prototype instead
+      ['__proto__']: /not a section name the agent can write: "__proto__" cannot be a profile/,
       badarn: /the schedule would refuse it: role_arn/,
       quote: /cannot be split into words/,
     },

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { statePathFor } from '../../src/agent/state-file.js';
+import { statePathFor, writeState } from '../../src/agent/state-file.js';
 import { onceCommand } from '../../src/cli/once.js';
 import { statusCommand } from '../../src/cli/status.js';
 import type { StatusDocument } from '../../src/observability/status-document.js';
@@ -104,6 +105,49 @@ describe('status', function () {
     expect(lines[3]?.split('\t').slice(0, 2)).to.deep.equal(['old', `EXPIRED ${new Date(expiredAt).toISOString()}`]);
   });
 
+  it('shows the serve: listeners the running agent recorded in its state file (text and --json), and the configured ones while none runs', async () => {
+    const t = makeTempDir('ra-status-');
+    cleanups.push(t.cleanup);
+    const credentials = join(t.dir, 'aws', 'credentials');
+    const tokenDir = join(t.dir, 'tokens');
+    const schedule = writeSchedule(
+      join(t.dir, 'schedule.yaml'),
+      scheduleDoc(w, credentials, { web: { role: 'app', key: w.rsaFiles } }, { serve: { ecs: { listen: '127.0.0.1:9912', token_dir: tokenDir }, imds: { listen: '127.0.0.1:9911', profile: 'web' } } }),
+    );
+    // What run writes once its listeners are up (port 0 resolved); this test's own pid stands for a live agent.
+    const running = [
+      { endpoint: 'ecs' as const, address: 'http://127.0.0.1:41001/v1/credentials/', tokenDir },
+      { endpoint: 'imds' as const, address: 'http://127.0.0.1:41002/', profile: 'web' },
+    ];
+    const stateOf = (pid: number) => ({ version: 1 as const, pid, command: 'run' as const, schedule, updatedAt: new Date().toISOString(), profiles: [], serve: running });
+    mkdirSync(join(t.dir, 'aws'), { recursive: true, mode: 0o700 });
+    await writeState(credentials, stateOf(process.pid));
+
+    const live = await status(schedule, t.dir);
+    expect(live.json.live, 'live').to.equal(true);
+    expect(live.json.serve, '--json serve rows of the running agent').to.deep.equal([
+      { endpoint: 'ecs', address: running[0]!.address, serving: true, tokenDir },
+      { endpoint: 'imds', address: running[1]!.address, serving: true, profile: 'web' },
+    ]);
+    const io = captureIO({ HOME: t.dir });
+    await statusCommand(['--config', schedule], io);
+    expect(io.out().split('\n').slice(-3), 'text lines').to.deep.equal([
+      `serving ecs: ${running[0]!.address} (tokens in ${tokenDir})`,
+      `serving imds: ${running[1]!.address} (profile web)`,
+      '',
+    ]);
+
+    // A state file whose agent is gone: its listeners are not served; the schedule's are shown as configured.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    await writeState(credentials, stateOf(dead));
+    const stopped = await status(schedule, t.dir);
+    expect(stopped.json.live, 'live').to.equal(false);
+    expect(stopped.json.serve, '--json serve rows with no agent running').to.deep.equal([
+      { endpoint: 'ecs', address: '127.0.0.1:9912', serving: false },
+      { endpoint: 'imds', address: '127.0.0.1:9911', serving: false, profile: 'web' },
+    ]);
+  });
+
   it('exits 2 for a schedule that cannot be read', async () => {
     const t = makeTempDir('ra-status-');
     cleanups.push(t.cleanup);
@@ -131,8 +175,9 @@ describe('status', function () {
     for (const p of live.json.profiles) {
       const next = Date.parse(p.nextRefresh!);
       const expires = Date.parse(p.credentialsExpire!);
-      // one-hour session, 15-minute margin, up to 90 s of jitter
-      expect(expires - next, `ms between ${p.profile}'s next refresh and its expiry`).to.be.within(15 * 60_000, 16.5 * 60_000);
+      // one-hour session, 15-minute margin: the first refresh after a start is spread from a
+      // quarter of the session (45 min before expiry) to the margin
+      expect(expires - next, `ms between ${p.profile}'s next refresh and its expiry`).to.be.within(15 * 60_000, 45 * 60_000);
     }
     const text = await runCli(['status', '--config', s.schedule], cleanEnv(s.dir));
     expect(text.code, `exit code; stderr: ${text.stderr}`).to.equal(0);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { updateCommand } from '../../src/cli/update.js';
-import { readProfiles } from '../../src/credentials-file/index.js';
+import { profileNameProblem, readProfiles } from '../../src/credentials-file/index.js';
 import { captureIO } from '../helpers/io.js';
 import { makeWorld, PROFILE_ARN, roleArn, TRUST_ANCHOR_ARN, type World } from '../helpers/world.js';
 
@@ -52,6 +52,18 @@ describe('update (drop-in for the official helper)', () => {
     expect(ci.get('x_security_token_expires')).to.equal(issued.expiration);
     expect(io.err()).to.not.include(issued.secretAccessKey);
   });
+
+  for (const name of ['__proto__', 'DEFAULT', 'a b']) {
+    it(`refuses --profile ${JSON.stringify(name)} before any CreateSession, with the schedule's message (exit 2)`, async () => {
+      const file = join(w.dir, 'credentials-bad-name');
+      const before = w.emulator.requests.length;
+      const io = captureIO();
+      const code = await updateCommand([...flags(file, name), '--once'], io);
+      expect(code, `exit code; stderr: ${io.err()}`).to.equal(2);
+      expect(io.err(), 'stderr').to.equal(`rolesanywhere-agent update: --profile: ${profileNameProblem(name)!.message} — ${profileNameProblem(name)!.hint}\n`);
+      expect(w.emulator.requests.length - before, 'CreateSession requests made').to.equal(0);
+    });
+  }
 
   it('--once exits with the failure class when the service refuses', async () => {
     const file = join(w.dir, 'credentials-refused');

@@ -49,6 +49,14 @@ const corpus: Array<{ file: string; issues: string[] }> = [
     ],
   },
   {
+    // The writer has always refused both names; validate must say so before any write is tried.
+    file: 'reserved-profile-names.yaml',
+    issues: [
+      'profiles.__proto__ (line 9:3): "__proto__" cannot be a profile: the AWS SDK for JavaScript refuses a whole credentials file that has a [__proto__] section — choose another name',
+      'profiles.DEFAULT (line 11:3): "DEFAULT" cannot be a profile: botocore and the AWS CLI read [DEFAULT] as defaults for every other profile, never as a profile of its own — choose another name, such as "default" (lower case), which is the profile the AWS tools use when none is named',
+    ],
+  },
+  {
     file: 'unset-env.yaml',
     issues: [
       'defaults.certificate (line 2:16): ${PKI_DIR} is not set in the environment — set PKI_DIR for the agent, or give a default: ${PKI_DIR:-value}',

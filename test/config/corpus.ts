@@ -111,7 +111,7 @@ export const corpus: BadCase[] = [
       "profiles.app.fips (line 9:11): expected true or false, got \"yes\" — YAML 1.2 reads yes/no/on/off as text: write true or false",
       "profiles.app.with_proxy (line 10:17): expected true or false, got the number 1",
       "profiles.app.certificate (line 11:18): expected text, got the number 42 — YAML read it as a number: quote it (\"42\")",
-      "profiles.app.role_session_name (line 12:24): \"x\" is not a valid role_session_name — 2 to 64 characters of letters, digits and + = , . @ _ -",
+      "profiles.app.role_session_name (line 12:24): \"x\" is not a valid role_session_name — 2–64 characters of letters, digits and + = , . @ _ -",
       "profiles.app.region (line 13:13): \"Europe\" is not an AWS region name — e.g. eu-west-1; or leave region out to use the trust anchor's",
       "profiles.app.session_duration (line 14:23): \"soon\" is not a duration — write seconds (3600) or a duration such as 15m, 1h, 1h30m",
       "profiles.app.private_key_password_env (line 15:31): \"1abc\" is not an environment variable name — letters, digits and _, not starting with a digit; give the name, not ${NAME}",

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KEY_SETS, LOG_LEVELS, parseSchedule } from '../../src/config/index.js';
 import { PROFILE_NAME_PATTERN } from '../../src/config/schedule.js';
+import { RESERVED_PROFILE_NAMES } from '../../src/credentials-file/profile-name.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const examplePath = `${root}config/agent.example.yaml`;
@@ -72,7 +73,7 @@ describe('config/schedule.schema.json', () => {
   it('uses the same profile-name pattern and log levels as the validator', () => {
     const props = schema.properties as Json;
     expect(((props.profiles as Json).propertyNames as Json).pattern).to.equal(PROFILE_NAME_PATTERN.source);
-    expect(((props.profiles as Json).propertyNames as Json).not, 'DEFAULT refused as the loader refuses it').to.deep.equal({ const: 'DEFAULT' });
+    expect(((props.profiles as Json).propertyNames as Json).not, 'DEFAULT and __proto__ refused as the loader refuses them').to.deep.equal({ enum: [...RESERVED_PROFILE_NAMES] });
     expect((props.log_level as Json).enum).to.deep.equal([...LOG_LEVELS]);
   });
 });

@@ -35,11 +35,12 @@ describe('parseSchedule: good schedules', () => {
       partition: 'aws',
       fips: false,
       noVerifySsl: false,
-      withProxy: false,
+      // with_proxy unset: the proxy variables are honoured, as they always were
+      withProxy: true,
       reusePin: false,
       sessionDurationSeconds: 3600,
     });
-    expect(p.refresh).to.deep.equal({ kind: 'before_expiry', marginSeconds: 900, jitterSeconds: 90 });
+    expect(p.refresh).to.deep.equal({ kind: 'before_expiry', marginSeconds: 900, jitterSeconds: 90, spreadFirst: true });
     expect(p.keyMaterial).to.deep.equal({ certificate: '/etc/pki/host.pem', privateKey: '/etc/pki/host.key' });
     expect(p.position, "the line of `default:`").to.deep.equal({ line: 7, column: 3 });
   });
@@ -73,7 +74,7 @@ describe('parseSchedule: good schedules', () => {
       profiles:
         default: { role_arn: "${ROLE}" }
     `);
-    expect(p.refresh).to.deep.equal({ kind: 'before_expiry', marginSeconds: 225, jitterSeconds: 23 });
+    expect(p.refresh).to.deep.equal({ kind: 'before_expiry', marginSeconds: 225, jitterSeconds: 23, spreadFirst: true });
   });
 
   it('reads a cron refresh with its time zone and jitter, and a before_expiry refresh with explicit jitter', () => {
@@ -86,6 +87,14 @@ describe('parseSchedule: good schedules', () => {
       { kind: 'cron', expression: '*/20 * * * *', timeZone: 'Europe/Paris', jitterSeconds: 30 },
       { kind: 'before_expiry', marginSeconds: 600, jitterSeconds: 0 },
     ]);
+  });
+
+  it('gives a before_expiry refresh without jitter the default jitter and a spread first refresh', () => {
+    const p = only(base + yaml`
+      profiles:
+        default: { role_arn: "${ROLE}", refresh: { before_expiry: 20m } }
+    `);
+    expect(p.refresh).to.deep.equal({ kind: 'before_expiry', marginSeconds: 1200, jitterSeconds: 120, spreadFirst: true });
   });
 
   it('replaces refresh as a whole rather than merging it with the defaults', () => {

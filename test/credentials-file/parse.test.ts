@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { findIssues, parseStrict, readLikeJsSdk, readProfiles } from '../../src/credentials-file/parse.js';
+import { findIssues, parseStrict, readLikeJsSdk, readProfiles, readSections } from '../../src/credentials-file/parse.js';
 import { splitLines } from '../../src/credentials-file/syntax.js';
 import { catchError, expectAgentError } from './helpers.js';
 
@@ -69,6 +69,23 @@ describe('readProfiles', () => {
   it('reads a file parseStrict refuses, the first of repeated keys winning and malformed lines skipped', () => {
     const p = readProfiles('junk\n[a]\nk = 1\nk = 2\nbad line\n[a]\nz = 3\n');
     expect(Object.fromEntries(p.get('a')!)).to.deep.equal({ k: '1', z: '3' });
+  });
+});
+
+describe('readSections', () => {
+  const text = '[profile app] (managed)\nk = 1\nk = 2\n[profile app] (managed)\nbell = \u0007\n';
+
+  it('config dialect (the AWS config file, for import): a header runs to the last "]", control characters are text, repeats are kept in order', () => {
+    const s = readSections(text, 'config');
+    expect(s.map((x) => [x.name, x.line, plain(x.keys)])).to.deep.equal([
+      ['profile app', 1, { k: '1' }],
+      ['profile app', 4, { bell: '\u0007' }],
+    ]);
+  });
+
+  it('credentials dialect: the same lines are malformed, so no section is read from them', () => {
+    expect(readSections(text).map((x) => x.name)).to.deep.equal([]);
+    expect(findIssues(text).map((i) => i.line), 'lines refused').to.deep.equal([1, 2, 3, 4, 5]);
   });
 });
 

@@ -65,9 +65,13 @@ describe('replaceProfiles', () => {
 
   it('refuses a file that starts with a byte order mark, which botocore cannot read, and leaves it untouched', async () => {
     writeFileSync(file, '\uFEFF[dev]\n', { mode: 0o600 });
-    const e = await replaceProfiles(file, up('dev', 1)).then(() => undefined, (x: unknown) => x);
+    const warnings: string[] = [];
+    // The refusal comes from the strict parse before any write: no temp file, no warning, no rename.
+    const e = await replaceProfiles(file, up('dev', 1), { onWarning: (m) => warnings.push(m) }).then(() => undefined, (x: unknown) => x);
     expectAgentError(e, 'CREDENTIALS_FILE', file, 'byte order mark', 'sed -i');
     expect(readFileSync(file, 'utf8'), 'the file').to.equal('\uFEFF[dev]\n');
+    expect(warnings, 'warnings').to.deep.equal([]);
+    expect(litter(dir), 'files left beside it (the lock file only)').to.deep.equal(litter(dir).filter((n) => n.endsWith('.lock')));
   });
 
   it('keeps a symlinked file a symlink, replacing its target with the temp file in the target\'s directory', async () => {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentialProcessCommand } from '../../src/cli/credential-process.js';
+import { exitCodeForCode } from '../../src/cli/exit-codes.js';
 import { onceCommand } from '../../src/cli/once.js';
 import { readProfiles } from '../../src/credentials-file/index.js';
 import { serialDecimal } from '../../src/keys/signer.js';
@@ -45,6 +46,59 @@ describe('PKCS#11 keys against the emulator (SoftHSM2)', () => {
     expect(last.ok).to.equal(true);
     expect(last.serial).to.equal(serialDecimal(w.rsa.leaf.nodeCert));
     expect(JSON.parse(io.out()).AccessKeyId).to.equal(w.emulator.issued.at(-1)!.accessKeyId);
+  });
+
+  it('credential-process exits 2 (bad input, not retryable) when the URI names a key the token does not hold, naming the URI without its PIN', async () => {
+    const io = captureIO(env);
+    const requestsBefore = w.emulator.requests.length;
+    const code = await credentialProcessCommand(
+      [
+        '--certificate', w.rsaFiles.certificate,
+        '--private-key', 'pkcs11:token=agent-token;object=no-such-key;type=private?pin-value=1234',
+        '--pkcs11-lib', SOFTHSM_MODULE,
+        '--trust-anchor-arn', TRUST_ANCHOR_ARN, '--profile-arn', PROFILE_ARN, '--role-arn', roleArn('app'),
+        '--endpoint', w.emulator.httpsUrl!, '--ca-bundle', w.caBundle,
+      ],
+      io,
+    );
+    expect(code, io.err()).to.equal(2);
+    expect(io.err(), 'the error names the URI').to.contain('pkcs11:token=agent-token;object=no-such-key;type=private');
+    expect(io.err(), 'the error suggests list-certs').to.contain('list-certs');
+    expect(io.err(), 'the PIN is redacted').not.to.contain('pin-value=1234');
+    expect(io.out(), 'nothing on stdout').to.equal('');
+    expect(w.emulator.requests.length, 'no CreateSession was sent').to.equal(requestsBefore);
+  });
+
+  it('once reports PKCS11_OBJECT_NOT_FOUND (exit 2 class) for the profile whose id= names no key on the token, with a hint naming the URI', async () => {
+    const file = join(w.dir, 'credentials-p11-missing');
+    const schedule = join(w.dir, 'p11-missing.yaml');
+    writeFileSync(
+      schedule,
+      `credentials_file: ${file}
+defaults:
+  trust_anchor_arn: ${TRUST_ANCHOR_ARN}
+  profile_arn: ${PROFILE_ARN}
+  endpoint: ${w.emulator.httpsUrl}
+  ca_bundle: ${w.caBundle}
+  pkcs11_lib: ${SOFTHSM_MODULE}
+  pkcs11_pin_env: ${PIN_ENV}
+profiles:
+  p11-missing:
+    certificate: ${w.rsaFiles.certificate}
+    private_key: "pkcs11:token=agent-token;id=%7f;type=private"
+    role_arn: ${roleArn('app')}
+`,
+    );
+    const io = captureIO(env);
+    const code = await onceCommand(['--config', schedule, '--json'], io);
+    // once's own exit code stays the documented 6 ("some profiles are not fresh"); the profile's
+    // error carries the class: exitCodeForCode of it is the bad-input 2, not the transient 5.
+    expect(code, io.err()).to.equal(6);
+    const report = JSON.parse(io.out()) as Array<{ name: string; lastError?: { code: string; message: string; hint?: string } }>;
+    const entry = report.find((p) => p.name === 'p11-missing');
+    expect(entry?.lastError?.code, io.out()).to.equal('PKCS11_OBJECT_NOT_FOUND');
+    expect(exitCodeForCode(entry!.lastError!.code), 'exit class of the error').to.equal(2);
+    expect(entry?.lastError?.hint, io.out()).to.contain('fix object=/id= in pkcs11:token=agent-token;id=%7f;type=private').and.to.contain('list-certs');
   });
 
   it('once fills two profiles from keys on one token (EC key and certificate both on the token)', async () => {

@@ -6,6 +6,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { issue, makePki, type Issued, type TestPki } from '../helpers/pki.js';
 import { legacyLeaf } from './legacy-certs.js';
 import { parseCertificate } from '../../src/emulator/certificate.js';
+import { PROTOTYPE_NAMES } from '../hostile/shapes.js';
 import {
   ACCOUNT,
   PROFILE,
@@ -213,6 +214,14 @@ describe('emulator: CreateSession over HTTP and HTTPS', function () {
       expectRefused(await call(leafOf(rsa), { algorithm: 'AWS4-HMAC-SHA256' }), 403, 'AccessDeniedException', 'ALGORITHM_UNKNOWN');
     });
 
+    for (const name of PROTOTYPE_NAMES) {
+      it(`refuses the algorithm name "${name}" as unknown (not found on Object.prototype)`, async () => {
+        const reply = await call(leafOf(rsa), { algorithm: name });
+        expectRefused(reply, 403, 'AccessDeniedException', 'ALGORITHM_UNKNOWN');
+        expect(reply.text, 'no prototype member printed').not.to.match(/native code|\[object Object\]|function\s*\w*\(/);
+      });
+    }
+
     for (const missing of ['content-type', 'host', 'x-amz-date', 'x-amz-x509']) {
       it(`refuses a request that does not sign ${missing}`, async () => {
         const signedList = ['content-type', 'host', 'x-amz-date', 'x-amz-x509', 'x-amz-x509-chain'].filter((h) => h !== missing);
@@ -381,6 +390,14 @@ describe('emulator: CreateSession over HTTP and HTTPS', function () {
       expectRefused(await call(leafOf(rsa), { query: arnQuery(TA, other(PROFILE, UNKNOWN_ID)) }), 403, 'AccessDeniedException', 'PROFILE_UNKNOWN');
       expectRefused(await call(leafOf(rsa), { query: arnQuery(TA, PROFILE, `arn:aws:iam::${ACCOUNT}:role/nobody`) }), 403, 'AccessDeniedException', 'ROLE_UNKNOWN');
     });
+
+    for (const name of PROTOTYPE_NAMES) {
+      it(`answers a role named "${name}" as unknown (403), and a trust anchor or profile id "${name}" as no UUID (400), never a crash`, async () => {
+        expectRefused(await call(leafOf(rsa), { query: arnQuery(TA, PROFILE, `arn:aws:iam::${ACCOUNT}:role/${name}`) }), 403, 'AccessDeniedException', 'ROLE_UNKNOWN');
+        expectRefused(await call(leafOf(rsa), { query: arnQuery(other(TA, name)) }), 400, 'ValidationException', 'ARN_INVALID');
+        expectRefused(await call(leafOf(rsa), { query: arnQuery(TA, other(PROFILE, name)) }), 400, 'ValidationException', 'ARN_INVALID');
+      });
+    }
 
     it('refuses a disabled trust anchor and a disabled profile', async () => {
       emu.config.trustAnchors[0]!.enabled = false;

@@ -1,24 +1,22 @@
 /**
- * A local STS stand-in for real SDK clients: answers GetCallerIdentity only after checking the
- * request's SigV4 signature (AWS4-HMAC-SHA256) with the secret the caller was issued, and its
- * session token. Credentials are looked up by access key id (tests pass the emulator's `issued`).
+ * A local STS stand-in for real SDK clients (the JS SDK, boto3, the AWS CLI): answers
+ * `GetCallerIdentity` (query protocol) only after checking the request's SigV4 signature
+ * (AWS4-HMAC-SHA256, host and x-amz-date signed) with the secret the emulator issued for its access
+ * key, that the session token is the one issued with that key, and that the credentials have not
+ * expired. So a call succeeds only with credentials really handed out, and still fresh. The
+ * canonical request comes from the emulator's server-side code (src/emulator/canonical.ts).
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { canonicalRequestFromReceived, stringToSignFromReceived } from '../../src/emulator/canonical.js';
-
-export interface KnownCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-  roleArn: string;
-}
+import { canonicalRequestFromReceived, headerValues, stringToSignFromReceived } from '../../src/emulator/canonical.js';
+import type { IssuedCredentials } from '../../src/emulator/credentials.js';
 
 export interface StsCall {
   accessKeyId: string;
   ok: boolean;
-  reason?: string;
+  /** The refusal's code (SignatureDoesNotMatch, ExpiredToken, …) when not ok. */
+  code?: string;
 }
 
 export interface StsStandIn {
@@ -27,53 +25,64 @@ export interface StsStandIn {
   stop(): Promise<void>;
 }
 
-const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/sts\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
+/** What the stand-in needs of issued credentials (the emulator's `issued` entries fit). */
+export type KnownCredentials = Pick<IssuedCredentials, 'accessKeyId' | 'secretAccessKey' | 'sessionToken' | 'expiration' | 'roleArn' | 'roleSessionName'>;
 
-function hmac(key: Buffer | string, data: string): Buffer {
-  return createHmac('sha256', key).update(data).digest();
-}
+const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/sts\/aws4_request,\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$/;
 
-export async function startStsStandIn(lookup: (accessKeyId: string) => KnownCredentials | undefined): Promise<StsStandIn> {
+const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
+
+/**
+ * `issued` is read at each call (pass `() => emulator.issued`); the newest entry of an access key
+ * wins. The account in the answer is the role ARN's.
+ */
+export async function startStsStandIn(issued: () => readonly KnownCredentials[]): Promise<StsStandIn> {
   const calls: StsCall[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const fail = (status: number, code: string, reason: string, accessKeyId = '') => {
-        calls.push({ accessKeyId, ok: false, reason });
-        res.writeHead(status, { 'content-type': 'text/xml' });
-        res.end(`<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${reason}</Message></Error><RequestId>standin</RequestId></ErrorResponse>`);
+      const refuse = (status: number, code: string, accessKeyId = '') => {
+        calls.push({ accessKeyId, ok: false, code });
+        res.writeHead(status, { 'Content-Type': 'text/xml' });
+        res.end(`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${code}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
       };
-      const m = AUTH.exec(String(req.headers.authorization ?? ''));
-      if (!m) return fail(403, 'IncompleteSignature', 'no AWS4-HMAC-SHA256 authorization');
-      const [, accessKeyId, day, region, signedHeaders, signature] = m as unknown as [string, string, string, string, string, string];
-      const known = lookup(accessKeyId);
-      if (!known) return fail(403, 'InvalidClientTokenId', 'unknown access key', accessKeyId);
-      if (req.headers['x-amz-security-token'] !== known.sessionToken) return fail(403, 'InvalidClientTokenId', 'session token does not match', accessKeyId);
-      const amzDate = String(req.headers['x-amz-date'] ?? '');
-      const canonical = canonicalRequestFromReceived({ method: req.method ?? 'POST', rawUrl: req.url ?? '/', rawHeaders: req.rawHeaders, body }, signedHeaders.split(';'));
-      if (!canonical || !amzDate.startsWith(day)) return fail(400, 'IncompleteSignature', 'bad date or query', accessKeyId);
-      const scope = `${day}/${region}/sts/aws4_request`;
-      const toSign = stringToSignFromReceived('AWS4-HMAC-SHA256', amzDate, scope, canonical);
-      const key = hmac(hmac(hmac(hmac(`AWS4${known.secretAccessKey}`, day), region), 'sts'), 'aws4_request');
-      if (hmac(key, toSign).toString('hex') !== signature) return fail(403, 'SignatureDoesNotMatch', 'signature does not match', accessKeyId);
-      if (!/(^|&)Action=GetCallerIdentity(&|$)/.test(body.toString())) return fail(400, 'InvalidAction', 'only GetCallerIdentity', accessKeyId);
-      calls.push({ accessKeyId, ok: true });
-      const account = /^arn:[^:]+:iam::(\d{12}):role\/(.+)$/.exec(known.roleArn);
-      res.writeHead(200, { 'content-type': 'text/xml' });
+      const auth = AUTH.exec(req.headers.authorization ?? '');
+      if (!auth) return refuse(403, 'IncompleteSignature');
+      const [, keyId, date, region, signedList, signature] = auth as unknown as [string, string, string, string, string, string];
+      const creds = [...issued()].reverse().find((c) => c.accessKeyId === keyId);
+      if (!creds) return refuse(403, 'InvalidClientTokenId', keyId);
+      const signed = signedList.split(';');
+      if (!signed.includes('host') || !signed.includes('x-amz-date')) return refuse(403, 'IncompleteSignature', keyId);
+      if (headerValues(req.rawHeaders, 'x-amz-security-token')[0] !== creds.sessionToken) return refuse(403, 'InvalidClientTokenId', keyId);
+      if (Date.parse(creds.expiration) <= Date.now()) return refuse(403, 'ExpiredToken', keyId);
+      const amzDate = headerValues(req.rawHeaders, 'x-amz-date')[0] ?? '';
+      if (!amzDate.startsWith(date)) return refuse(403, 'SignatureDoesNotMatch', keyId);
+      const canonical = canonicalRequestFromReceived({ method: req.method ?? '', rawUrl: req.url ?? '/', rawHeaders: req.rawHeaders, body }, signed);
+      if (!canonical) return refuse(400, 'MalformedQueryString', keyId);
+      const toSign = stringToSignFromReceived('AWS4-HMAC-SHA256', amzDate, `${date}/${region}/sts/aws4_request`, canonical);
+      const kSigning = hmac(hmac(hmac(hmac('AWS4' + creds.secretAccessKey, date), region), 'sts'), 'aws4_request');
+      if (hmac(kSigning, toSign).toString('hex') !== signature) return refuse(403, 'SignatureDoesNotMatch', keyId);
+      if (!/(^|&)Action=GetCallerIdentity(&|$)/.test(body.toString())) return refuse(400, 'InvalidAction', keyId);
+      calls.push({ accessKeyId: keyId, ok: true });
+      const [, account, role] = /^arn:[^:]+:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(creds.roleArn) ?? [];
+      res.writeHead(200, { 'Content-Type': 'text/xml' });
       res.end(
         `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>` +
-          `<Arn>arn:aws:sts::${account?.[1]}:assumed-role/${account?.[2]}/standin</Arn><UserId>AROASTANDIN:standin</UserId><Account>${account?.[1]}</Account>` +
-          `</GetCallerIdentityResult><ResponseMetadata><RequestId>standin</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+          `<Arn>arn:aws:sts::${account}:assumed-role/${role}/${creds.roleSessionName}</Arn><UserId>AROAEXAMPLE:${creds.roleSessionName}</UserId><Account>${account}</Account>` +
+          `</GetCallerIdentityResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -6,11 +6,13 @@
  */
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSchedule } from '../../src/config/index.js';
 import { ensureBuilt } from '../cli/built-cli.js';
+import { makePki, writePair, type WrittenPair } from '../helpers/pki.js';
 import { makeTempDir } from '../helpers/tmp.js';
+import { PROFILE_ARN, roleArn, TRUST_ANCHOR_ARN } from '../helpers/world.js';
 import { calls, fakeTools, ROOT, runScript, systemPath } from './helpers.js';
 import { requireTools } from '../helpers/prerequisites.js';
 
@@ -140,6 +142,72 @@ describe('npm run deb', function () {
       expect(c.some((x) => x.startsWith('useradd')), 'no useradd').to.equal(false);
       expect(c.some((x) => x.includes(' enable ')), 'no enable').to.equal(false);
       expect(c.includes(`systemctl try-restart ${NAME}.service`)).to.equal(systemdRunning);
+    });
+
+    describe('postinst on upgrade with systemd running and the service active', () => {
+      let pair: WrittenPair;
+      before(async () => {
+        const pki = await makePki('ec');
+        pair = writePair(tmp.dir, 'upgrade', pki.directLeaf);
+      });
+
+      /**
+       * The packaged postinst with its three system paths pointed into `dir` (each replaced exactly
+       * once, or the test fails): systemd counted as running, the agent the packaged tree's real one,
+       * the schedule `schedule`. runuser is faked to record the call and run the command as us.
+       */
+      function upgradeRun(dir: string, schedule: string): { script: string; log: string; env: NodeJS.ProcessEnv } {
+        mkdirSync(dir, { recursive: true });
+        const log = join(dir, 'calls.log');
+        const tools = fakeTools(join(dir, 'bin'), log, { getent: 0, useradd: 0, systemctl: 0 });
+        writeFileSync(join(tools, 'runuser'), `#!/bin/sh\nprintf '%s\\n' "runuser $*" >> '${log}'\nwhile [ "$1" != -- ]; do shift; done\nshift\nexec "$@"\n`, { mode: 0o755 });
+        const agent = join(dir, 'agent');
+        writeFileSync(agent, `#!/bin/sh\nexec '${process.execPath}' '${join(tree, 'usr/lib', NAME, 'dist/src/main.js')}' "$@"\n`, { mode: 0o755 });
+        let text = readFileSync(join(scripts(), 'postinst'), 'utf8');
+        const swap = (from: string, to: string): void => {
+          expect(text.split(from).length - 1, `occurrences of ${from} in postinst`).to.equal(1);
+          text = text.replace(from, to);
+        };
+        swap(`agent=/usr/bin/${NAME}\n`, `agent='${agent}'\n`);
+        swap(`schedule=/etc/${NAME}/agent.yaml\n`, `schedule='${schedule}'\n`);
+        swap('systemd_running() { [ -d /run/systemd/system ]; }', 'systemd_running() { true; }');
+        const script = join(dir, 'postinst');
+        writeFileSync(script, text, { mode: 0o755 });
+        return { script, log, env: { PATH: systemPath(tools), HOME: dir } };
+      }
+
+      it('restarts the service when the schedule validates (as the service user)', async () => {
+        const dir = join(tmp.dir, 'up-good');
+        mkdirSync(dir, { recursive: true });
+        const schedule = join(dir, 'agent.yaml');
+        writeFileSync(
+          schedule,
+          `credentials_file: ${join(dir, 'credentials')}\nprofiles:\n  app:\n    certificate: ${pair.certificate}\n    private_key: ${pair.privateKey}\n` +
+            `    trust_anchor_arn: ${TRUST_ANCHOR_ARN}\n    profile_arn: ${PROFILE_ARN}\n    role_arn: ${roleArn('app')}\n`,
+        );
+        const run = upgradeRun(dir, schedule);
+        const r = await runScript('sh', [run.script, 'configure', '0.0.9'], run.env);
+        expect(r.code, r.stderr).to.equal(0);
+        const c = calls(run.log);
+        expect(c, 'validated as the service user').to.include(`runuser -u ${NAME} -- ${join(dir, 'agent')} validate --config ${schedule}`);
+        expect(c, r.stderr).to.include(`systemctl try-restart ${NAME}.service`);
+        expect(r.stderr, 'stderr').to.equal('');
+      });
+
+      it('leaves the running service alone and says why when the schedule does not validate', async () => {
+        const dir = join(tmp.dir, 'up-bad');
+        mkdirSync(dir, { recursive: true });
+        const schedule = join(dir, 'agent.yaml');
+        writeFileSync(schedule, `credentials_file: ${join(dir, 'credentials')}\nprofiles:\n  app:\n    role_arn: ${roleArn('app')}\n    regoin: eu-west-1\n`);
+        const run = upgradeRun(dir, schedule);
+        const r = await runScript('sh', [run.script, 'configure', '0.0.9'], run.env);
+        expect(r.code, r.stderr).to.equal(0);
+        const c = calls(run.log);
+        expect(c.filter((x) => /\b(start|restart|try-restart|stop)\b/.test(x)), 'no restart, start or stop').to.deep.equal([]);
+        expect(r.stderr).to.include(`not restarting ${NAME}.service: the schedule ${schedule} does not validate`);
+        expect(r.stderr, 'the validation problem, indented').to.include('    ').and.to.include('unknown key "regoin"');
+        expect(r.stderr).to.include(`then: systemctl restart ${NAME}`);
+      });
     });
 
     it('prerm on removal disables the service; on upgrade it does nothing', async () => {

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { generateTlsIdentity, type TlsIdentity } from '../../src/emulator/tls.js';
 import { AgentError } from '../../src/errors.js';
 import { bypassesProxy } from '../../src/rolesanywhere/proxy.js';
-import { HttpsTransport, makeTransport, MAX_REPLY_BYTES, proxySettings, type Transport } from '../../src/rolesanywhere/transport.js';
+import { HttpsTransport } from '../../src/rolesanywhere/https-transport.js';
+import { MAX_REPLY_BYTES } from '../../src/rolesanywhere/send-request.js';
+import { makeTransport, proxySettings, type Transport } from '../../src/rolesanywhere/transport.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 type AnyServer = HttpServer | HttpsServer | NetServer;

@@ -16,7 +16,7 @@ import { METRIC_PREFIX } from '../../src/observability/metrics.js';
 import { makeWorld, roleArn, type World } from '../helpers/world.js';
 import { allOutput, cleanEnv, ensureBuilt, killAll, readCredentials, REPO, runCli, spawnAgent, waitFor, type AgentProcess, type LogRecord } from '../agent/fixtures/agent-process.js';
 import { scheduleDoc, writeSchedule } from '../agent/fixtures/schedule.js';
-import { startStsStandIn, type StsStandIn } from './fixtures/sts-stand-in.js';
+import { startStsStandIn, type StsStandIn } from '../helpers/sts-standin.js';
 
 const AWS = '/usr/bin/aws';
 const PYTHON = '/usr/bin/python3';
@@ -230,6 +230,8 @@ describe('serve: a running agent hands its credentials to long-running SDK clien
     expect(Object.keys(doc).sort(), 'the EC2 credentials document').to.deep.equal(['AccessKeyId', 'Code', 'Expiration', 'LastUpdated', 'SecretAccessKey', 'Token', 'Type']);
     expect([doc.Code, doc.Type]).to.deep.equal(['Success', 'AWS-HMAC']);
     expect((await http(imdsUrl, '/latest/meta-data/iam/security-credentials/backup', h)).status, 'another profile over IMDS').to.equal(404);
+    const region = await http(imdsUrl, '/latest/meta-data/placement/region', h);
+    expect([region.status, region.body], 'the served profile\'s region (its trust anchor\'s)').to.deep.equal([200, 'us-east-1']);
   });
 
   it('/metrics counts requests by endpoint, profile and outcome, with no token or secret in it', async () => {
@@ -258,6 +260,14 @@ describe('serve: a running agent hands its credentials to long-running SDK clien
     const r = await runCli(['status', '--config', schedulePath], cleanEnv(w.dir));
     expect(r.stdout, `status output; stderr: ${r.stderr}`).to.include(`serving ecs: ${ecsUrl} (tokens in ${tokenDir})`);
     expect(r.stdout).to.include(`serving imds: ${imdsUrl} (profile app)`);
+    const rows = [
+      { endpoint: 'ecs', address: ecsUrl, serving: true, tokenDir },
+      { endpoint: 'imds', address: imdsUrl, serving: true, profile: 'app' },
+    ];
+    const j = await runCli(['status', '--config', schedulePath, '--json'], cleanEnv(w.dir));
+    const doc = JSON.parse(j.stdout) as { source: string; serve?: unknown };
+    expect([doc.source, doc.serve], `status --json; stderr: ${j.stderr}`).to.deep.equal(['agent', rows]);
+    expect((JSON.parse((await http(httpUrl, '/status')).body) as { serve?: unknown }).serve, 'the listeners in /status').to.deep.equal(rows);
   });
 
   it('boto3 and the JS SDK keep calling across two refreshes of 45 s credentials without one failure; serving never calls CreateSession', async function () {

@@ -13,7 +13,7 @@ import type { ServeSettings } from '../../src/config/index.js';
 import type { Credentials } from '../../src/credentials.js';
 import { AgentError } from '../../src/errors.js';
 import { generateTlsIdentity } from '../../src/emulator/tls.js';
-import { silentLog } from '../../src/observability/logger.js';
+import { silentLog } from '../../src/log/logger.js';
 import { CredentialEndpoints, type CredentialCache, type Outcome } from '../../src/serve/index.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { makeTempDir } from '../helpers/tmp.js';
@@ -64,6 +64,7 @@ describe('serve: the endpoints in-process', () => {
   let cache: FakeCache;
   let counted: Array<[string, string, Outcome]>;
   const open: CredentialEndpoints[] = [];
+  const regions = new Map([['app', 'eu-west-1'], ['other', 'ap-southeast-2']]);
 
   const start = async (settings: ServeSettings) => {
     const e = await CredentialEndpoints.start(settings, {
@@ -72,6 +73,7 @@ describe('serve: the endpoints in-process', () => {
       log: silentLog,
       profiles: () => [...cache.entries.keys()],
       accountOf: () => '111122223333',
+      regionOf: (p) => regions.get(p),
       count: (a, b, c) => counted.push([a, b, c]),
     });
     open.push(e);
@@ -128,6 +130,21 @@ describe('serve: the endpoints in-process', () => {
     const h = { headers: { 'X-aws-ec2-metadata-token': await imdsToken(urlOf(e, 'imds')) } };
     const doc = JSON.parse((await call(urlOf(e, 'imds'), '/latest/meta-data/iam/security-credentials/app', h)).body);
     expect([doc.AccessKeyId, doc.LastUpdated, doc.Expiration], 'IMDS after the refresh').to.deep.equal(['ASIATWO', '2026-12-06T08:01:00Z', '2026-12-06T10:00:00Z']);
+  });
+
+  it('IMDS: answers /latest/meta-data/placement/region with the served profile\'s region (token required), following a switch of profile', async () => {
+    cache.entries.set('app', { current: { credentials: creds('ONE', T0 + 3_600_000), issuedAt: T0 }, snapshot: {} });
+    cache.entries.set('other', { current: { credentials: creds('TWO', T0 + 3_600_000), issuedAt: T0 }, snapshot: {} });
+    const e = await start(tcp());
+    const target = urlOf(e, 'imds');
+    expect((await call(target, '/latest/meta-data/placement/region')).status, 'without a token').to.equal(401);
+    const h = { headers: { 'X-aws-ec2-metadata-token': await imdsToken(target) } };
+    const first = await call(target, '/latest/meta-data/placement/region', h);
+    expect([first.status, first.body], 'the region of profile app').to.deep.equal([200, 'eu-west-1']);
+    await e.reload({ ...tcp(), imds: { ...tcp().imds!, profile: 'other' } });
+    const after = await call(target, '/latest/meta-data/placement/region', h);
+    expect([after.status, after.body], 'the region of profile other, after the reload').to.deep.equal([200, 'ap-southeast-2']);
+    expect(counted.filter((c) => c[0] === 'imds' && c[2] === 'success').map((c) => c[1]), 'counted as successes for the profile').to.deep.equal(['app', 'other']);
   });
 
   it('IMDS: a session token stops working when its TTL runs out', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { CRON_SAFETY_MS, MIN_INTERVAL_MS, nextCronFire, nextRefreshAt, type RefreshPolicy } from '../../src/time/refresh.js';
+import { MIN_MARGIN_MS, MIN_INTERVAL_MS, nextCronFire, nextRefreshAt, type RefreshPolicy } from '../../src/time/refresh.js';
 
 const T0 = Date.UTC(2025, 0, 1, 0, 0, 0);
 const S = 1000;
@@ -33,8 +33,8 @@ const rows: Row[] = [
   { name: 'a cron policy refreshes at the next fire time after now', expiresAt: T0 + H, policy: cron('*/20 * * * *'), now: T0 + 5 * M, expected: T0 + 20 * M },
   { name: 'a cron policy at an exact fire time waits for the following one', expiresAt: T0 + H, policy: cron('*/20 * * * *'), now: T0 + 20 * M, expected: T0 + 40 * M },
   { name: 'cron jitter delays the fire time by a random part of the jitter', expiresAt: T0 + H, policy: cron('*/20 * * * *', 60), now: T0 + 5 * M, random: 0.5, expected: T0 + 20 * M + 30 * S },
-  { name: 'a cron fire time later than a minute before expiry is pulled in to that minute', expiresAt: T0 + 10 * M, policy: cron('0 * * * *'), now: T0 + M, expected: T0 + 10 * M - CRON_SAFETY_MS },
-  { name: 'a cron expression that never fires again refreshes a minute before expiry', expiresAt: T0 + H, policy: cron('0 0 31 2 *'), now: T0 + M, expected: T0 + H - CRON_SAFETY_MS },
+  { name: 'a cron fire time later than a minute before expiry is pulled in to that minute', expiresAt: T0 + 10 * M, policy: cron('0 * * * *'), now: T0 + M, expected: T0 + 10 * M - MIN_MARGIN_MS },
+  { name: 'a cron expression that never fires again refreshes a minute before expiry', expiresAt: T0 + H, policy: cron('0 0 31 2 *'), now: T0 + M, expected: T0 + H - MIN_MARGIN_MS },
   { name: 'a cron expression is read in its configured time zone', expiresAt: T0 + 24 * H, policy: cron('0 9 * * *', 0, 'Europe/Paris'), expected: T0 + 8 * H },
   { name: 'a cron cap that falls before the minimum interval yields to the minimum interval', expiresAt: T0 + 70 * S, policy: cron('0 * * * *'), expected: T0 + MIN_INTERVAL_MS },
 ];

@@ -20,7 +20,7 @@ import { readCertificates } from './pem.js';
 import { choosePinSource, type PinLogger } from './pin.js';
 import { Pkcs11Registry } from './registry.js';
 import type { Auth, TokenSession } from './token.js';
-import { isPkcs11Uri, parsePkcs11Uri, redact, type Pkcs11Uri } from './uri.js';
+import { formatPkcs11Uri, isPkcs11Uri, parsePkcs11Uri, redact, type Pkcs11Uri } from './uri.js';
 
 export interface Pkcs11SignerDeps {
   env?: NodeJS.ProcessEnv;
@@ -108,12 +108,15 @@ function findKey(ctx: Ctx, session: Handle, token: TokenSession, uri: Pkcs11Uri,
   const handles = findObjects(ctx, session, objectTemplate(ctx.api, uri, 'private'));
   if (handles.length !== 1) {
     const all = inventory(ctx, session);
-    const what = handles.length === 0 ? 'no private key matches' : `${handles.length} private keys match`;
-    throw new AgentError('PKCS11', `${what} ${redact(uriText)} on ${token.name}; the token holds: ${describeInventory(all, true)}`, {
-      hint:
-        handles.length === 0
-          ? 'fix object=/id= in the URI (`rolesanywhere-agent list-certs` prints the URI of each key)'
-          : 'add id= or object= to the URI so it names one key',
+    if (handles.length === 0) {
+      // The token answered and the key is not on it: a wrong object=/id= that no retry will cure.
+      throw new AgentError('PKCS11_OBJECT_NOT_FOUND', `no private key matches ${redact(uriText)} on ${token.name}; the token holds: ${describeInventory(all, true)}`, {
+        retryable: false,
+        hint: `fix object=/id= in ${redact(uriText)}; \`rolesanywhere-agent list-certs --pkcs11-lib ${token.module.path} '${formatPkcs11Uri({ token: token.facts.label })}'\` prints the URI of each key on the token`,
+      });
+    }
+    throw new AgentError('PKCS11', `${handles.length} private keys match ${redact(uriText)} on ${token.name}; the token holds: ${describeInventory(all, true)}`, {
+      hint: 'add id= or object= to the URI so it names one key',
     });
   }
   const key = summarize(ctx, session, handles[0]!);

@@ -7,5 +7,8 @@ export const fileSource: KeySource = {
   claims: () => true,
   isFile: true,
   holdsCertificate: true,
+  settings: ['private_key_password_file', 'private_key_password_env'],
+  plural: 'encrypted PEM',
+  keyNoun: 'a key file',
   display: (value) => value,
 };

@@ -48,6 +48,37 @@ export function keyHolder(options: Pick<KeyMaterialOptions, 'certificate' | 'pri
   return classifyKeySource(options.certificate);
 }
 
+/** Settings that some sources list as theirs (`pkcs11_lib`, `private_key_password_file`…). */
+export function sourceSettings(): ReadonlySet<string> {
+  return new Set(SOURCES.flatMap((s) => s.settings));
+}
+
+/**
+ * Why `setting` does not apply beside this certificate and key, or undefined when it does (or belongs
+ * to no source). It applies when the source holding the key lists it, or a token holding the
+ * certificate does.
+ */
+export function settingProblem(setting: string, options: Pick<KeyMaterialOptions, 'certificate' | 'privateKey'>, label = setting): { message: string; hint: string } | undefined {
+  // Plain files first: "encrypted PEM or PKCS#12 keys".
+  const owners = [fileSource, ...SOURCES.filter((s) => s !== fileSource)].filter((s) => s.settings.includes(setting));
+  if (owners.length === 0) return undefined;
+  // Who holds the key: the private_key's source, or the certificate's when it carries its key.
+  const holder = classifyKeySource(options.privateKey ?? options.certificate);
+  const cert = classifyKeySource(options.certificate);
+  const users = cert.isFile ? [holder] : [holder, cert];
+  if (users.some((s) => s.settings.includes(setting))) return undefined;
+  if (owners.every((s) => !s.isFile)) {
+    return {
+      message: `${label} applies only to ${owners.map((s) => s.plural).join(' or ')}, and neither certificate nor private_key is one`,
+      hint: `remove ${label}, or write ${setting}: null in a profile that uses key files`,
+    };
+  }
+  return {
+    message: `${label} applies to ${owners.map((s) => s.plural).join(' or ')} keys, not to ${holder.keyNoun}`,
+    hint: holder.settingsHint ?? `remove ${label}`,
+  };
+}
+
 /** Every source but plain files, for the "applies only to …" messages. */
 export function sourceKinds(): readonly KeySource[] {
   return SOURCES;

@@ -8,6 +8,10 @@ export const pkcs11Source: KeySource = {
   claims: (value) => /^pkcs11:/i.test(value.trim()),
   isFile: false,
   holdsCertificate: true,
+  settings: ['pkcs11_lib', 'pkcs11_pin_file', 'pkcs11_pin_env', 'reuse_pin'],
+  plural: 'pkcs11: URIs',
+  keyNoun: 'a key on a PKCS#11 token',
+  settingsHint: 'give the token PIN with pkcs11_pin_file or pkcs11_pin_env',
   display: (value) => redact(value),
   async open(options, deps) {
     // pkcs11js itself loads only here: a host where it did not build still runs file keys.

@@ -9,5 +9,8 @@ export const pkcs12Source: KeySource = {
   claims: (value) => PKCS12_NAME.test(value),
   isFile: true,
   holdsCertificate: true,
+  settings: ['private_key_password_file', 'private_key_password_env'],
+  plural: 'PKCS#12',
+  keyNoun: 'a PKCS#12 bundle',
   display: (value) => value,
 };

@@ -28,6 +28,18 @@ export interface KeySource {
   readonly isFile: boolean;
   /** May this source hold the certificate itself (not only the key)? */
   readonly holdsCertificate: boolean;
+  /**
+   * The profile settings that belong to some sources only, and belong to this one (`pkcs11_lib`,
+   * `private_key_password_file`…). The builder refuses such a setting unless the source holding the
+   * key (or a token holding the certificate) lists it, naming the setting and this source.
+   */
+  readonly settings: readonly string[];
+  /** How this source is listed in "X applies only to …" (`pkcs11: URIs`, `encrypted PEM`). */
+  readonly plural: string;
+  /** A key held by this source, in "… not to a key on a PKCS#11 token". */
+  readonly keyNoun: string;
+  /** What to do instead, when a setting of another source is given beside a key this source holds. */
+  readonly settingsHint?: string;
   /** The string as it may be printed or stored (no PIN). */
   display(value: string): string;
   /** Opens the signer when this source holds the key; absent: the file loader in ../load.ts reads it. */

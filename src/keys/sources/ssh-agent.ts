@@ -29,6 +29,11 @@ export const sshAgentSource: KeySource = {
   claims: (value) => PREFIX.test(value),
   isFile: false,
   holdsCertificate: false,
+  // No password or PIN setting applies: the agent holds the key unlocked (ssh-add asked for its passphrase).
+  settings: [],
+  plural: 'ssh-agent: keys',
+  keyNoun: 'a key held by an ssh-agent',
+  settingsHint: 'remove it: the agent holds the key unlocked (ssh-add asks for the passphrase when the key is added)',
   display: (value) => value,
   open: (options, deps) => openSshAgentSigner(options, deps.env),
   inventory: (target, certificates, env) => inventory(target, certificates, env),

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { assertSoftHsm } from '../../helpers/softhsm.js';
+import { assertSoftHsm, SOFTHSM_MODULE } from '../../helpers/softhsm.js';
 import { keyUri, rejection, signAndVerify, testPkis, useSoftHsm, verifies, type Pkis } from './fixtures.js';
 
 const ID = Buffer.from([0x01, 0xab]);
@@ -103,7 +103,9 @@ describe('openPkcs11Signer on a SoftHSM token', function () {
     t.hsm.writeKey(token, pki.rsa.leaf.privateKey, { id: ID, label: 'leaf' });
     t.hsm.writeCert(token, pki.rsa.leaf.nodeCert, { id: ID, label: 'leaf' });
     const err = await rejection(t.open({ certificate: t.write('c.pem', pki.rsa.leaf.certPem), privateKey: keyUri(token, 'nope'), pin: { value: token.pin } }));
-    expect(err.code).to.equal('PKCS11');
+    expect(err.code, 'a wrong object=/id= is bad input').to.equal('PKCS11_OBJECT_NOT_FOUND');
+    expect(err.retryable, 'retrying cannot put the key on the token').to.equal(false);
+    expect(err.hint).to.contain(`fix object=/id= in pkcs11:token=missing;object=nope`).and.to.contain(`list-certs --pkcs11-lib ${SOFTHSM_MODULE} 'pkcs11:token=missing'`);
     expect(err.message).to.contain('no private key matches pkcs11:token=missing;object=nope');
     expect(err.message).to.contain('private key "leaf" id=%01%ab (RSA 2048)');
     expect(err.message).to.contain('certificate "leaf" id=%01%ab (CN=leaf-rsa.example.test)');

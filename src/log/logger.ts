@@ -4,9 +4,10 @@
  * tests can capture lines without winston.
  */
 import winston from 'winston';
+import type { LogLevel } from './level.js';
 import { Redactor } from './redact.js';
 
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type { LogLevel } from './level.js';
 export type LogMeta = Record<string, unknown>;
 
 export interface Log {

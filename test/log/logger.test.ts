@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { PassThrough } from 'node:stream';
-import { createLogger } from '../../src/observability/logger.js';
-import { Redactor } from '../../src/observability/redact.js';
+import { createLogger } from '../../src/log/logger.js';
+import { Redactor } from '../../src/log/redact.js';
 
 function capture(human: boolean) {
   const stream = new PassThrough();
