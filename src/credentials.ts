@@ -9,6 +9,11 @@ export interface Credentials {
   expiration: Date;
 }
 
+/** `2026-11-22T01:00:00Z`: ISO-8601 UTC to the second (RFC 3339 without milliseconds), as the file and the official helper write it. */
+export function formatExpiration(expiration: Date): string {
+  return expiration.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /** Masks a secret for a log line: at most its last 4 characters survive. */
 export function mask(secret: string | undefined): string {
   if (!secret) return '(none)';

@@ -25,14 +25,10 @@ import type { RateLimit } from '../time/rate-limit.js';
 import { TokenBucket } from '../time/token-bucket.js';
 import { DEFAULT_WATCH_INTERVAL_MS, RotationWatch, type DirWatcherFactory, type RotationTrigger } from '../watch/rotation.js';
 import { DEFAULT_TUNING, Job, type JobEvents, type JobSnapshot, type JobSpec, type RetryTuning, type SessionIdentity, type SessionSpec } from './job.js';
+import type { AgentProfile } from '../config/profile/agent-profile.js';
 import { keyId, SignerSource, type LoadSigner } from './signer-source.js';
 
-export interface AgentProfile extends JobSpec {
-  key: KeyMaterialOptions;
-  transport: TransportOptions;
-  /** `watch_interval`: check the key files this often even without events; 0 = never. Default 60 s. */
-  watchIntervalMs?: number;
-}
+export type { AgentProfile };
 
 /** Job outcomes plus what the rotation watch sees, for metrics. */
 export interface AgentEvents extends JobEvents {

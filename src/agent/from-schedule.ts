@@ -1,7 +1,7 @@
-/** Turns a validated schedule into the agent's own configuration; each profile through the one builder (profile/agent-profile.ts). */
+/** Turns a validated schedule into the agent's own configuration; each profile through the one builder (config/profile/agent-profile.ts). */
 import type { Schedule } from '../config/index.js';
 import type { TrustPolicy } from '../credentials-file/trust.js';
-import { agentProfile } from '../profile/agent-profile.js';
+import { agentProfile } from '../config/profile/agent-profile.js';
 import type { AgentConfig } from './agent.js';
 
 export { agentProfile };

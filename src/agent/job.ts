@@ -11,7 +11,7 @@ import { accessKeyHash, type Credentials } from '../credentials.js';
 import { AgentError, toAgentError } from '../errors.js';
 import type { Signer } from '../keys/signer.js';
 import type { Log } from '../log/logger.js';
-import type { CreateSessionOptions } from '../rolesanywhere/client.js';
+import type { JobSpec, SessionSpec } from '../config/profile/agent-profile.js';
 import type { SessionResult } from '../rolesanywhere/reply.js';
 import type { Clock } from '../time/clock.js';
 import { DEFAULT_TUNING, nextAttemptAt, type RetryTuning } from '../time/policy.js';
@@ -21,16 +21,8 @@ export { DEFAULT_TUNING, type RetryTuning };
 
 export type JobState = 'pending' | 'fresh' | 'refreshing' | 'backing-off' | 'failing' | 'expired' | 'stopped';
 
-export type SessionSpec = Omit<CreateSessionOptions, 'signal' | 'context' | 'retry' | 'env'>;
-
-export interface JobSpec {
-  /** The section written in the credentials file. */
-  name: string;
-  session: SessionSpec;
-  refresh: RefreshPolicy;
-  /** Identity of everything that shapes this job; equal hashes keep a job across reloads. */
-  specHash: string;
-}
+// What one profile asks of its job is declared with its builder (config/profile/agent-profile.ts).
+export type { JobSpec, SessionSpec };
 
 export interface Permit {
   release(): void;

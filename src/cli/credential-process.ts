@@ -5,18 +5,18 @@
  * private on-disk cache shared by parallel and repeated calls (credential-cache/cache.ts).
  *
  * The AWS CLI runs this on every command, so start-up is most of its cost: this module loads only
- * the flag table (profile/flag-table.ts); the settings' readers with a call or a cache lookup; the
+ * the flag table (config/profile/flag-table.ts); the settings' readers with a call or a cache lookup; the
  * cache with --cache; and the signer, key parsers and TLS (session-call.ts) only when a call to the
  * service is needed.
  */
-import type { Credentials } from '../credentials.js';
+import { formatExpiration, type Credentials } from '../credentials.js';
 import { AgentError } from '../errors.js';
 import { parseDuration } from '../time/duration.js';
 import { describeError, exitCodeFor } from './exit-codes.js';
 import { parseCommandFlags } from './flags.js';
 import { EXIT, type CommandIO } from './io.js';
-import { SESSION_FLAGS, SESSION_FLAGS_HELP } from '../profile/flag-table.js';
-import type { SessionSettings } from './session-flags.js';
+import { SESSION_FLAGS, SESSION_FLAGS_HELP } from '../config/profile/flag-table.js';
+import type { SessionSettings } from '../config/profile/flags.js';
 
 export const CREDENTIAL_PROCESS_HELP = `Usage: rolesanywhere-agent credential-process [flags]
 
@@ -43,10 +43,6 @@ const FLAGS = {
 /** How long parallel calls wait for the one making the call before making their own. */
 const CACHE_LOCK_WAIT_MS = 60_000;
 
-/** RFC 3339 without milliseconds, as the official helper prints it. */
-export function formatExpiration(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 export function processOutput(c: Credentials): string {
   return JSON.stringify({
@@ -72,7 +68,7 @@ export async function credentialProcessCommand(args: string[], io: CommandIO): P
   if (typeof values === 'number') return values;
   try {
     // The settings' readers and the one builder load only for a call, not for --help.
-    const s = (await import('./session-flags.js')).sessionSettings(values, io.env);
+    const s = (await import('../config/profile/flags.js')).sessionSettings(values, io.env);
     for (const w of s.warnings) err(`warning: ${w}`);
     const credentials = values.cache === undefined ? await call(s, io) : await cachedCall(s, values.cache, values['cache-min-remaining'], io, err);
     io.stdout.write(processOutput(credentials) + '\n');

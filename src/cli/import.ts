@@ -26,7 +26,7 @@ import { profileNameProblem } from '../credentials-file/profile-name.js';
 import { EXIT, type CommandIO } from './io.js';
 import { escapeControls } from '../log/escape-controls.js';
 import { table } from '../lookup.js';
-import { SETTINGS } from '../profile/catalogue.js';
+import { SETTINGS } from '../config/profile/catalogue.js';
 import { isTpmHandle, showTpmHandle, TPM_ROUTE_HINT } from '../keys/tpm.js';
 
 export const IMPORT_HELP = `Usage: rolesanywhere-agent import [--config-file FILE]

@@ -11,6 +11,7 @@ import { processAlive } from '../credentials-file/index.js';
 import { ConfigError, formatIssues, loadSchedule, type Schedule, type ScheduleOverrides } from '../config/index.js';
 import { toTrust } from '../credentials-file/index.js';
 import { AgentError } from '../errors.js';
+import { isLoopbackHost } from '../rolesanywhere/endpoint.js';
 import { CertificateExpiryWarnings } from '../observability/expiry-warnings.js';
 import type { LogLevel } from '../log/logger.js';
 import type { AgentMetrics } from '../observability/metrics.js';
@@ -173,7 +174,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
       const { ObservabilityServer } = await import('../observability/server.js');
       listener = await ObservabilityServer.start(schedule.http, { document: () => liveStatusDocument(view), metrics, redactor, log });
       log.info('observability listener started', { ...listener.address, endpoints: '/metrics /healthz /status' });
-      if ('host' in schedule.http && !/^(127\.|::1$|localhost$)/.test(schedule.http.host)) {
+      if ('host' in schedule.http && !isLoopbackHost(schedule.http.host)) {
         log.warn('the observability listener is not on loopback: its endpoints have no authentication', { listen: schedule.http.listen });
       }
       onChange();

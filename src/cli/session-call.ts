@@ -9,7 +9,7 @@ import type { Signer } from '../keys/signer.js';
 import { createSession } from '../rolesanywhere/client.js';
 import { makeTransport, type Transport } from '../rolesanywhere/transport.js';
 import type { CommandIO } from './io.js';
-import type { SessionSettings } from './session-flags.js';
+import type { SessionSettings } from '../config/profile/flags.js';
 
 export async function callCreateSession(s: SessionSettings, io: CommandIO): Promise<Credentials> {
   let signer: Signer | undefined;

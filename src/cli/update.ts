@@ -47,7 +47,7 @@ export async function updateCommand(args: string[], io: CommandIO): Promise<numb
   let config: AgentConfig;
   const redactor = new Redactor();
   try {
-    // The one builder (profile/): the same AgentProfile and specHash `once` makes of the same settings.
+    // The one builder (config/profile/): the same AgentProfile and specHash `once` makes of the same settings.
     const { profile, warnings } = flagsAgentProfile(values.profile ?? 'default', values, io.env);
     for (const w of warnings) err(`warning: ${w}`);
     if (profile.key.password?.value) redactor.add(profile.key.password.value);

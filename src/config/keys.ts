@@ -3,7 +3,7 @@
  * and the docs agree on, and the did-you-mean suggestions for a key that is not among them.
  */
 import { table } from '../lookup.js';
-import { PROFILE_KEYS } from '../profile/catalogue.js';
+import { PROFILE_KEYS } from './profile/catalogue.js';
 
 export const TOP_LEVEL_KEYS = [
   'credentials_file',
@@ -18,8 +18,8 @@ export const TOP_LEVEL_KEYS = [
   'serve',
 ] as const;
 
-/** The profile keys are the settings catalogue's (src/profile/catalogue.ts), in its order. */
-export { PROFILE_KEYS, type ProfileKey } from '../profile/catalogue.js';
+/** The profile keys are the settings catalogue's (src/config/profile/catalogue.ts), in its order. */
+export { PROFILE_KEYS, type ProfileKey } from './profile/catalogue.js';
 
 export const REFRESH_KEYS = ['before_expiry', 'cron', 'jitter', 'time_zone'] as const;
 export const RATE_LIMIT_KEYS = ['per_second', 'burst', 'concurrency'] as const;

@@ -1,7 +1,7 @@
 /**
  * The schedule file: YAML text into a typed, fully resolved Schedule. Layering happens in one place —
  * built-in defaults ← environment (AWS_CA_BUNDLE…) ← `defaults:` ← each profile ← the caller's
- * overrides (CLI flags), through src/profile/ — and validation runs once over the result, collecting
+ * overrides (CLI flags), through src/config/profile/ — and validation runs once over the result, collecting
  * every issue with its path, line:column and hint before throwing one ConfigError. Pure: text in,
  * Schedule out (no filesystem, no clock).
  *
@@ -12,9 +12,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { profileNameProblem } from '../credentials-file/profile-name.js';
-import { mergeLayers, readEnvLayer, readProfileLayer, type ProfileLayer } from '../profile/layers.js';
-import { resolveProfile } from '../profile/resolve.js';
-import { describe, readBoolean, readEnum, readExpiryWarnings, readListen, readNumber, readPath, type FieldContext } from './fields.js';
+import { mergeLayers, readEnvLayer, readProfileLayer, resolveProfile, type ProfileLayer } from './profile/resolve.js';
+import { at, describe, isNull, readBoolean, readEnum, readExpiryWarnings, readListen, readNumber, readPath, walkMap, type FieldContext } from './fields.js';
 import { ConfigError, issue, type ConfigIssue, type Position } from './issues.js';
 import { childPath, jsToTree, type RawEntry, type RawNode } from './node.js';
 import {
@@ -29,7 +28,6 @@ import {
 } from './schedule.js';
 import { checkServeProfiles, readServe, type ServeSettings } from './serve.js';
 import { yamlToTree } from './tree.js';
-import { at, isNull, walkMap } from './walk.js';
 
 function readOwner(node: RawNode, path: string, ctx: FieldContext): string | number | undefined {
   if (node.kind === 'scalar' && typeof node.value === 'number' && Number.isInteger(node.value) && node.value >= 0 && node.value < 2 ** 32) return node.value;

@@ -1,7 +1,7 @@
 /**
  * The schedule's shapes and constants: what a resolved Schedule and ResolvedProfile hold, the
  * defaults, and the profile-name rule. The file is read by parse.ts; each profile's settings are
- * declared in src/profile/catalogue.ts and resolved by src/profile/resolve.ts. Light on purpose
+ * declared in src/config/profile/catalogue.ts and resolved by src/config/profile/resolve.ts. Light on purpose
  * (types and constants only): the command line and the library import it without the YAML parser.
  */
 import type { KeyMaterialOptions } from '../keys/options.js';
@@ -9,7 +9,7 @@ import { MIN_USE_MS, type RefreshPolicy } from '../time/refresh.js';
 import type { ListenAddress } from './fields.js';
 import type { Position } from './issues.js';
 import type { ServeSettings } from './serve.js';
-import type { ProfileKey } from '../profile/catalogue.js';
+import type { ProfileKey } from './profile/catalogue.js';
 
 import { LOG_LEVELS, type LogLevel } from '../log/level.js';
 import type { RateLimit } from '../time/rate-limit.js';

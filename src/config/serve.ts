@@ -8,6 +8,7 @@ import { readListen, readPath, readString, type FieldContext, type ListenAddress
 import { issue, type Position } from './issues.js';
 import type { KeySetName } from './keys.js';
 import { childPath, type RawEntry, type RawNode } from './node.js';
+import { isLoopbackHost } from '../rolesanywhere/endpoint.js';
 
 export interface ServeTls {
   certificate: string;
@@ -30,10 +31,6 @@ type Walk = (node: RawNode, path: string, set: KeySetName, ctx: FieldContext, vi
 
 export const UNIX_PREFIX = 'unix:';
 
-/** 127.0.0.0/8, ::1, localhost: where an endpoint may serve plain HTTP. */
-export function isLoopbackHost(host: string): boolean {
-  return /^127(\.\d{1,3}){3}$/.test(host) || host === '::1' || host === 'localhost';
-}
 
 function readServeListen(node: RawNode, path: string, ctx: FieldContext): { listen: string; target: ListenAddress } | undefined {
   const text = readString(node, path, ctx);

@@ -10,7 +10,7 @@
  * or __proto__): every reader handles those the same way. `[profile x]` is the ~/.aws/config convention; the credentials
  * file uses bare names, `[default]` included.
  */
-import type { Credentials } from '../credentials.js';
+import { formatExpiration, type Credentials } from '../credentials.js';
 import { AgentError } from '../errors.js';
 import { analyse, DEFAULT_SECTION, issuesError, quoteName, readLikeBotocore, readLikeJsSdk, type Analysis } from './parse.js';
 import { profileNameProblem } from './profile-name.js';
@@ -60,10 +60,7 @@ function validValue(v: string): boolean {
   return v.length > 0 && v.length <= MAX_VALUE_LENGTH && VALID_VALUE.test(v);
 }
 
-/** `2026-11-22T01:00:00Z`: ISO-8601 UTC to the second. */
-export function formatExpiration(expiration: Date): string {
-  return expiration.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+export { formatExpiration };
 
 /** The four values written for one profile; throws ARGUMENT_INVALID (never quoting a secret). */
 export function ownValues(update: ProfileUpdate): Record<OwnKey, string> {

@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { agentProfile } from '../agent/from-schedule.js';
 import { formatIssue, type ConfigIssue } from '../config/issues.js';
 import { ConfigError } from '../config/issues.js';
-import { resolveProfileSettings } from '../profile/resolve.js';
+import { resolveProfileSettings } from '../config/profile/resolve.js';
 import { AgentError } from '../errors.js';
 import { loadSigner } from '../keys/load.js';
 import { isKeyFile } from '../keys/sources/index.js';

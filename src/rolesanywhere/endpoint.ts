@@ -35,9 +35,12 @@ export interface ResolvedEndpoint {
   source: 'option' | 'AWS_ENDPOINT_URL_ROLESANYWHERE' | 'AWS_ENDPOINT_URL' | 'partition';
 }
 
-/** localhost, 127.0.0.0/8 and [::1]: where plain http stays on this machine. */
+/**
+ * localhost, 127.0.0.0/8 and ::1 (bare, or bracketed as in a URL): where plain http stays on this
+ * machine. The one rule for endpoints, `serve:` and `http:` listeners alike.
+ */
 export function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+  return hostname === 'localhost' || hostname === '::1' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 export interface UrlProblem {

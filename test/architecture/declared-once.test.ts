@@ -14,6 +14,9 @@ const ONCE: Record<string, string> = {
   LOG_LEVELS: 'src/log/level.ts',
   LogLevel: 'src/log/level.ts',
   RateLimit: 'src/time/rate-limit.ts',
+  isPkcs11Uri: 'src/keys/pkcs11/uri.ts',
+  isLoopbackHost: 'src/rolesanywhere/endpoint.ts',
+  formatExpiration: 'src/credentials.ts',
 };
 
 function sourceFiles(dir: string): string[] {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { credentialProcessCommand } from '../../src/cli/credential-process.js';
 import { validateCommand } from '../../src/cli/validate.js';
 import { parseSchedule } from '../../src/config/index.js';
-import { endpointUrlProblem, resolveEndpoint } from '../../src/rolesanywhere/endpoint.js';
+import { endpointUrlProblem, isLoopbackHost, resolveEndpoint } from '../../src/rolesanywhere/endpoint.js';
 import { captureIO } from '../helpers/io.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { writePair, issue } from '../helpers/pki.js';
@@ -104,5 +104,15 @@ describe('one rule for the endpoint URL', () => {
       expect(io.err(), 'stderr').to.contain('environment: AWS_ENDPOINT_URL_ROLESANYWHERE "http://rolesanywhere.example.com" must use https');
       expect(code, 'exit code').to.equal(2);
     });
+  });
+
+  describe('one loopback rule for endpoints and listeners (isLoopbackHost)', () => {
+    // serve:/http: listeners give a bare ::1, a URL's hostname keeps its brackets: both are loopback.
+    for (const host of ['127.0.0.1', '127.8.9.10', 'localhost', '::1', '[::1]']) {
+      it(`${host} is loopback`, () => expect(isLoopbackHost(host), host).to.equal(true));
+    }
+    for (const host of ['0.0.0.0', '10.0.0.1', '127.0.0', '::2', '[::2]', 'localhost.example.com', '1270.0.0.1']) {
+      it(`${host} is not loopback`, () => expect(isLoopbackHost(host), host).to.equal(false));
+    }
   });
 });

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { KEY_SETS } from '../../src/config/keys.js';
 import { translateCommand } from '../../src/cli/import.js';
 import { SESSION_FLAGS, SESSION_FLAGS_HELP } from '../../src/cli/session-flags.js';
-import { PROFILE_KEYS, SETTINGS } from '../../src/profile/catalogue.js';
-import { PROFILE_READERS } from '../../src/profile/readers.js';
+import { PROFILE_KEYS, SETTINGS } from '../../src/config/profile/catalogue.js';
+import { PROFILE_READERS } from '../../src/config/profile/readers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 type Json = Record<string, unknown>;

@@ -24,10 +24,8 @@ export function isKeyFile(value: string | undefined): value is string {
   return value !== undefined && classifyKeySource(value).isFile;
 }
 
-/** The value is a `pkcs11:` URI, in any case (RFC 7512 scheme names are case-insensitive). */
-export function isPkcs11Uri(value: string | undefined): boolean {
-  return value !== undefined && classifyKeySource(value).kind === 'pkcs11';
-}
+/** The value is a `pkcs11:` URI, in any case (RFC 7512 scheme names are case-insensitive): the pkcs11 source's own rule. */
+export { isPkcs11Uri } from '../pkcs11/uri.js';
 
 /** The value names something that is not a file (a token, an agent). */
 export function isNonFileSource(value: string | undefined): boolean {

@@ -1,11 +1,11 @@
 /** Keys (and optionally certificates) on a PKCS#11 token, named by an RFC 7512 `pkcs11:` URI in any case. */
-import { redact } from '../pkcs11/uri.js';
+import { isPkcs11Uri, redact } from '../pkcs11/uri.js';
 import type { KeySource } from './source.js';
 
 export const pkcs11Source: KeySource = {
   kind: 'pkcs11',
   noun: 'a pkcs11: URI',
-  claims: (value) => /^pkcs11:/i.test(value.trim()),
+  claims: isPkcs11Uri,
   isFile: false,
   holdsCertificate: true,
   settings: ['pkcs11_lib', 'pkcs11_pin_file', 'pkcs11_pin_env', 'reuse_pin'],

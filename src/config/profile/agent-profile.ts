@@ -4,10 +4,35 @@
  * `update`, `credential-process` and `fromRolesAnywhere` use. Its specHash decides whether a reloaded
  * profile restarts, so every path computes it here, one way.
  */
-import type { ResolvedProfile } from '../config/schedule.js';
-import type { TransportOptions } from '../rolesanywhere/transport.js';
-import type { AgentProfile } from '../agent/agent.js';
-import type { SessionSpec } from '../agent/job.js';
+import type { ResolvedProfile } from '../schedule.js';
+import type { TransportOptions } from '../../rolesanywhere/transport.js';
+import type { KeyMaterialOptions } from '../../keys/options.js';
+import type { CreateSessionOptions } from '../../rolesanywhere/client.js';
+import type { RefreshPolicy } from '../../time/refresh.js';
+
+/** The CreateSession inputs of one profile (what a call adds — signal, retry, env — left out). */
+export type SessionSpec = Omit<CreateSessionOptions, 'signal' | 'context' | 'retry' | 'env'>;
+
+/** What one profile asks of its job (agent/job.ts). */
+export interface JobSpec {
+  /** The section written in the credentials file. */
+  name: string;
+  session: SessionSpec;
+  refresh: RefreshPolicy;
+  /** Identity of everything that shapes this job; equal hashes keep a job across reloads. */
+  specHash: string;
+}
+
+/**
+ * One profile as the agent runs it: declared here, next to its one builder, so that the settings
+ * (config/) never import the agent that consumes them.
+ */
+export interface AgentProfile extends JobSpec {
+  key: KeyMaterialOptions;
+  transport: TransportOptions;
+  /** `watch_interval`: check the key files this often even without events; 0 = never. Default 60 s. */
+  watchIntervalMs?: number;
+}
 
 export function agentProfile(p: ResolvedProfile): AgentProfile {
   const session: SessionSpec = {

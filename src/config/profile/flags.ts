@@ -6,11 +6,16 @@
  * with a warning), `--debug`, and `--help`.
  */
 import { homedir } from 'node:os';
-import { AgentError } from '../errors.js';
-import { ARN_HINT } from '../config/fields.js';
-import { ConfigError, type ConfigIssue } from '../config/issues.js';
-import type { ResolvedProfile } from '../config/schedule.js';
-import { settingProblem } from '../keys/sources/index.js';
+import type { AgentProfile } from './agent-profile.js';
+import type { KeyMaterialOptions } from '../../keys/options.js';
+import type { CreateSessionOptions } from '../../rolesanywhere/client.js';
+import type { TransportOptions } from '../../rolesanywhere/transport.js';
+import { agentProfile } from './agent-profile.js';
+import { AgentError } from '../../errors.js';
+import { ARN_HINT } from '../fields.js';
+import { ConfigError, type ConfigIssue } from '../issues.js';
+import type { ResolvedProfile } from '../schedule.js';
+import { settingProblem } from '../../keys/sources/index.js';
 import { FlagFormatError, REQUIRED_KEYS, type ProfileKey } from './catalogue.js';
 import { FLAG_OF, FLAGGED, type SessionFlagValues } from './flag-table.js';
 import { resolveProfileSettings } from './resolve.js';
@@ -83,6 +88,29 @@ export function profileFromFlags(name: string, v: SessionFlagValues, env: NodeJS
   }
   if (profile.noVerifySsl) warnings.push('TLS verification is off (--no-verify-ssl): credentials could be sent to an impostor');
   return { profile, ...(inlinePassword !== undefined && { inlinePassword }), debug: !!v.debug, warnings };
+}
+
+export interface SessionSettings {
+  key: KeyMaterialOptions;
+  session: CreateSessionOptions;
+  transport: TransportOptions;
+  debug: boolean;
+  /** Warnings to show (e.g. a password in argv). */
+  warnings: string[];
+}
+
+/** The agent's profile for `update --profile NAME`: the one builder's, with an inline password added. */
+export function flagsAgentProfile(name: string, v: SessionFlagValues, env: NodeJS.ProcessEnv): { profile: AgentProfile; debug: boolean; warnings: string[] } {
+  const f = profileFromFlags(name, v, env);
+  const p = agentProfile(f.profile);
+  // The inline password stays out of specHash (no secret in a hash that may be logged); it changes with no flag.
+  const profile = f.inlinePassword === undefined ? p : { ...p, key: { ...p.key, password: { value: f.inlinePassword } } };
+  return { profile, debug: f.debug, warnings: f.warnings };
+}
+
+export function sessionSettings(v: SessionFlagValues, env: NodeJS.ProcessEnv): SessionSettings {
+  const { profile, debug, warnings } = flagsAgentProfile('default', v, env);
+  return { key: profile.key, session: { ...profile.session, env }, transport: profile.transport, debug, warnings };
 }
 
 export { SESSION_FLAGS, SESSION_FLAGS_HELP, type SessionFlagValues } from './flag-table.js';

@@ -1,17 +1,17 @@
 /**
- * One profile resolved: its merged layers (profile/layers.ts) checked together — required keys, the
+ * One profile resolved: its layers (below) merged and checked together — required keys, the
  * key sources' own settings, ARNs against each other, region, fips and endpoint, refresh against the
  * session — into a ResolvedProfile. The one path every caller takes: the schedule (config/parse.ts),
  * the command line (profile/flags.ts) and the library (resolveProfileSettings).
  */
-import { classifyKeySource, isPkcs11Uri, settingProblem, sourceSettings } from '../keys/sources/index.js';
-import type { KeyMaterialOptions } from '../keys/options.js';
-import { parseArn, validateArns } from '../rolesanywhere/arn.js';
-import { formatDuration } from '../time/duration.js';
-import { beforeExpiryPolicy, type RefreshPolicy } from '../time/refresh.js';
-import type { FieldContext } from '../config/fields.js';
-import { ConfigError, issue, type ConfigIssue, type Position } from '../config/issues.js';
-import { childPath, jsToTree } from '../config/node.js';
+import { classifyKeySource, isPkcs11Uri, settingProblem, sourceSettings } from '../../keys/sources/index.js';
+import type { KeyMaterialOptions } from '../../keys/options.js';
+import { parseArn, validateArns } from '../../rolesanywhere/arn.js';
+import { formatDuration } from '../../time/duration.js';
+import { beforeExpiryPolicy, type RefreshPolicy } from '../../time/refresh.js';
+import { isNull, walkMap, type FieldContext } from '../fields.js';
+import { ConfigError, issue, type ConfigIssue, type Position } from '../issues.js';
+import { childPath, jsToTree, type RawNode } from '../node.js';
 import {
   DEFAULT_SESSION_SECONDS,
   DEFAULT_WATCH_INTERVAL_SECONDS,
@@ -19,10 +19,9 @@ import {
   MIN_USE_SECONDS,
   type Origin,
   type ResolvedProfile,
-} from '../config/schedule.js';
-import { PROFILE_KEYS, REQUIRED_KEYS, type ProfileKey } from './catalogue.js';
-import { mergeLayers, RANK, readEnvLayer, readProfileLayer, type Layer, type ProfileLayer, type Setting } from './layers.js';
-import type { RefreshInput } from './refresh.js';
+} from '../schedule.js';
+import { ENV_SETTINGS, PROFILE_KEYS, REQUIRED_KEYS, type ProfileKey } from './catalogue.js';
+import { PROFILE_READERS, type RefreshInput } from './readers.js';
 
 const ARN_EXAMPLE: Partial<Record<ProfileKey, string>> = {
   trust_anchor_arn: 'arn:aws:rolesanywhere:eu-west-1:111122223333:trust-anchor/<uuid>',
@@ -30,6 +29,98 @@ const ARN_EXAMPLE: Partial<Record<ProfileKey, string>> = {
   role_arn: 'arn:aws:iam::111122223333:role/<name>',
   certificate: '/etc/pki/agent/host.pem',
 };
+
+// ---------------------------------------------------------------------------------------------
+// layers
+/*
+ * Profile layers: what one layer (built-in, an environment variable, `defaults:`, a profile, the
+ * command line) sets, read through the catalogue's readers, and the merge of layers, highest last.
+ *
+ * - `key: null` in a layer unsets what a lower layer set (`intermediates: null`);
+ * - a layer that sets one of private_key_password_file/_env (or pkcs11_pin_file/_env) replaces the
+ *   other one from lower layers; setting both in one layer is an error;
+ * - an environment variable of the catalogue (AWS_CA_BUNDLE) counts only when no layer above sets its key.
+ */
+
+export const EXCLUSIVE: [ProfileKey, ProfileKey, string][] = [
+  ['private_key_password_file', 'private_key_password_env', 'the key password comes from a file or from an environment variable'],
+  ['pkcs11_pin_file', 'pkcs11_pin_env', 'the PIN comes from a file or from an environment variable'],
+];
+
+export type Layer = 'builtin' | 'env' | 'defaults' | 'profile' | 'override';
+export const RANK: Record<Layer, number> = { builtin: 0, env: 1, defaults: 2, profile: 3, override: 4 };
+
+export interface Setting {
+  state: 'set' | 'unset' | 'invalid';
+  value?: unknown;
+  layer: Layer;
+  pos?: Position;
+  /** The environment variable an `env` layer's value came from. */
+  variable?: string;
+}
+export type ProfileLayer = Partial<Record<ProfileKey, Setting>>;
+
+/** The keys one layer sets; undefined when the layer is not a map at all. */
+export function readProfileLayer(node: RawNode, path: string, layer: Layer, ctx: FieldContext): ProfileLayer | undefined {
+  const out: ProfileLayer = {};
+  if (isNull(node)) return out;
+  const isMap = walkMap(node, path, 'profile', ctx, (entry, p) => {
+    const key = entry.key as ProfileKey;
+    const pos = entry.value.pos ?? entry.keyPos;
+    if (isNull(entry.value)) {
+      out[key] = { state: 'unset', layer, pos };
+      return;
+    }
+    const value = PROFILE_READERS[key](entry.value, p, ctx);
+    out[key] = value === undefined ? { state: 'invalid', layer, pos } : { state: 'set', value, layer, pos };
+  }, { what: 'a map of profile settings' });
+  if (!isMap) return undefined;
+  for (const [a, b, why] of EXCLUSIVE) {
+    const sa = out[a];
+    const sb = out[b];
+    if (sa?.state === 'set' && sb?.state === 'set') {
+      const second = comparePos(sa.pos, sb.pos) > 0 ? a : b;
+      ctx.issues.push(issue(childPath(path, second), out[second]!.pos, `${a} and ${b} are exclusive`, `keep one: ${why}`));
+      out[second] = { ...out[second]!, state: 'invalid' };
+    }
+  }
+  return out;
+}
+
+function comparePos(a: Position | undefined, b: Position | undefined): number {
+  if (!a || !b) return 0;
+  return a.line - b.line || a.column - b.column;
+}
+
+export function mergeLayers(layers: ProfileLayer[]): ProfileLayer {
+  const out: ProfileLayer = {};
+  for (const layer of layers) {
+    for (const key of Object.keys(layer) as ProfileKey[]) {
+      for (const [a, b] of EXCLUSIVE) {
+        if (key === a && !(b in layer)) delete out[b];
+        if (key === b && !(a in layer)) delete out[a];
+      }
+      out[key] = layer[key];
+    }
+  }
+  return out;
+}
+
+/**
+ * The catalogue's environment variables as the lowest layer but the built-in one. A relative path in
+ * one is taken as given (the caller's working directory), as on the command line.
+ */
+export function readEnvLayer(env: Readonly<Record<string, string | undefined>>, ctx: FieldContext): ProfileLayer {
+  const out: ProfileLayer = {};
+  const envCtx: FieldContext = { issues: ctx.issues, home: ctx.home };
+  for (const { key, name } of ENV_SETTINGS) {
+    const text = env[name];
+    if (text === undefined || text === '') continue;
+    const value = PROFILE_READERS[key](jsToTree(text), name, envCtx);
+    out[key] = value === undefined ? { state: 'invalid', layer: 'env', variable: name } : { state: 'set', value, layer: 'env', variable: name };
+  }
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------
 // one profile

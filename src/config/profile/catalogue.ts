@@ -10,7 +10,7 @@
  * effect (profile/resolve.ts turns settings into a ResolvedProfile, profile/agent-profile.ts into the
  * agent's profile). This module is data only: `credential-process --help` loads it, and no reader.
  */
-import { MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from '../rolesanywhere/arn.js';
+import { MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from '../../rolesanywhere/arn.js';
 
 export type FlagGroup = 'Key material' | 'Session' | 'Transport';
 

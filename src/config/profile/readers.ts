@@ -1,9 +1,33 @@
-/** The `refresh:` setting: before_expiry or cron, with jitter and a time zone for cron. */
-import { readCron, readDuration, readTimeZone, type Reader } from '../config/fields.js';
-import { issue, type Position } from '../config/issues.js';
-import { childPath } from '../config/node.js';
-import { MIN_MARGIN_MS } from '../time/refresh.js';
-import { walkMap } from '../config/walk.js';
+/**
+ * The reader of each setting of the catalogue: the schedule's, the command line's and the library's.
+ * A table of its own so that the flag table and `--help` load no reader (credential-process start-up,
+ * issue 17); its type requires one reader for every key of the catalogue, and no other. The readers of
+ * single values are in config/fields.ts; `refresh:` (a map) is read here.
+ */
+import {
+  readCron,
+  readDuration,
+  readTimeZone,
+  walkMap,
+  readArn,
+  readBoolean,
+  readConnectTimeout,
+  readEndpoint,
+  readEnvName,
+  readKeySource,
+  readPath,
+  readRegion,
+  readRoleSessionName,
+  readSessionDuration,
+  readWatchInterval,
+  type Reader,
+} from '../fields.js';
+import { issue, type Position } from '../issues.js';
+import { childPath } from '../node.js';
+import { MIN_MARGIN_MS } from '../../time/refresh.js';
+import type { ProfileKey } from './catalogue.js';
+
+// `refresh:`: before_expiry or cron, with jitter and a time zone for cron.
 
 /** What `refresh:` says, before the session's defaults fill in the jitter. */
 export type RefreshInput =
@@ -68,4 +92,30 @@ export const readRefresh: Reader<RefreshInput> = (node, path, ctx) => {
     return { kind: 'before_expiry', marginSeconds: margin!, ...(jitter !== undefined && { jitterSeconds: jitter }), ...(marginPos && { marginPos }) };
   }
   return { kind: 'cron', expression, ...(timeZone !== undefined && { timeZone }), ...(jitter !== undefined && { jitterSeconds: jitter }) };
+};
+
+export const PROFILE_READERS: { readonly [K in ProfileKey]: Reader<unknown> } = {
+  certificate: readKeySource,
+  private_key: readKeySource,
+  private_key_password_file: readPath,
+  private_key_password_env: readEnvName,
+  intermediates: readPath,
+  pkcs11_lib: readPath,
+  pkcs11_pin_file: readPath,
+  pkcs11_pin_env: readEnvName,
+  reuse_pin: readBoolean,
+  trust_anchor_arn: readArn('trust_anchor_arn'),
+  profile_arn: readArn('profile_arn'),
+  role_arn: readArn('role_arn'),
+  role_session_name: readRoleSessionName,
+  region: readRegion,
+  endpoint: readEndpoint,
+  fips: readBoolean,
+  ca_bundle: readPath,
+  no_verify_ssl: readBoolean,
+  with_proxy: readBoolean,
+  connect_timeout: readConnectTimeout,
+  session_duration: readSessionDuration,
+  refresh: readRefresh,
+  watch_interval: readWatchInterval,
 };
