@@ -113,5 +113,5 @@ export { DEFAULT_JITTER_FRACTION, DEFAULT_MARGIN_SECONDS, defaultRefreshPolicy }
 export const MIN_USE_SECONDS = MIN_USE_MS / 1000;
 
 // PROFILE_NAME_PATTERN is not re-exported here: that pulled the credentials-file parser into every
-// `credential-process` call (profile/resolve.ts imports this file); take it from
+// `credential-process` call (config/profile/resolve.ts imports this file); take it from
 // credentials-file/profile-name.ts.
