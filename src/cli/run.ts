@@ -16,9 +16,9 @@ import { CertificateExpiryWarnings } from '../observability/expiry-warnings.js';
 import type { LogLevel } from '../log/logger.js';
 import type { AgentMetrics } from '../observability/metrics.js';
 import { Redactor } from '../log/redact.js';
-import { ObservabilityServer } from '../observability/server.js';
+import type { ObservabilityServer } from '../observability/server.js';
 import { agentView, liveStatusDocument } from '../observability/status-document.js';
-import { CredentialEndpoints, scheduleLookups } from '../serve/index.js';
+import type { CredentialEndpoints } from '../serve/index.js';
 import { systemScheduler } from '../time/scheduler.js';
 import { DEFAULT_WATCH_INTERVAL_MS, RotationWatch } from '../watch/rotation.js';
 import { loadScheduleOrReport, makeAgent, makeLog, scheduleLoadOptions } from './agent-setup.js';
@@ -169,6 +169,9 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
   if (schedule.http && metrics) {
     // The listener is secondary: if it cannot start, the agent keeps the credentials fresh anyway.
     try {
+      // Loaded only when asked for: a schedule without `http:` or `serve:` never needs their modules
+      // (~0.5 MB of a one-profile run's peak RSS, bench/run-rss.ts).
+      const { ObservabilityServer } = await import('../observability/server.js');
       listener = await ObservabilityServer.start(schedule.http, { document: () => liveStatusDocument(view), metrics, redactor, log });
       log.info('observability listener started', { ...listener.address, endpoints: '/metrics /healthz /status' });
       if ('host' in schedule.http && !isLoopbackHost(schedule.http.host)) {
@@ -185,6 +188,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     setFlagsFromString('--turbofan');
     // Unlike the observability listener, consumers depend on these: an endpoint that cannot start stops the agent.
     try {
+      const { CredentialEndpoints, scheduleLookups } = await import('../serve/index.js');
       endpoints = await CredentialEndpoints.start(schedule.serve, {
         cache: agent,
         clock: io.clock,

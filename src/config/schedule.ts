@@ -112,5 +112,6 @@ export { DEFAULT_JITTER_FRACTION, DEFAULT_MARGIN_SECONDS, defaultRefreshPolicy }
 /** A refresh must leave at least this much use of a fresh credential. */
 export const MIN_USE_SECONDS = MIN_USE_MS / 1000;
 
-/** Section names every reader of the credentials file handles alike (the rule is profile-name.ts's). */
-export { PROFILE_NAME_PATTERN } from '../credentials-file/profile-name.js';
+// PROFILE_NAME_PATTERN is not re-exported here: that pulled the credentials-file parser into every
+// `credential-process` call (config/profile/resolve.ts imports this file); take it from
+// credentials-file/profile-name.ts.

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KEY_SETS, LOG_LEVELS, parseSchedule } from '../../src/config/index.js';
-import { PROFILE_NAME_PATTERN } from '../../src/config/schedule.js';
+import { PROFILE_NAME_PATTERN } from '../../src/credentials-file/profile-name.js';
 import { RESERVED_PROFILE_NAMES } from '../../src/credentials-file/profile-name.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

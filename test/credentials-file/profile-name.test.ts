@@ -2,7 +2,6 @@
 import { expect } from 'chai';
 import { PROFILE_NAME_PATTERN, profileNameProblem, RESERVED_PROFILE_NAMES } from '../../src/credentials-file/profile-name.js';
 import { validateProfileName } from '../../src/credentials-file/edit.js';
-import { PROFILE_NAME_PATTERN as SCHEDULE_PATTERN } from '../../src/config/schedule.js';
 import { AgentError } from '../../src/errors.js';
 
 describe('credentials-file: the profile-name rule', () => {
@@ -53,9 +52,5 @@ describe('credentials-file: the profile-name rule', () => {
 
   it('refuses every reserved name the JSON Schema lists', () => {
     for (const name of RESERVED_PROFILE_NAMES) expect(profileNameProblem(name)?.kind, `kind for ${name}`).to.be.oneOf(['default-section', 'reserved']);
-  });
-
-  it('is the schedule\'s pattern (one object, so the JSON Schema check compares against it)', () => {
-    expect(SCHEDULE_PATTERN, 'schedule.ts PROFILE_NAME_PATTERN').to.equal(PROFILE_NAME_PATTERN);
   });
 });
