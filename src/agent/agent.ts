@@ -11,6 +11,7 @@ import { AgentError } from '../errors.js';
 import type { KeyMaterialOptions } from '../keys/options.js';
 import { displaySource } from '../keys/display-source.js';
 import { isKeyFile } from '../keys/sources/index.js';
+import { oneLineName } from '../keys/certificates.js';
 import type { Signer } from '../keys/signer.js';
 import type { Log } from '../log/logger.js';
 import type { Redactor } from '../log/redact.js';
@@ -120,7 +121,8 @@ function proxyVariableSet(env: NodeJS.ProcessEnv): string | undefined {
   return ['https_proxy', 'HTTPS_PROXY'].find((n) => (env[n] ?? '') !== '');
 }
 
-interface CertificateFacts {
+/** What status() shows of one signer's certificates (keys/certificates.ts reads the checks' facts). */
+interface SignerFacts {
   serial: string;
   subject: string;
   notAfter: string;
@@ -133,19 +135,19 @@ interface CertificateFacts {
  * profile at each state write (once a second in a refresh burst), and 1000 profiles sharing one
  * certificate re-parsed the same dates and subjects 1000 times a write.
  */
-const certificateFactsCache = new WeakMap<Signer, CertificateFacts>();
-function certificateFacts(signer: Signer): CertificateFacts {
-  let f = certificateFactsCache.get(signer);
+const signerFactsCache = new WeakMap<Signer, SignerFacts>();
+function signerFacts(signer: Signer): SignerFacts {
+  let f = signerFactsCache.get(signer);
   if (!f) {
     const notAfterMs = Date.parse(signer.certificate.validTo);
     f = {
       serial: signer.certificate.serialNumber,
-      subject: signer.certificate.subject.replace(/\n/g, ', '),
+      subject: oneLineName(signer.certificate.subject),
       notAfter: new Date(notAfterMs).toISOString(),
       notAfterMs,
-      chain: signer.chain.map((c) => ({ subject: c.subject.replace(/\n/g, ', '), notAfter: new Date(Date.parse(c.validTo)).toISOString() })),
+      chain: signer.chain.map((c) => ({ subject: oneLineName(c.subject), notAfter: new Date(Date.parse(c.validTo)).toISOString() })),
     };
-    certificateFactsCache.set(signer, f);
+    signerFactsCache.set(signer, f);
   }
   return f;
 }
@@ -321,7 +323,7 @@ export class Agent {
         const signer = entry?.source.peek();
         s.certificate = { path: displaySource(spec.key.certificate) };
         if (signer) {
-          const c = certificateFacts(signer);
+          const c = signerFacts(signer);
           s.certificate.serial = c.serial;
           s.certificate.subject = c.subject;
           s.certificate.notAfter = c.notAfter;

@@ -7,6 +7,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { AgentError } from '../../errors.js';
 import type { PasswordSource } from '../options.js';
+import { oneLineName } from '../certificates.js';
 import { serialDecimal } from '../signer.js';
 import { resolveModulePath } from './library.js';
 import { tokenName } from './module.js';
@@ -54,14 +55,10 @@ export interface TokenListing {
   note?: string;
 }
 
-function oneLine(dn: string): string {
-  return dn.split('\n').join(', ');
-}
-
 export function certificateFacts(c: X509Certificate): CertificateFacts {
   return {
-    subject: oneLine(c.subject),
-    issuer: oneLine(c.issuer),
+    subject: oneLineName(c.subject),
+    issuer: oneLineName(c.issuer),
     serialHex: c.serialNumber.toLowerCase(),
     serialDecimal: serialDecimal(c),
     notBefore: new Date(c.validFrom).toISOString(),
