@@ -79,6 +79,8 @@ describe('the agent against replies slower than its transport timeout (in-proces
       return c && c.accessKeyId !== first.accessKeyId ? c : undefined;
     }, 'credentials from the automatic retry', { timeoutMs: 5_000 });
     expect(w.emulator.issued.map((i) => i.accessKeyId), 'the new credentials are ones the emulator issued').to.include(now.accessKeyId);
+    // The file is renamed into place before the refresh records its state: wait for that too.
+    await waitFor(() => agent!.status()[0]?.state === 'fresh', 'the state to become fresh after the retry', { timeoutMs: 2_000 });
     expect(agent.status()[0]?.state).to.equal('fresh');
     expect(log.lines.some((r) => r.message === 'profile recovered'), 'recovery logged').to.equal(true);
     // The emulator finishes the slow requests after the client gave up on them: 4 timed out, at least one answered.
