@@ -25,10 +25,17 @@ const GENERATIONS = 2;
 export class Redactor {
   /** Registered secret → how many registrations hold it. */
   private readonly counts = new Map<string, number>();
-  /** First MIN_SECRET characters → the registered secrets that start with them. */
-  private readonly index = new Map<string, string[]>();
+  /**
+   * First MIN_SECRET characters → the registered secrets that start with them. A set: every session
+   * token of a service starts alike (STS tokens with "IQoJb3JpZ2lu"), so one entry holds a token per
+   * profile, and taking one out of an array cost a pass over all of them on every refresh.
+   */
+  private readonly index = new Map<string, Set<string>>();
   private readonly permanent = new Set<string>();
   private readonly owners = new Map<string, string[][]>();
+  /** Length → how many registered secrets have it; and the shortest registered, or Infinity. */
+  private readonly lengths = new Map<number, number>();
+  private shortest = Infinity;
 
   /** Registers a value that must never be printed, for the life of the agent (key passwords, PINs). */
   add(secret: string | undefined): void {
@@ -56,7 +63,9 @@ export class Redactor {
   }
 
   redact(text: string): string {
-    let out = this.counts.size && text.length >= MIN_SECRET ? this.maskRegistered(text) : text;
+    // A text shorter than every registered secret holds none of them: most fields of a log line (a
+    // profile name, a timestamp) are shorter than an issued secret key, so they skip the scan.
+    let out = text.length >= this.shortest ? this.maskRegistered(text) : text;
     if (out.includes('PRIVATE KEY-----')) out = out.replace(PEM_KEY, '[REDACTED PRIVATE KEY]');
     if (out.includes('://')) out = out.replace(URL_PASSWORD, '$1****@');
     return out.replace(ASSIGNMENT, (_m, k: string, v: string) => `${k}${mask(v)}`);
@@ -96,10 +105,12 @@ export class Redactor {
     const n = this.counts.get(secret) ?? 0;
     this.counts.set(secret, n + 1);
     if (n > 0) return;
+    this.lengths.set(secret.length, (this.lengths.get(secret.length) ?? 0) + 1);
+    if (secret.length < this.shortest) this.shortest = secret.length;
     const key = secret.slice(0, MIN_SECRET);
-    const list = this.index.get(key);
-    if (list) list.push(secret);
-    else this.index.set(key, [secret]);
+    const bucket = this.index.get(key);
+    if (bucket) bucket.add(secret);
+    else this.index.set(key, new Set([secret]));
   }
 
   private release(secret: string): void {
@@ -109,9 +120,15 @@ export class Redactor {
       return;
     }
     this.counts.delete(secret);
+    const left = (this.lengths.get(secret.length) ?? 1) - 1;
+    if (left > 0) this.lengths.set(secret.length, left);
+    else {
+      this.lengths.delete(secret.length);
+      if (secret.length === this.shortest) this.shortest = Math.min(Infinity, ...this.lengths.keys());
+    }
     const key = secret.slice(0, MIN_SECRET);
-    const list = this.index.get(key)?.filter((s) => s !== secret);
-    if (list?.length) this.index.set(key, list);
-    else this.index.delete(key);
+    const bucket = this.index.get(key);
+    bucket?.delete(secret);
+    if (bucket?.size === 0) this.index.delete(key);
   }
 }

@@ -71,6 +71,37 @@ describe('logging with redaction', () => {
     expect(r.size, 'the permanent one and two generations of each owner').to.equal(7);
   });
 
+  it('masks a secret that is the whole text, and a short one registered after long ones; forgets the shortest when it is released', () => {
+    const r = new Redactor();
+    const long = 'L'.repeat(40);
+    r.hold('p1', [long]);
+    expect(r.redact(long), 'a text exactly as long as the only secret').to.equal(`****${long.slice(-4)}`);
+    expect(r.redact('short text'), 'shorter than every secret: left as it is').to.equal('short text');
+    r.add('pin123');
+    expect(r.redact('the pin pin123 was used'), 'a 6-character secret registered after a 40-character one').to.equal('the pin **** was used');
+    r.hold('p2', ['tok456']);
+    r.hold('p2', ['tok457']);
+    r.hold('p2', ['tok458']);
+    expect(r.redact('tok456 tok457 tok458'), 'the oldest generation is forgotten, the two later ones masked').to.equal('tok456 **** ****');
+    const r2 = new Redactor();
+    r2.hold('p', ['abcdef']);
+    r2.hold('p', ['ghijkl']);
+    r2.hold('p', [long]);
+    expect(r2.redact('abcdef ghijkl'), 'the 6-character generation that is left').to.equal('abcdef ****');
+    r2.hold('p', [`${long}x`]);
+    expect(r2.redact(`ghijkl ${long}x`), 'only 40+ character secrets are left').to.equal(`ghijkl ****${long.slice(-3)}x`);
+  });
+
+  it('keeps masking right when every profile\'s session token starts alike (as STS tokens do), through three generations of 1000 profiles', () => {
+    const r = new Redactor();
+    const token = (p: number, g: number) => `IQoJb3JpZ2luX2VjE${'x'.repeat(200)}${p}g${g}`;
+    for (let g = 0; g < 3; g++) for (let p = 0; p < 1000; p++) r.hold(`credentials:p${p}`, [token(p, g)]);
+    expect(r.size, 'two generations of 1000 profiles').to.equal(2000);
+    expect(r.redact(`a ${token(7, 2)} b`), 'the current generation').to.equal(`a ****${token(7, 2).slice(-4)} b`);
+    expect(r.redact(`a ${token(999, 1)} b`), 'the previous generation').to.equal(`a ****${token(999, 1).slice(-4)} b`);
+    expect(r.redact(`a ${token(7, 0)} b`), 'the oldest generation is forgotten').to.equal(`a ${token(7, 0)} b`);
+  });
+
   it('does not format or redact a record below the level', async () => {
     const stream = new PassThrough();
     let out = '';
