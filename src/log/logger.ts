@@ -28,10 +28,20 @@ export interface LoggerOptions {
 }
 
 export function createLogger(o: LoggerOptions): Log & { setLevel(level: LogLevel): void; close(): void } {
+  // In place, field by field: copying the record and deleting its keys put every record into V8's
+  // slow dictionary mode before the JSON format read it (a quarter of a log line's CPU).
   const redact = winston.format((info) => {
-    const safe = o.redactor.redactValue({ ...info }) as winston.Logform.TransformableInfo;
-    for (const k of Object.keys(info)) delete (info as Record<string, unknown>)[k];
-    return Object.assign(info, safe);
+    const record = info as Record<string, unknown>;
+    for (const k of Object.keys(record)) {
+      const v = record[k];
+      if (typeof v === 'string') {
+        const safe = o.redactor.redact(v);
+        if (safe !== v) record[k] = safe;
+      } else if (v !== null && typeof v === 'object') {
+        record[k] = o.redactor.redactValue(v);
+      }
+    }
+    return info;
   });
   const human = winston.format.printf((info) => {
     const { level, message, timestamp, ...rest } = info as Record<string, unknown>;
