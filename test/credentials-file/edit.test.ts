@@ -157,6 +157,22 @@ describe('editProfiles', () => {
     });
   }
 
+  it('edits its own last result as it edits the same text parsed afresh (the parse it reuses is that text\'s)', () => {
+    const start = '# keep\n[a]\nregion = x\n\n[b]\naws_access_key_id = OLD\n';
+    const first = editProfiles(start, [{ profile: 'a', credentials: creds('a', 1) }]);
+    const reused = editProfiles(first, [{ profile: 'b', credentials: creds('b', 1) }, { profile: 'c', credentials: creds('c', 1) }]);
+    editProfiles('[other]\nx = 1\n', []); // the last result is now another text
+    const fresh = editProfiles(first, [{ profile: 'b', credentials: creds('b', 1) }, { profile: 'c', credentials: creds('c', 1) }]);
+    expect(reused, 'the second edit of the first result').to.equal(fresh);
+    // A text that differs from the last result by one byte is parsed as it is, not as the last result.
+    const foreign = `${reused.replace('region = x', 'region = y')}`;
+    const after = editProfiles(foreign, [{ profile: 'a', credentials: creds('a', 2) }]);
+    expect(after).to.include('region = y').and.not.include('region = x');
+    expect(after.match(/aws_access_key_id = /g)?.length, 'one key id per profile').to.equal(3);
+    // A malformed text is refused even right after a good one was returned.
+    expect(() => editProfiles(`${after}x\n`, [])).to.throw(/line/);
+  });
+
   it('refuses a file that repeats a target section, naming both lines', () => {
     const e = catchError(() => editProfiles('[dev]\nregion = x\n\n[dev]\nk = v\n', [up('dev', 1)]));
     expectAgentError(e, 'CREDENTIALS_FILE_DUPLICATE', 'line 4', 'first on line 1', 'section "dev"');
