@@ -15,7 +15,8 @@ import { oneLineName } from '../keys/certificates.js';
 import type { Signer } from '../keys/signer.js';
 import type { Log } from '../log/logger.js';
 import type { Redactor } from '../log/redact.js';
-import { createSession } from '../rolesanywhere/client.js';
+import { createSession, prepareSession } from '../rolesanywhere/client.js';
+import type { ResolvedEndpoint } from '../rolesanywhere/endpoint.js';
 import type { SessionResult } from '../rolesanywhere/reply.js';
 import { makeTransport, type Transport, type TransportOptions } from '../rolesanywhere/transport.js';
 import type { Clock } from '../time/clock.js';
@@ -464,6 +465,7 @@ export class Agent {
     const source = this.sourceFor(p);
     const transport = this.transportFor(p.transport);
     const { deps } = this;
+    let prepared: { session: SessionSpec; endpoint: ResolvedEndpoint } | undefined;
     const job = new Job(
       p,
       {
@@ -483,8 +485,12 @@ export class Agent {
         },
         throttled: () => this.bucket.slowDown(),
         signer: () => source.get(),
-        call: (signer: Signer, session: SessionSpec, context: string, signal: AbortSignal): Promise<SessionResult> =>
-          createSession(signer, { ...session, context, signal, env: deps.env }, { transport, clock: deps.clock, random: this.random, sleep: this.sleep }),
+        call: (signer: Signer, session: SessionSpec, context: string, signal: AbortSignal): Promise<SessionResult> => {
+          const o = { ...session, context, signal, env: deps.env };
+          // Checked once per session spec (a bad one throws here on every call, as before).
+          if (prepared?.session !== session) prepared = { session, endpoint: prepareSession(o) };
+          return createSession(signer, o, { transport, clock: deps.clock, random: this.random, sleep: this.sleep }, prepared.endpoint);
+        },
         write: async (profile, credentials) => {
           deps.redactor?.hold(`credentials:${profile}`, [credentials.secretAccessKey, credentials.sessionToken]);
           await this.writer.write(profile, credentials);

@@ -94,8 +94,12 @@ export function prepareSession(o: CreateSessionOptions): ResolvedEndpoint {
   });
 }
 
-export async function createSession(signer: Signer, o: CreateSessionOptions, deps: ClientDeps): Promise<SessionResult> {
-  const endpoint = prepareSession(o);
+/**
+ * `endpoint`: what prepareSession(o) returned for these same options, for a caller that makes the
+ * same call again and again (the agent, once per refresh): the ARN and endpoint checks then run
+ * once per profile instead of once per call (~2 % of the agent's CPU per refresh).
+ */
+export async function createSession(signer: Signer, o: CreateSessionOptions, deps: ClientDeps, endpoint: ResolvedEndpoint = prepareSession(o)): Promise<SessionResult> {
   const policy = { ...DEFAULT_RETRY, ...o.retry };
   const random = deps.random ?? Math.random;
   const sleep = deps.sleep ?? defaultSleep;
