@@ -84,6 +84,8 @@ const NO_AUTO_RETRY = new Set(['PKCS11_PIN']);
 export class Job {
   state: JobState = 'pending';
   private lastGood: { credentials: Credentials; issuedAt: number } | undefined;
+  /** accessKeyHash of lastGood's key id, worked out once: status() asks for it every state-file write. */
+  private keyHash: { accessKeyId: string; hash: string } | undefined;
   private inflight: Promise<void> | undefined;
   private again = false;
   private failures = 0;
@@ -207,7 +209,9 @@ export class Job {
     if (this.lastGood) {
       s.expiration = this.lastGood.credentials.expiration.toISOString();
       s.issuedAt = iso(this.lastGood.issuedAt)!;
-      s.accessKeyHash = accessKeyHash(this.lastGood.credentials.accessKeyId);
+      const { accessKeyId } = this.lastGood.credentials;
+      if (this.keyHash?.accessKeyId !== accessKeyId) this.keyHash = { accessKeyId, hash: accessKeyHash(accessKeyId) };
+      s.accessKeyHash = this.keyHash.hash;
     }
     if (this.nextAt !== undefined && this.state !== 'stopped') s.nextRefresh = iso(this.nextAt)!;
     if (this.lastSuccess !== undefined) s.lastSuccess = iso(this.lastSuccess)!;
