@@ -28,8 +28,8 @@ export interface LoggerOptions {
 }
 
 export function createLogger(o: LoggerOptions): Log & { setLevel(level: LogLevel): void; close(): void } {
-  // In place, field by field: copying the record and deleting its keys put every record into V8's
-  // slow dictionary mode before the JSON format read it (a quarter of a log line's CPU).
+  // In place, field by field, writing only a field that changes: copying the record and deleting
+  // its keys made a second object per line and left the record in V8's dictionary mode.
   const redact = winston.format((info) => {
     const record = info as Record<string, unknown>;
     for (const k of Object.keys(record)) {
