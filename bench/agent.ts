@@ -267,10 +267,10 @@ async function main(): Promise<void> {
     }
     const idleCpu = cpuSeconds(thousand.agent.proc.pid!) - idle0;
 
-    // Steady state: rename a new certificate and key over the pair all 1000 profiles share, so each
-    // of them refreshes once ("switch and refresh at once"). CPU from the rename until every profile
-    // holds new credentials, over 1000: the cost of a refresh with no start-up or set-up in it.
-    // One cycle: a new pair renamed over the shared one; CPU (ms) and wall time until all 1000 hold new credentials.
+    // A refresh cycle: rename a new certificate and key over the pair all 1000 profiles share, so
+    // each of them refreshes once ("switch and refresh at once"). CPU (ms) from the rename until
+    // every profile holds new credentials, and the wall time: the cost of a refresh in a burst, with
+    // no start-up or set-up in it (one refresh at a time pays a whole replace: bench/credentials-file.ts).
     const cycle = async (n: number): Promise<{ cpuMs: number; wall: number }> => {
       const renewed = await issue({ name: `bench leaf renewed ${n}`, kind: 'rsa', issuer: root });
       writePrivate(`${shared.key}.new`, renewed.keyPem);
@@ -288,7 +288,7 @@ async function main(): Promise<void> {
       const wall = performance.now() - t0;
       if (process.env['BENCH_THREADS']) {
         const now = threadCpu(thousand.agent.proc.pid!);
-        for (const [tid, v] of now) console.error(`thread ${tid}: ${(v - (threads0.get(tid) ?? 0)).toFixed(2)} s during refresh cycle ${n} (pid ${thousand.agent.proc.pid})`);
+        for (const [tid, v] of now) console.error(`thread ${tid}: ${(v - (threads0.get(tid) ?? 0)).toFixed(2)} s during refresh cycle ${n}`);
       }
       return { cpuMs: (cpuSeconds(thousand.agent.proc.pid!) - cpu0) * 1000, wall };
     };
