@@ -18,6 +18,7 @@ import type { Redactor } from '../log/redact.js';
 import { createSession, prepareSession } from '../rolesanywhere/client.js';
 import type { ResolvedEndpoint } from '../rolesanywhere/endpoint.js';
 import type { SessionResult } from '../rolesanywhere/reply.js';
+import { proxyVariable } from '../rolesanywhere/proxy.js';
 import { makeTransport, type Transport, type TransportOptions } from '../rolesanywhere/transport.js';
 import type { Clock } from '../time/clock.js';
 import { ConcurrencyLimiter } from '../time/concurrency.js';
@@ -115,11 +116,6 @@ export function identityChange(before: SessionIdentity, after: SessionIdentity):
   ] as const;
   const changed = fields.filter(([, a, b]) => a !== b).map(([name, a, b]) => `${name} changed from ${a} to ${b}`);
   return changed.length ? `the schedule's ${changed.join('; ')}` : undefined;
-}
-
-/** The proxy variable a transport would honour, if one is set. */
-function proxyVariableSet(env: NodeJS.ProcessEnv): string | undefined {
-  return ['https_proxy', 'HTTPS_PROXY'].find((n) => (env[n] ?? '') !== '');
 }
 
 /** What status() shows of one signer's certificates (keys/certificates.ts reads the checks' facts). */
@@ -404,8 +400,8 @@ export class Agent {
       t = (this.deps.makeTransport ?? ((x) => makeTransport(x, this.deps.env)))(o);
       this.transports.set(id, t);
       // with_proxy: false used to be ignored (and the example wrote it): say so when a proxy is set.
-      const proxy = o.direct ? proxyVariableSet(this.deps.env) : undefined;
-      if (proxy) this.deps.log.warn(`with_proxy: false — connecting directly; ${proxy} is ignored for these profiles`, { with_proxy: false });
+      const [proxy, value] = o.direct ? proxyVariable(this.deps.env, 'https_proxy') : ['', ''];
+      if (value !== '') this.deps.log.warn(`with_proxy: false — connecting directly; ${proxy} is ignored for these profiles`, { with_proxy: false });
     }
     return t;
   }

@@ -4,8 +4,6 @@ import type { TrustPolicy } from '../credentials-file/trust.js';
 import { agentProfile } from '../config/profile/agent-profile.js';
 import type { AgentConfig } from './agent.js';
 
-export { agentProfile };
-
 export function agentConfig(s: Schedule): AgentConfig {
   return { credentialsFile: s.credentialsFile, credentialsTrust: trustPolicy(s), profiles: s.profiles.map(agentProfile), rateLimit: s.rateLimit };
 }

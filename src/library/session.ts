@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { agentProfile } from '../agent/from-schedule.js';
+import { agentProfile } from '../config/profile/agent-profile.js';
 import { formatIssue, type ConfigIssue } from '../config/issues.js';
 import { ConfigError } from '../config/issues.js';
 import { resolveProfileSettings } from '../config/profile/resolve.js';

@@ -40,16 +40,18 @@ const URL_HINT = 'set it to http://HOST:PORT (user and password, if any, before 
  * error at every refresh; a password in it is never shown.
  */
 export function proxySettings(env: NodeJS.ProcessEnv): ProxySettings | undefined {
-  const pick = (name: string): [string, string] => {
-    for (const n of [name, name.toUpperCase()]) {
-      const v = env[n];
-      if (v !== undefined) return [n, v];
-    }
-    return [name.toUpperCase(), ''];
-  };
-  const [variable, value] = pick('https_proxy');
+  const [variable, value] = proxyVariable(env, 'https_proxy');
   const httpsProxy = proxyUrl(variable, value);
-  return httpsProxy ? { httpsProxy, noProxy: pick('no_proxy')[1], variable } : undefined;
+  return httpsProxy ? { httpsProxy, noProxy: proxyVariable(env, 'no_proxy')[1], variable } : undefined;
+}
+
+/** The variable the transport reads for `name` (lower case first, as curl does) and its value; '' when unset. */
+export function proxyVariable(env: NodeJS.ProcessEnv, name: 'https_proxy' | 'no_proxy'): [string, string] {
+  for (const n of [name, name.toUpperCase()]) {
+    const v = env[n];
+    if (v !== undefined) return [n, v];
+  }
+  return [name.toUpperCase(), ''];
 }
 
 function proxyUrl(variable: string, value: string): string {
