@@ -1,11 +1,12 @@
 import { expect } from 'chai';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentialProcessCommand } from '../../src/cli/credential-process.js';
 import { exitCodeForCode } from '../../src/cli/exit-codes.js';
 import { onceCommand } from '../../src/cli/once.js';
 import { readProfiles } from '../../src/credentials-file/index.js';
 import { serialDecimal } from '../../src/keys/signer.js';
+import { scheduleDoc, writeSchedule } from '../agent/fixtures/schedule.js';
 import { captureIO } from '../helpers/io.js';
 import { SOFTHSM_MODULE, SoftHsm } from '../helpers/softhsm.js';
 import { makeWorld, PROFILE_ARN, roleArn, TRUST_ANCHOR_ARN, type World } from '../helpers/world.js';
@@ -25,6 +26,7 @@ describe('PKCS#11 keys against the emulator (SoftHSM2)', () => {
     hsm.writeCert(token, w.ec.directLeaf.nodeCert, { id: Buffer.from([2]), label: 'ec-leaf' });
     env = { [PIN_ENV]: token.pin, SOFTHSM2_CONF: hsm.conf };
   });
+  const p11Defaults = { pkcs11_lib: SOFTHSM_MODULE, pkcs11_pin_env: PIN_ENV };
   after(async () => w.cleanup());
 
   it('credential-process signs with an RSA key on the token and a certificate file; the emulator accepts it', async () => {
@@ -71,23 +73,9 @@ describe('PKCS#11 keys against the emulator (SoftHSM2)', () => {
 
   it('once reports PKCS11_OBJECT_NOT_FOUND (exit 2 class) for the profile whose id= names no key on the token, with a hint naming the URI', async () => {
     const file = join(w.dir, 'credentials-p11-missing');
-    const schedule = join(w.dir, 'p11-missing.yaml');
-    writeFileSync(
-      schedule,
-      `credentials_file: ${file}
-defaults:
-  trust_anchor_arn: ${TRUST_ANCHOR_ARN}
-  profile_arn: ${PROFILE_ARN}
-  endpoint: ${w.emulator.httpsUrl}
-  ca_bundle: ${w.caBundle}
-  pkcs11_lib: ${SOFTHSM_MODULE}
-  pkcs11_pin_env: ${PIN_ENV}
-profiles:
-  p11-missing:
-    certificate: ${w.rsaFiles.certificate}
-    private_key: "pkcs11:token=agent-token;id=%7f;type=private"
-    role_arn: ${roleArn('app')}
-`,
+    const schedule = writeSchedule(
+      join(w.dir, 'p11-missing.yaml'),
+      scheduleDoc(w, file, { 'p11-missing': { role: 'app', key: { certificate: w.rsaFiles.certificate, privateKey: 'pkcs11:token=agent-token;id=%7f;type=private' } } }, { defaults: p11Defaults }),
     );
     const io = captureIO(env);
     const code = await onceCommand(['--config', schedule, '--json'], io);
@@ -103,28 +91,17 @@ profiles:
 
   it('once fills two profiles from keys on one token (EC key and certificate both on the token)', async () => {
     const file = join(w.dir, 'credentials-p11');
-    const schedule = join(w.dir, 'p11.yaml');
-    writeFileSync(
-      schedule,
-      `credentials_file: ${file}
-defaults:
-  trust_anchor_arn: ${TRUST_ANCHOR_ARN}
-  profile_arn: ${PROFILE_ARN}
-  endpoint: ${w.emulator.httpsUrl}
-  ca_bundle: ${w.caBundle}
-  pkcs11_lib: ${SOFTHSM_MODULE}
-  pkcs11_pin_env: ${PIN_ENV}
-profiles:
-  p11-rsa:
-    certificate: ${w.rsaFiles.certificate}
-    intermediates: ${w.rsaFiles.intermediates}
-    private_key: "pkcs11:token=agent-token;object=rsa-leaf;type=private"
-    role_arn: ${roleArn('app')}
-  p11-ec:
-    certificate: "pkcs11:token=agent-token;object=ec-leaf;type=cert"
-    private_key: "pkcs11:token=agent-token;object=ec-leaf;type=private"
-    role_arn: ${roleArn('backup')}
-`,
+    const schedule = writeSchedule(
+      join(w.dir, 'p11.yaml'),
+      scheduleDoc(
+        w,
+        file,
+        {
+          'p11-rsa': { role: 'app', key: { ...w.rsaFiles, privateKey: 'pkcs11:token=agent-token;object=rsa-leaf;type=private' } },
+          'p11-ec': { role: 'backup', key: { certificate: 'pkcs11:token=agent-token;object=ec-leaf;type=cert', privateKey: 'pkcs11:token=agent-token;object=ec-leaf;type=private' } },
+        },
+        { defaults: p11Defaults },
+      ),
     );
     const io = captureIO(env);
     const code = await onceCommand(['--config', schedule], io);

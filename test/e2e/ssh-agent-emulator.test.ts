@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentialProcessCommand } from '../../src/cli/credential-process.js';
 import { EXIT } from '../../src/cli/io.js';
@@ -13,6 +13,7 @@ import { listCertsCommand } from '../../src/cli/list-certs.js';
 import { onceCommand } from '../../src/cli/once.js';
 import { readProfiles } from '../../src/credentials-file/index.js';
 import { serialDecimal } from '../../src/keys/signer.js';
+import { scheduleDoc, writeSchedule } from '../agent/fixtures/schedule.js';
 import { captureIO } from '../helpers/io.js';
 import { SshAgent } from '../helpers/ssh-agent.js';
 import { makeWorld, PROFILE_ARN, roleArn, TRUST_ANCHOR_ARN, type World } from '../helpers/world.js';
@@ -58,25 +59,13 @@ describe('ssh-agent keys against the emulator (OpenSSH ssh-agent)', function () 
 
   it('once fills an RSA and an EC profile from one agent (private_key: ssh-agent:/path in the schedule)', async () => {
     const file = join(w.dir, 'credentials-agent');
-    const schedule = join(w.dir, 'agent.yaml');
-    writeFileSync(
-      schedule,
-      `credentials_file: ${file}
-defaults:
-  trust_anchor_arn: ${TRUST_ANCHOR_ARN}
-  profile_arn: ${PROFILE_ARN}
-  endpoint: ${w.emulator.httpsUrl}
-  ca_bundle: ${w.caBundle}
-  private_key: "ssh-agent:${agent.socket}"
-profiles:
-  agent-rsa:
-    certificate: ${w.rsaFiles.certificate}
-    intermediates: ${w.rsaFiles.intermediates}
-    role_arn: ${roleArn('app')}
-  agent-ec:
-    certificate: ${w.ecFiles.certificate}
-    role_arn: ${roleArn('backup')}
-`,
+    const viaAgent = `ssh-agent:${agent.socket}`;
+    const schedule = writeSchedule(
+      join(w.dir, 'agent.yaml'),
+      scheduleDoc(w, file, {
+        'agent-rsa': { role: 'app', key: { ...w.rsaFiles, privateKey: viaAgent } },
+        'agent-ec': { role: 'backup', key: { certificate: w.ecFiles.certificate, privateKey: viaAgent } },
+      }),
     );
     const io = captureIO();
     const code = await onceCommand(['--config', schedule], io);

@@ -4,11 +4,11 @@
  * retry fills the profile without a restart or a reload.
  */
 import { expect } from 'chai';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanEnv, ensureBuilt, killAll, spawnAgent, tryReadCredentials, waitFor } from '../agent/fixtures/agent-process.js';
+import { scheduleDoc, writeSchedule } from '../agent/fixtures/schedule.js';
 import { SshAgent } from '../helpers/ssh-agent.js';
-import { makeWorld, PROFILE_ARN, roleArn, TRUST_ANCHOR_ARN, type World } from '../helpers/world.js';
+import { makeWorld, type World } from '../helpers/world.js';
 
 describe('run with an ssh-agent key: the agent gone, then back', function () {
   this.timeout(60_000);
@@ -27,22 +27,7 @@ describe('run with an ssh-agent key: the agent gone, then back', function () {
   it('fails with SSH_AGENT while the agent is gone and fills the profile by itself when it returns', async () => {
     const socket = join(w.dir, 'later.sock');
     const credentials = join(w.dir, 'aws', 'credentials');
-    const schedule = join(w.dir, 'run.yaml');
-    writeFileSync(
-      schedule,
-      `credentials_file: ${credentials}
-defaults:
-  trust_anchor_arn: ${TRUST_ANCHOR_ARN}
-  profile_arn: ${PROFILE_ARN}
-  endpoint: ${w.emulator.httpsUrl}
-  ca_bundle: ${w.caBundle}
-profiles:
-  from-agent:
-    certificate: ${w.ecFiles.certificate}
-    private_key: "ssh-agent:${socket}"
-    role_arn: ${roleArn('app')}
-`,
-    );
+    const schedule = writeSchedule(join(w.dir, 'run.yaml'), scheduleDoc(w, credentials, { 'from-agent': { role: 'app', key: { certificate: w.ecFiles.certificate, privateKey: `ssh-agent:${socket}` } } }));
     const proc = spawnAgent(['run', '--config', schedule, '--log-format', 'json', '--log-level', 'debug'], cleanEnv(w.dir));
     const failure = await proc.waitForLog((r) => JSON.stringify(r).includes('SSH_AGENT'), { timeoutMs: 20_000 });
     expect(JSON.stringify(failure), 'the failure names the socket').to.contain(socket);
