@@ -62,7 +62,7 @@ export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** The wait after failed attempt `attempt` (from 0) of one call: full jitter, whole milliseconds (bench/fleet.ts uses it too). */
 export function callRetryDelay(attempt: number, policy: RetryPolicy, random: () => number): number {
-  // backoffDelay without its argument object: the fleet simulation calls this millions of times
+  // Full jitter under the exponential ceiling, without an argument object: the fleet simulation calls this millions of times
   return Math.floor(random() * backoffCeiling(attempt + 1, policy.baseDelayMs, policy.maxDelayMs));
 }
 

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
-import { backoffCeiling, backoffDelay } from '../../src/time/backoff.js';
+import { backoffCeiling } from '../../src/time/backoff.js';
 
-describe('backoffDelay', () => {
+/** Full jitter under the ceiling, as the client and policy.ts draw it. */
+const fullJitter = (attempt: number, random: number) => random * backoffCeiling(attempt, 1_000, 30_000);
+
+describe('backoffCeiling', () => {
   const rows = [
     { name: 'the first attempt waits up to the base delay', attempt: 1, random: 0.5, expected: 500 },
     { name: 'each further attempt doubles the ceiling', attempt: 4, random: 0.5, expected: 4_000 },
@@ -12,7 +15,7 @@ describe('backoffDelay', () => {
   ];
   for (const row of rows) {
     it(row.name, () => {
-      expect(backoffDelay({ attempt: row.attempt, baseMs: 1_000, capMs: 30_000, random: () => row.random })).to.equal(row.expected);
+      expect(fullJitter(row.attempt, row.random)).to.equal(row.expected);
     });
   }
 
