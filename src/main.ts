@@ -30,9 +30,13 @@ function dieBy(sig: NodeJS.Signals): void {
  * its cold fill 2.20 s instead of 2.90 s, and `once` filling 1000 profiles 1.5–1.9 s instead of
  * 2.1–2.3 s, with peak RSS 10–16 MB lower (bench/agent.ts with BENCH_NODE_FLAGS=--no-opt, and
  * `once` under /usr/bin/time; Node 20). The main thread is slower per burst, but the quota (< 10
- * CreateSession/s) paces refreshes far below what it can do. Set before the command's code loads.
+ * CreateSession/s) paces refreshes far below what it can do. Measured again over five refresh
+ * cycles (2026-12-06): with TurboFan the later cycles of a long-running agent cost ~10 % less CPU per
+ * refresh, but the first burst pays for the compiling (+0.5-1 s of CPU for 1000 profiles) and peak
+ * RSS at 1000 profiles rose by 15-20 MB to 145-147 MB, at the edge of its 150 MB goal; still off.
+ * Set before the command's code loads; the heap settings below are about memory.
  */
-function withoutOptimisingCompiler(load: () => Promise<Command>): () => Promise<Command> {
+function forRefreshBursts(load: () => Promise<Command>): () => Promise<Command> {
   return () => {
     const { setFlagsFromString } = builtin('node:v8');
     setFlagsFromString('--no-turbofan'); // `--no-opt` is the older alias
@@ -41,6 +45,13 @@ function withoutOptimisingCompiler(load: () => Promise<Command>): () => Promise<
     // generation kept at its initial size until the modules are loaded (bench/run-rss.ts). Growth
     // is back on (V8's default factor, 2) before any refresh, so a burst of 1000 still gets room.
     setFlagsFromString('--semi-space-growth-factor=1');
+    // Each burst makes large short-lived objects (a 1 MB credentials file read, edited and verified
+    // per replace, the state file's JSON), and V8's default growing factor (up to 4x the live heap
+    // after a full GC) let the old generation grow through a run's bursts: a 1000-profile agent,
+    // ~25 MB live, peaked at 125-186 MB over 5-10 refresh cycles (5 runs of 14 above 150 MB), 207 MB
+    // with its metrics scraped. Growing by half the live heap kept it at 126-131 MB, with no
+    // difference in CPU per refresh measurable here (bench/agent.ts, docs/benchmarks.md).
+    setFlagsFromString('--heap-growing-percent=50');
     return load().finally(() => setFlagsFromString('--semi-space-growth-factor=2'));
   };
 }
@@ -52,11 +63,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   },
   run: {
     summary: 'run the agent: keep every profile of a schedule fresh (foreground)',
-    load: withoutOptimisingCompiler(async () => (await import('./cli/run.js')).runCommand),
+    load: forRefreshBursts(async () => (await import('./cli/run.js')).runCommand),
   },
   once: {
     summary: 'refresh the profiles of a schedule that are missing or due, then exit',
-    load: withoutOptimisingCompiler(async () => (await import('./cli/once.js')).onceCommand),
+    load: forRefreshBursts(async () => (await import('./cli/once.js')).onceCommand),
   },
   validate: {
     summary: 'check a schedule, its key material and ARNs without calling AWS',
