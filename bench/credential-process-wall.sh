@@ -40,7 +40,8 @@ cp_args=(--certificate "$dir/leaf.pem" --private-key "$dir/leaf.key" --trust-anc
 
 # Each round runs every command once, in turn, so a busy machine slows them all alike; the medians
 # are compared with `node -e 0` (bare node start-up) from the same rounds. BEFORE=path/to/main.js adds
-# another build's credential-process, --help and --version (e.g. the previous commit's dist).
+# another build's credential-process, a hit of its cache (its own directory), --help and --version
+# (e.g. the previous commit's dist).
 # esm-empty: node running an empty ES module, the floor under any ESM entry point such as main.js
 # (node starts its ESM loader for it, which `node -e 0` never does).
 : >"$dir/empty.mjs"
@@ -56,9 +57,10 @@ run_one() {
     before-version) node "$BEFORE" --version ;;
     before-help) node "$BEFORE" credential-process --help ;;
     before-call) node "$BEFORE" credential-process "${cp_args[@]}" ;;
+    before-cached) node "$BEFORE" credential-process "${cp_args[@]}" --cache "$dir/cache-before" ;;
   esac
 }
-[ -n "${BEFORE:-}" ] && names+=(before-version before-help before-call)
+[ -n "${BEFORE:-}" ] && names+=(before-version before-help before-call before-cached)
 declare -A times
 for name in "${names[@]}"; do run_one "$name" >"$dir/out.json"; done # warm the page cache and the cache entry
 for _ in $(seq "$N"); do

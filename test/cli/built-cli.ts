@@ -20,18 +20,29 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds dist/ with the project's tsc when main.js is missing or stale. Takes ~10 s when it must. */
+/** The bundle of `credential-process` that main.js runs (packaging/bundle.mjs, the build's last step). */
+export const CREDENTIAL_PROCESS_BUNDLE = join(ROOT, 'dist', 'src', 'bundle', 'credential-process.js');
+
+/**
+ * Builds dist/ as `npm run build` does (tsc, then the bundle) when main.js or the bundle is missing
+ * or stale. Takes ~10 s when it must.
+ */
 export function ensureBuilt(): void {
   // tsc -b rewrites (or touches) its build info on every build that saw a change, while it leaves
   // the outputs of unchanged files alone: the build info's time is the build's time.
   const info = join(ROOT, 'dist', 'src.tsbuildinfo');
-  if (existsSync(MAIN) && existsSync(info) && statSync(info).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
-  try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'pipe' });
-  } catch (e) {
-    const out = (e as { stdout?: Buffer }).stdout?.toString() ?? '';
-    throw new Error(`building ${MAIN} with tsc failed:\n${out || (e as Error).message}`);
-  }
+  const compiled = existsSync(MAIN) && existsSync(info) && statSync(info).mtimeMs >= newestMtime(join(ROOT, 'src'));
+  if (compiled && existsSync(CREDENTIAL_PROCESS_BUNDLE) && statSync(CREDENTIAL_PROCESS_BUNDLE).mtimeMs >= statSync(info).mtimeMs) return;
+  const step = (what: string, args: string[]) => {
+    try {
+      execFileSync(process.execPath, args, { cwd: ROOT, stdio: 'pipe' });
+    } catch (e) {
+      const out = (e as { stdout?: Buffer; stderr?: Buffer }).stdout?.toString() || (e as { stderr?: Buffer }).stderr?.toString() || '';
+      throw new Error(`building ${MAIN} (${what}) failed:\n${out || (e as Error).message}`);
+    }
+  };
+  if (!compiled) step('tsc', [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(ROOT, 'tsconfig.build.json')]);
+  step('packaging/bundle.mjs', [join(ROOT, 'packaging', 'bundle.mjs')]);
   if (!existsSync(MAIN)) throw new Error(`tsc ran but ${MAIN} is still missing`);
 }
 

@@ -1,0 +1,29 @@
+/**
+ * The last step of `npm run build`: bundles the `credential-process` command into dist/src/bundle/.
+ * The AWS CLI starts it once per command, and node's ES module loader costs ~1 ms per module; since
+ * the settings catalogue, a call from the command line loads ~35 of the project's modules, most of
+ * a call's time above bare node (docs/benchmarks.md, "Fifth pass"). One file instead: ~16 ms less
+ * per call. Packages stay external (node_modules is shipped as is), and what the command loads
+ * lazily (the signer, key parsers, TLS) stays lazy: esbuild puts it in chunks of its own.
+ * main.js loads the bundle, never the unbundled command, so every test of the command tests it.
+ *   Usage (after tsc): node packaging/bundle.mjs
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+const root = join(import.meta.dirname, '..');
+const outdir = join(root, 'dist/src/bundle');
+rmSync(outdir, { recursive: true, force: true }); // no stale chunk from an earlier build
+await build({
+  entryPoints: { 'credential-process': join(root, 'dist/src/cli/credential-process.js') },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  legalComments: 'none',
+  logLevel: 'warning',
+});
