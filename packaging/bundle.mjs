@@ -1,9 +1,8 @@
 /**
  * The last step of `npm run build`: bundles the `credential-process` command into dist/src/bundle/.
- * The AWS CLI starts it once per command, and node's ES module loader costs ~1 ms per module; since
- * the settings catalogue, a call from the command line loads ~35 of the project's modules, most of
- * a call's time above bare node (docs/benchmarks.md, "Fifth pass"). One file instead: ~16 ms less
- * per call. Packages stay external (node_modules is shipped as is), and what the command loads
+ * The AWS CLI starts it once per command, and since the settings catalogue a call loads ~35 of the
+ * project's modules: node's ES module loader took ~60 of a profiled cache hit's ~96 ms
+ * (docs/benchmarks.md, "Fifth pass"). Bundled: 15-27 ms less per call, a hit and a full call alike. Packages stay external (node_modules is shipped as is), and what the command loads
  * lazily (the signer, key parsers, TLS) stays lazy: esbuild puts it in chunks of its own.
  * main.js loads the bundle, never the unbundled command, so every test of the command tests it.
  *   Usage (after tsc): node packaging/bundle.mjs

@@ -38,7 +38,6 @@ const FLAGS = {
   'cache-min-remaining': { type: 'string' },
 } as const;
 
-
 export function processOutput(c: Credentials): string {
   return JSON.stringify({
     Version: 1,
