@@ -2,11 +2,13 @@
  * The last step of `npm run build`: bundles the `credential-process` and `run` commands into
  * dist/src/bundle/.
  *
- * `credential-process`:
- * The AWS CLI starts it once per command, and since the settings catalogue a call loads ~35 of the
- * project's modules: node's ES module loader took ~60 of a profiled cache hit's ~96 ms
- * (docs/benchmarks.md, "Fifth pass"). Bundled: 15-27 ms less per call, a hit and a full call alike. Packages stay external (node_modules is shipped as is), and what the command loads
- * lazily (the signer, key parsers, TLS) stays lazy: esbuild puts it in chunks of its own.
+ * `credential-process`: the AWS CLI starts it once per command, and since the settings catalogue a
+ * call loads ~35 of the project's modules: node's ES module loader took ~60 of a profiled cache
+ * hit's ~96 ms (docs/benchmarks.md, "Fifth pass"). Bundled: 15-27 ms less per call, a hit and a
+ * full call alike.
+ *
+ * Packages stay external (node_modules is shipped as is), and what a command loads lazily (the
+ * signer, key parsers, TLS, the listeners) stays lazy: esbuild puts it in chunks of its own.
  *
  * `run`: peak RSS of a one-profile agent. V8 keeps every module's source (for lazy compiling) and a
  * record per module; ~150 modules bundled and minified took the peak from 57.0 to 55.2 MB, 1.40x
