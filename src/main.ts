@@ -33,7 +33,9 @@ function dieBy(sig: NodeJS.Signals): void {
  * CreateSession/s) paces refreshes far below what it can do. Measured again over five refresh
  * cycles (2026-12-06): with TurboFan the later cycles of a long-running agent cost ~10 % less CPU per
  * refresh, but the first burst pays for the compiling (+0.5-1 s of CPU for 1000 profiles) and peak
- * RSS at 1000 profiles rose by 15-20 MB to 145-147 MB, at the edge of its 150 MB goal; still off.
+ * RSS at 1000 profiles rose by 15-20 MB to 145-147 MB, at the edge of its 150 MB goal. So it starts
+ * off, and `run` turns it on only for a schedule large enough to pay for it, with a later tier-up
+ * that leaves the cold fill alone, or for credential endpoints (cli/compiler.ts).
  * Set before the command's code loads; the heap settings below are about memory.
  */
 function forRefreshBursts(load: () => Promise<Command>): () => Promise<Command> {

@@ -4,7 +4,6 @@
  * logged while the old one keeps running. SIGTERM/SIGINT abort in-flight calls, finish the pending
  * write, release the lock and return 0 within 2 s.
  */
-import { setFlagsFromString } from 'node:v8';
 import { agentConfig, trustPolicy } from '../agent/from-schedule.js';
 import { readState, writeState, type StateFile } from '../agent/state-file.js';
 import { processAlive } from '../credentials-file/index.js';
@@ -21,6 +20,7 @@ import { agentView, liveStatusDocument } from '../observability/status-document.
 import type { CredentialEndpoints } from '../serve/index.js';
 import { systemScheduler } from '../time/scheduler.js';
 import { DEFAULT_WATCH_INTERVAL_MS, RotationWatch } from '../watch/rotation.js';
+import { optimiseForEndpoints, optimiseForSchedule } from './compiler.js';
 import { loadScheduleOrReport, makeAgent, makeLog, scheduleLoadOptions } from './agent-setup.js';
 import { parseScheduleFlags, type ScheduleCommandSpec, type ScheduleFlagName, type ScheduleFlagValues } from './schedule-flags.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -106,6 +106,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
    */
   const applySettings = (s: Schedule) => {
     log.setLevel(s.logLevel as LogLevel);
+    optimiseForSchedule(s.profiles.length);
     warnings.setThresholds(s.certificateExpiryWarnings);
   };
   applySettings(schedule);
@@ -183,9 +184,7 @@ export async function runCommand(args: string[], io: CommandIO): Promise<number>
     }
   }
   if (schedule.serve) {
-    // main.ts turned V8's optimising compiler off for run's refresh bursts; a credential endpoint
-    // answers thousands of requests a second and needs it (bench/serve.ts: about 2-3x the throughput).
-    setFlagsFromString('--turbofan');
+    optimiseForEndpoints();
     // Unlike the observability listener, consumers depend on these: an endpoint that cannot start stops the agent.
     try {
       const { CredentialEndpoints, scheduleLookups } = await import('../serve/index.js');
