@@ -34,8 +34,14 @@ export interface CredentialsWriterOptions {
 }
 
 export const DEFAULT_BATCH_WINDOW_MS = 50;
-/** Under a burst, the next replace waits this many times as long as the last one took. */
-export const GATHER_FACTOR = 4;
+/**
+ * Under a burst, the next replace waits this many times as long as the last one took. 8, not 4:
+ * a 1000-profile refresh cycle made 3-5 replaces instead of 5-9, and its CPU per refresh fell
+ * from 1.25-1.26x to 1.18-1.21x the floor client (bench/agent.ts, docs/benchmarks.md "Sixth
+ * pass"). The price is a later write in a burst: for a 1 MB file, ~160 ms after the last replace
+ * instead of ~80, while the credentials being replaced are still valid for most of an hour.
+ */
+export const GATHER_FACTOR = 8;
 
 const realTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -162,7 +168,7 @@ export class CredentialsWriter {
       .finally(() => {
         this.inFlight = undefined;
         // Under a burst, gather for GATHER_FACTOR times as long as the last replace took (at least
-        // the batch window) before the next one, so rewriting the file takes at most a fifth of
+        // the batch window) before the next one, so rewriting the file takes at most a ninth of
         // the agent's time: a 1 MB file costs ~20 ms to edit and verify, and replaces paced only by
         // their own length spent half of a 1000-profile refresh cycle's CPU on the file.
         if (this.pending.size && this.timer === undefined) {

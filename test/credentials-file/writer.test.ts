@@ -112,7 +112,7 @@ describe('CredentialsWriter', () => {
     expect(['a', 'b', 'c'].map((p) => akid(file, p))).to.deep.equal([creds('a', 2).accessKeyId, creds('b', 1).accessKeyId, creds('c', 1).accessKeyId]);
   });
 
-  it('under a burst, waits four times as long as the last replace took before the next one', async () => {
+  it('under a burst, waits eight times as long as the last replace took before the next one', async () => {
     const gate = deferred();
     const clock = new ManualClock(Date.UTC(2026, 10, 22));
     const fs = faultyFs({ 'temp-write': () => gate.promise }, { nth: { 'temp-write': 1 } });
@@ -126,7 +126,7 @@ describe('CredentialsWriter', () => {
     await first;
     while (timers.pending.size === 0) await new Promise((r) => setImmediate(r));
     expect([...timers.pending.values()].map((t) => t.ms)).to.deep.equal([GATHER_FACTOR * 120]);
-    expect(GATHER_FACTOR).to.equal(4);
+    expect(GATHER_FACTOR).to.equal(8);
     timers.fireAll();
     await later;
     expect(w.replaceCount).to.equal(2);
