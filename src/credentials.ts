@@ -11,7 +11,10 @@ export interface Credentials {
 
 /** `2026-11-22T01:00:00Z`: ISO-8601 UTC to the second (RFC 3339 without milliseconds), as the file and the official helper write it. */
 export function formatExpiration(expiration: Date): string {
-  return expiration.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const iso = expiration.toISOString();
+  // YYYY-MM-DDTHH:mm:ss.sssZ for the years 0-9999 (the slice, without a regular expression, is what
+  // every refresh takes); other years have a sign and six digits.
+  return iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Masks a secret for a log line: at most its last 4 characters survive. */

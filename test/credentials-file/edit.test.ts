@@ -283,6 +283,23 @@ describe('editProfiles', () => {
 
   it('writes the expiry as ISO-8601 UTC to the second', () => {
     expect(formatExpiration(new Date(Date.UTC(2026, 10, 22, 1, 0, 0, 999)))).to.equal('2026-11-22T01:00:00Z');
+    expect(formatExpiration(new Date(Date.UTC(999, 0, 2, 3, 4, 5, 6)))).to.equal('0999-01-02T03:04:05Z');
+    // Outside 0-9999 toISOString has six digits and a sign; the milliseconds still go.
+    expect(formatExpiration(new Date(Date.UTC(10000, 0, 1, 0, 0, 0, 1)))).to.equal('+010000-01-01T00:00:00Z');
+  });
+
+  it('checks a credentials object again once its values changed, however often it passed before', () => {
+    const credentials = { ...creds('dev', 1) };
+    const first = ownValues({ profile: 'dev', credentials });
+    expect(ownValues({ profile: 'dev', credentials })).to.deep.equal(first);
+    // The name is not part of the object: checked every time.
+    expectAgentError(catchError(() => ownValues({ profile: 'bad name', credentials })), 'ARGUMENT_INVALID', 'profile');
+    credentials.sessionToken = 'a token with spaces';
+    expectAgentError(catchError(() => ownValues({ profile: 'dev', credentials })), 'ARGUMENT_INVALID', 'session token');
+    credentials.sessionToken = creds('dev', 2).sessionToken;
+    expect(ownValues({ profile: 'dev', credentials }).aws_session_token).to.equal(creds('dev', 2).sessionToken);
+    credentials.expiration.setTime(NaN);
+    expectAgentError(catchError(() => ownValues({ profile: 'dev', credentials })), 'ARGUMENT_INVALID', 'expiration');
   });
 });
 
