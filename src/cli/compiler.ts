@@ -8,7 +8,7 @@
  * Why by size (bench/agent.ts and bench/run-rss.ts, 2026-12-06, docs/benchmarks.md "Sixth pass"):
  * - A 1000-profile agent spends most of a refresh burst in node's own JavaScript (http, streams,
  *   events, timers), which runs ~40 % slower unoptimised. With TurboFan on, its refresh cycles cost
- *   about 0.1 less in the ratio to the floor client (medians 1.16-1.29x against 1.33-1.38x).
+ *   about 0.1 less in the ratio to the floor client (medians 1.16-1.29x against 1.29-1.38x).
  * - TurboFan's cost is fixed, not per profile: the first optimised function pages in the compiler's
  *   own machine code, ~4-5 MB of RSS. A one-profile agent compiles three functions of node's path
  *   module and nothing else, and peaked at 59.3 MB instead of 55.2 MB (1.51x bare node against
@@ -16,7 +16,7 @@
  * - A function is optimised only after 12 budget intervals instead of V8's 3: the compiler then
  *   takes the hot code of a burst (node's http and stream internals, the request builder) and not
  *   the code a cold fill runs a few hundred times. With V8's 3, the cold fill of 1000 profiles took
- *   3.4 s of CPU instead of 2.6-2.7 s; with 12, 2.5-3.0 s.
+ *   3.4 s of CPU, against 2.2-2.8 s with TurboFan off; with 12, 2.5-3.0 s.
  */
 import { setFlagsFromString } from 'node:v8';
 
