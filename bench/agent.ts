@@ -56,7 +56,8 @@ function threadCpu(pid: number): Map<string, number> {
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
     const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    out.set(tid, (Number(f[11]) + Number(f[12])) / TICKS);
+    // The thread's name too (main, libuv-worker, V8 DefaultWorke…), to tell GC and file I/O apart.
+    out.set(`${tid} ${st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'))}`, (Number(f[11]) + Number(f[12])) / TICKS);
   }
   return out;
 }
