@@ -8,7 +8,8 @@
  * Why by size (bench/agent.ts and bench/run-rss.ts, 2026-12-06, docs/benchmarks.md "Sixth pass"):
  * - A 1000-profile agent spends most of a refresh burst in node's own JavaScript (http, streams,
  *   events, timers), which runs ~40 % slower unoptimised. With TurboFan on, its refresh cycles cost
- *   about 0.1 less in the ratio to the floor client (medians 1.16-1.29x against 1.29-1.38x).
+ *   about 0.1 less in the ratio to the floor client (medians 1.16-1.29x against 1.29-1.38x; that
+ *   floor was measured in its own warm-up, so only the difference holds: "Seventh pass").
  * - TurboFan's cost is fixed, not per profile: the first optimised function pages in the compiler's
  *   own machine code, ~4-5 MB of RSS. A one-profile agent compiles three functions of node's path
  *   module and nothing else, and peaked at 59.3 MB instead of 55.2 MB (1.51x bare node against
