@@ -63,13 +63,14 @@ function validValue(v: string): boolean {
 export { formatExpiration };
 
 /**
- * What ownValues returned for a credentials object, and the fields it checked. One refresh's write is
- * checked three times: by the writer as it arrives (a bad one is refused alone), by replaceProfiles
- * before the disk is touched, and by editProfiles; the second and third reuse the first while the
- * object holds the same values (the session token's character check was ~2 % of a 1000-profile
- * refresh cycle's CPU). The profile name is checked every time: it is not part of the object.
+ * What ownValues returned for a credentials object, and the expiry it checked (to the millisecond,
+ * which the written value drops). One refresh's write is checked three times: by the writer as it
+ * arrives (a bad one is refused alone), by replaceProfiles before the disk is touched, and by
+ * editProfiles; the second and third reuse the first while the object holds the same values (the
+ * session token's character check was ~2 % of a 1000-profile refresh cycle's CPU). The profile
+ * name is checked every time: it is not part of the object.
  */
-const checked = new WeakMap<Credentials, { accessKeyId: string; secretAccessKey: string; sessionToken: string; time: number; values: Readonly<Record<OwnKey, string>> }>();
+const checked = new WeakMap<Credentials, { time: number; values: Readonly<Record<OwnKey, string>> }>();
 
 /** The four values written for one profile; throws ARGUMENT_INVALID (never quoting a secret). */
 export function ownValues(update: ProfileUpdate): Readonly<Record<OwnKey, string>> {
@@ -78,9 +79,9 @@ export function ownValues(update: ProfileUpdate): Readonly<Record<OwnKey, string
   const seen = typeof c === 'object' && c !== null ? checked.get(c) : undefined;
   if (
     seen &&
-    seen.accessKeyId === c.accessKeyId &&
-    seen.secretAccessKey === c.secretAccessKey &&
-    seen.sessionToken === c.sessionToken &&
+    seen.values.aws_access_key_id === c.accessKeyId &&
+    seen.values.aws_secret_access_key === c.secretAccessKey &&
+    seen.values.aws_session_token === c.sessionToken &&
     c.expiration instanceof Date &&
     seen.time === c.expiration.getTime()
   ) {
@@ -113,7 +114,7 @@ export function ownValues(update: ProfileUpdate): Readonly<Record<OwnKey, string
     aws_session_token: c.sessionToken,
     x_security_token_expires: formatExpiration(c.expiration),
   });
-  checked.set(c, { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, time: t, values });
+  checked.set(c, { time: t, values });
   return values;
 }
 
