@@ -39,8 +39,8 @@ export const DEFAULT_BATCH_WINDOW_MS = 50;
  * a 1000-profile refresh cycle made 3-5 replaces instead of 5-9, and its CPU per refresh fell
  * from 1.25-1.26x to 1.18-1.21x the floor client as then measured, in its warm-up (bench/agent.ts,
  * docs/benchmarks.md "Sixth pass"; only the difference holds: "Seventh pass"). The price is a
- * later write in a burst: for a 1 MB file, ~160 ms after the last replace
- * instead of ~80, while the credentials being replaced are still valid for most of an hour.
+ * later write in a burst: for a 1 MB file, ~160 ms after the last replace instead of ~80, while
+ * the credentials being replaced are still valid for most of an hour.
  */
 export const GATHER_FACTOR = 8;
 
