@@ -1,13 +1,23 @@
 /**
- * The one logger: winston writing to stderr, human text on a terminal and JSON lines otherwise,
- * every record passed through the Redactor first. Library code takes the small `Log` interface so
- * tests can capture lines without winston.
+ * The one logger: winston's formats writing to stderr, human text on a terminal and JSON lines
+ * otherwise, every record passed through the Redactor first. Library code takes the small `Log`
+ * interface so tests can capture lines without winston.
+ *
+ * A record goes through one combined winston format (redact, timestamp, json or printf) and its
+ * line is written to the stream at once. winston's Logger would carry it through three object-mode
+ * streams (the logger's Transform, its pipe, the transport's Writable) and a setImmediate per line:
+ * records of many shapes kept V8 deoptimizing and recompiling those stream functions, a large part
+ * of the CPU a 1000-profile refresh burst spent on logging.
  */
 import winston from 'winston';
 import type { LogLevel } from './level.js';
 import { Redactor } from './redact.js';
 
 export type { LogLevel } from './level.js';
+
+/** Where winston's formats read the level and put the finished line (triple-beam's symbols). */
+const LEVEL = Symbol.for('level');
+const MESSAGE = Symbol.for('message');
 export type LogMeta = Record<string, unknown>;
 
 export interface Log {
@@ -51,20 +61,27 @@ export function createLogger(o: LoggerOptions): Log & { setLevel(level: LogLevel
       .join(' ');
     return `${String(timestamp)} ${String(level).padEnd(5)} ${String(message)}${extras ? ` ${extras}` : ''}`;
   });
-  const logger = winston.createLogger({
-    level: o.level ?? 'info',
-    format: winston.format.combine(
-      redact(),
-      winston.format.timestamp(),
-      o.human ? human : winston.format.json(),
-    ),
-    transports: [new winston.transports.Stream({ stream: o.stream })],
-  });
+  const format = winston.format.combine(redact(), winston.format.timestamp(), o.human ? human : winston.format.json());
+  const levels = winston.config.npm.levels;
+  let threshold = levels[o.level ?? 'info']!;
+  let closed = false;
   const write = (level: LogLevel) => (message: string, meta?: LogMeta) => {
-    // winston runs every format (redaction included) before its transports drop a record below
-    // the level: debug lines built on every refresh would cost more than the refresh's signature.
-    if (!logger.isLevelEnabled(level)) return;
-    logger.log(level, message, meta ?? {});
+    // Below the level nothing is formatted (or redacted): debug lines built on every refresh would
+    // cost more than the refresh's signature.
+    if (closed || levels[level]! > threshold) return;
+    // The record winston's Logger would build: the metadata's own keys, then the level and message.
+    const info: winston.Logform.TransformableInfo = Object.assign({}, meta, { level, message, [LEVEL]: level });
+    if (meta?.['message']) info.message = `${message} ${String(meta['message'])}`;
+    let line: string;
+    try {
+      const out = format.transform(info, format.options);
+      if (!out || out === true) return;
+      line = String((out as Record<symbol, unknown>)[MESSAGE]);
+    } catch (e) {
+      // A value no format can print (a BigInt in human mode): the line still says what happened.
+      line = `${new Date().toISOString()} error a log line could not be formatted (${e instanceof Error ? e.name : 'error'}): ${o.redactor.redact(message)}`;
+    }
+    o.stream.write(`${line}\n`);
   };
   return {
     error: write('error'),
@@ -72,10 +89,10 @@ export function createLogger(o: LoggerOptions): Log & { setLevel(level: LogLevel
     info: write('info'),
     debug: write('debug'),
     setLevel(level: LogLevel) {
-      logger.level = level;
+      threshold = levels[level]!;
     },
     close() {
-      logger.close();
+      closed = true;
     },
   };
 }

@@ -121,6 +121,31 @@ describe('logging with redaction', () => {
     expect(out).to.include('"message":"shown"').and.not.include('not shown');
   });
 
+  it('writes each record as one line at once, in order, keeping the metadata of a message that holds "%s", and the level set later', () => {
+    const { log, text } = capture(false);
+    log.info('first', { profile: 'a' });
+    log.warn('100%s done', { profile: 'b' });
+    log.debug('third');
+    const lines = text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l['level'], l['message'], l['profile']])).to.deep.equal([
+      ['info', 'first', 'a'],
+      ['warn', '100%s done', 'b'],
+      ['debug', 'third', undefined],
+    ]);
+    expect(lines[0]!['timestamp']).to.match(/^\d{4}-\d\d-\d\dT/);
+    const before = text();
+    log.setLevel('warn');
+    log.info('hidden');
+    expect(text(), 'an info record after setLevel("warn")').to.equal(before);
+  });
+
+  it('writes a line saying what happened when a record cannot be formatted, and never throws at the caller', () => {
+    const { log, redactor, text } = capture(true);
+    redactor.add('hunter2-secret');
+    expect(() => log.error('refresh failed for hunter2-secret', { size: 10n })).to.not.throw();
+    expect(text()).to.match(/ error a log line could not be formatted \(TypeError\): refresh failed for \*\*\*\*cret\n$/);
+  });
+
   it('writes human lines with the level and key=value extras', async () => {
     const { log, text } = capture(true);
     log.warn('profile refreshed', { profile: 'prod', next: 'in 45m' });
