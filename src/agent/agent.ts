@@ -20,6 +20,7 @@ import type { ResolvedEndpoint } from '../rolesanywhere/endpoint.js';
 import type { SessionResult } from '../rolesanywhere/reply.js';
 import { proxyVariable } from '../rolesanywhere/proxy.js';
 import { makeTransport, type Transport, type TransportOptions } from '../rolesanywhere/transport.js';
+import { onAbort } from '../time/abort.js';
 import type { Clock } from '../time/clock.js';
 import { ConcurrencyLimiter } from '../time/concurrency.js';
 import type { Scheduler } from '../time/scheduler.js';
@@ -366,15 +367,16 @@ export class Agent {
   private readonly sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new AgentError('ABORTED', 'cancelled'));
-      const onAbort = () => {
-        this.deps.scheduler.clearTimeout(handle);
-        reject(new AgentError('ABORTED', 'cancelled'));
-      };
       const handle = this.deps.scheduler.setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
+        unsubscribe?.();
         resolve();
       }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const unsubscribe =
+        signal &&
+        onAbort(signal, () => {
+          this.deps.scheduler.clearTimeout(handle);
+          reject(new AgentError('ABORTED', 'cancelled'));
+        });
     });
 
   private setQuota(r: RateLimit): void {

@@ -6,6 +6,7 @@
 import { AgentError } from '../errors.js';
 import type { Signer } from '../keys/signer.js';
 import type { Clock } from '../time/clock.js';
+import { onAbort } from '../time/abort.js';
 import { backoffCeiling } from '../time/backoff.js';
 import { MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, validRoleSessionName, validateArns } from './arn.js';
 import { resolveEndpoint, type ResolvedEndpoint } from './endpoint.js';
@@ -49,14 +50,15 @@ export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new AgentError('ABORTED', 'cancelled'));
     const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      unsubscribe?.();
       resolve();
     }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new AgentError('ABORTED', 'cancelled'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe =
+      signal &&
+      onAbort(signal, () => {
+        clearTimeout(t);
+        reject(new AgentError('ABORTED', 'cancelled'));
+      });
   });
 }
 

@@ -8,6 +8,7 @@ import type { Agent as HttpAgent } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { AgentError } from '../errors.js';
+import { onAbort } from '../time/abort.js';
 import { classifyNetworkError, NETWORK_HINT, networkError, replyTooLarge } from './network-errors.js';
 import { TUNNEL_CANCEL, type TunnelCancel } from './proxy.js';
 import type { HttpReply } from './transport.js';
@@ -30,9 +31,9 @@ export interface Route {
 }
 
 /**
- * Timeouts and cancellation are two timers and one listener on the request itself: an
- * AbortController joined with AbortSignal.any() per request cost ~100 µs of CPU, about as much as
- * the rest of the request (2000 keep-alive requests against the emulator).
+ * Timeouts and cancellation are two timers and one callback on the caller's signal (time/abort.ts):
+ * an AbortController joined with AbortSignal.any() per request cost ~100 µs of CPU, about as much
+ * as the rest of the request (2000 keep-alive requests against the emulator).
  */
 export function sendRequest(
   u: URL,
@@ -53,7 +54,7 @@ export function sendRequest(
       settled = true;
       clearTimeout(totalTimer);
       clearTimeout(connectTimer);
-      signal?.removeEventListener('abort', onAbort);
+      unsubscribe?.();
       if (reply) resolve(reply);
       else reject(classifyNetworkError(e, url, signal));
     };
@@ -95,12 +96,12 @@ export function sendRequest(
       tunnel.cancel?.(e instanceof AgentError ? e : new AgentError('ABORTED', `request to ${u.host} was cancelled`));
       req.destroy();
     };
-    const onAbort = () => stop(signal?.reason);
+    let unsubscribe: (() => void) | undefined;
     const totalTimer = setTimeout(
       () => stop(new AgentError('TIMEOUT', `request to ${u.host} took longer than ${limits.totalTimeoutMs} ms`, { retryable: true, hint: NETWORK_HINT })),
       limits.totalTimeoutMs,
     );
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal) unsubscribe = onAbort(signal, () => stop(signal.reason));
     req.on('error', finish);
     // The connect timeout covers TCP and the TLS handshake of a new socket; a reused one is ready,
     // and a tunnel arrives ready (the tunnel agent timed its opening).

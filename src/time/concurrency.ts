@@ -5,13 +5,13 @@
  * idempotent, so a finally-block that runs twice cannot free someone else's slot.
  */
 import { AgentError } from '../errors.js';
+import { onAbort } from './abort.js';
 
 export type Release = () => void;
 
 interface Waiter {
   grant: (release: Release) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  unsubscribe: (() => void) | undefined;
 }
 
 export class ConcurrencyLimiter {
@@ -37,14 +37,13 @@ export class ConcurrencyLimiter {
       return Promise.resolve(this.releaser());
     }
     return new Promise<Release>((resolve, reject) => {
-      const waiter: Waiter = { grant: resolve, signal, onAbort: undefined };
+      const waiter: Waiter = { grant: resolve, unsubscribe: undefined };
       if (signal) {
-        waiter.onAbort = () => {
+        waiter.unsubscribe = onAbort(signal, () => {
           const i = this.queue.indexOf(waiter);
           if (i >= 0) this.queue.splice(i, 1);
           reject(aborted(signal));
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
+        });
       }
       this.queue.push(waiter);
     });
@@ -67,7 +66,7 @@ export class ConcurrencyLimiter {
       done = true;
       const next = this.queue.shift();
       if (next) {
-        if (next.signal && next.onAbort) next.signal.removeEventListener('abort', next.onAbort);
+        next.unsubscribe?.();
         next.grant(this.releaser()); // the slot passes straight on; inUse is unchanged
       } else {
         this.inUse--;

@@ -15,6 +15,7 @@
  * single scheduler timer exists only while someone waits.
  */
 import { AgentError } from '../errors.js';
+import { onAbort } from './abort.js';
 import type { Clock } from './clock.js';
 import { unrefTimer, type Scheduler, type TimerHandle } from './scheduler.js';
 
@@ -36,8 +37,7 @@ export interface TokenBucketOptions {
 interface Waiter {
   resolve: () => void;
   reject: (e: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  unsubscribe: (() => void) | undefined;
 }
 
 const EPSILON = 1e-9;
@@ -105,15 +105,14 @@ export class TokenBucket {
     if (signal?.aborted) return Promise.reject(aborted(signal));
     if (this.tryTake()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+      const waiter: Waiter = { resolve, reject, unsubscribe: undefined };
       if (signal) {
-        waiter.onAbort = () => {
+        waiter.unsubscribe = onAbort(signal, () => {
           const i = this.waiters.indexOf(waiter);
           if (i >= 0) this.waiters.splice(i, 1);
           reject(aborted(signal));
           this.pump();
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
+        });
       }
       this.waiters.push(waiter);
       this.pump();
@@ -160,7 +159,7 @@ export class TokenBucket {
     while (this.waiters.length > 0 && this.tokens >= 1 - EPSILON) {
       const w = this.waiters.shift()!;
       this.tokens = Math.max(0, this.tokens - 1);
-      if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
+      w.unsubscribe?.();
       w.resolve();
     }
     if (this.timer !== undefined) {
