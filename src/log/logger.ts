@@ -9,6 +9,7 @@
  * records of many shapes kept V8 deoptimizing and recompiling those stream functions, a large part
  * of the CPU a 1000-profile refresh burst spent on logging.
  */
+import { configure } from 'safe-stable-stringify';
 import winston from 'winston';
 import type { LogLevel } from './level.js';
 import { Redactor } from './redact.js';
@@ -37,6 +38,18 @@ export interface LoggerOptions {
   stream: NodeJS.WritableStream;
 }
 
+/**
+ * winston.format.json() without its per-line set-up: logform configures safe-stable-stringify anew
+ * for every record (dozens of closures a line). Same library, same options, so the same line:
+ * keys sorted at every level, a BigInt written as a string.
+ */
+const stringify = configure({});
+const bigintAsString = (_key: string, value: unknown): unknown => (typeof value === 'bigint' ? value.toString() : value);
+const json = winston.format((info) => {
+  (info as Record<symbol, unknown>)[MESSAGE] = stringify(info, bigintAsString);
+  return info;
+});
+
 export function createLogger(o: LoggerOptions): Log & { setLevel(level: LogLevel): void; close(): void } {
   // In place, field by field, writing only a field that changes: copying the record and deleting
   // its keys made a second object per line and left the record in V8's dictionary mode.
@@ -61,7 +74,7 @@ export function createLogger(o: LoggerOptions): Log & { setLevel(level: LogLevel
       .join(' ');
     return `${String(timestamp)} ${String(level).padEnd(5)} ${String(message)}${extras ? ` ${extras}` : ''}`;
   });
-  const format = winston.format.combine(redact(), winston.format.timestamp(), o.human ? human : winston.format.json());
+  const format = winston.format.combine(redact(), winston.format.timestamp(), o.human ? human : json());
   const levels = winston.config.npm.levels;
   let threshold = levels[o.level ?? 'info']!;
   let closed = false;

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { PassThrough } from 'node:stream';
+import winston from 'winston';
 import { createLogger } from '../../src/log/logger.js';
 import { Redactor } from '../../src/log/redact.js';
 
@@ -137,6 +138,17 @@ describe('logging with redaction', () => {
     log.setLevel('warn');
     log.info('hidden');
     expect(text(), 'an info record after setLevel("warn")').to.equal(before);
+  });
+
+  it('writes exactly the JSON line winston.format.json() would: keys sorted at every level, a BigInt as a string', () => {
+    const { log, text } = capture(false);
+    log.info('shaped', { zeta: 1, alpha: { delta: [2, { y: 'b', x: 'a' }], charlie: null }, big: 12345678901234567890n });
+    const line = text().trimEnd();
+    const timestamp = (JSON.parse(line) as { timestamp: string }).timestamp;
+    const info = { zeta: 1, alpha: { delta: [2, { y: 'b', x: 'a' }], charlie: null }, big: 12345678901234567890n, level: 'info', message: 'shaped', timestamp, [Symbol.for('level')]: 'info' };
+    const expected = (winston.format.json().transform(info, {}) as Record<symbol, unknown>)[Symbol.for('message')];
+    expect(line).to.equal(expected);
+    expect(line.indexOf('"alpha"')).to.be.lessThan(line.indexOf('"zeta"'));
   });
 
   it('writes a line saying what happened when a record cannot be formatted, and never throws at the caller', () => {
