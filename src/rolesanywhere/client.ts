@@ -22,7 +22,7 @@ export interface RetryPolicy {
   deadlineMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 5_000, deadlineMs: 30_000 };
+export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({ maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 5_000, deadlineMs: 30_000 });
 
 export interface ClientDeps {
   transport: Transport;
@@ -102,7 +102,7 @@ export function prepareSession(o: CreateSessionOptions): ResolvedEndpoint {
  * once per profile instead of once per call (~2 % of the agent's CPU per refresh).
  */
 export async function createSession(signer: Signer, o: CreateSessionOptions, deps: ClientDeps, endpoint: ResolvedEndpoint = prepareSession(o)): Promise<SessionResult> {
-  const policy = { ...DEFAULT_RETRY, ...o.retry };
+  const policy = o.retry ? { ...DEFAULT_RETRY, ...o.retry } : DEFAULT_RETRY;
   const random = deps.random ?? Math.random;
   const sleep = deps.sleep ?? defaultSleep;
   const context = o.context ?? `role ${o.roleArn}`;
