@@ -12,33 +12,34 @@
 const callbacks = new WeakMap<AbortSignal, Set<() => void>>();
 
 export function onAbort(signal: AbortSignal, fn: () => void): () => void {
-  let set = callbacks.get(signal);
-  if (!set) {
-    const mine = new Set<() => void>();
-    set = mine;
-    callbacks.set(signal, mine);
-    signal.addEventListener(
-      'abort',
-      () => {
-        callbacks.delete(signal);
-        for (const f of mine) {
-          try {
-            f();
-          } catch (e) {
-            // As an EventTarget listener's exception would: reported, not stopping the others.
-            queueMicrotask(() => {
-              throw e;
-            });
-          }
-        }
-        mine.clear();
-      },
-      { once: true },
-    );
-  }
-  const subscribed = set;
-  subscribed.add(fn);
+  const set = callbacks.get(signal) ?? listen(signal);
+  set.add(fn);
   return () => {
-    subscribed.delete(fn);
+    set.delete(fn);
   };
+}
+
+/** The signal's one listener, running the callbacks subscribed when it fires. */
+function listen(signal: AbortSignal): Set<() => void> {
+  const set = new Set<() => void>();
+  callbacks.set(signal, set);
+  signal.addEventListener(
+    'abort',
+    () => {
+      callbacks.delete(signal);
+      for (const f of set) {
+        try {
+          f();
+        } catch (e) {
+          // As an EventTarget listener's exception would: reported, not stopping the others.
+          queueMicrotask(() => {
+            throw e;
+          });
+        }
+      }
+      set.clear();
+    },
+    { once: true },
+  );
+  return set;
 }
