@@ -8,7 +8,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { classifyNetworkError } from './network-errors.js';
 import { bypassesProxy, TunnelAgent, type ProxySettings } from './proxy.js';
-import { sendRequest, type RequestLimits, type Route } from './send-request.js';
+import { sendRequest, targetFor, type RequestLimits, type Route, type Target } from './send-request.js';
 import { secureContextFor } from './tls-context.js';
 import type { HttpReply, Transport, TransportOptions } from './transport.js';
 
@@ -18,12 +18,15 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_TOTAL_TIMEOUT_MS = 30_000;
 /** Idle keep-alive connections (and tunnels) close after this long. */
 const IDLE_TIMEOUT_MS = 30_000;
+/** Parsed targets kept per transport; an agent has one endpoint per region or two, so this is plenty. */
+const MAX_TARGETS = 64;
 
 export class HttpsTransport implements Transport {
   private readonly direct: Route;
   private readonly plain: Route;
   private readonly tunnels: Route | undefined;
   private readonly limits: RequestLimits;
+  private readonly targets = new Map<string, Target>();
 
   /** `proxy` is what proxySettings() found; undefined connects directly. */
   constructor(
@@ -62,13 +65,17 @@ export class HttpsTransport implements Transport {
 
   post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<HttpReply> {
     if (signal?.aborted) return Promise.reject(classifyNetworkError(signal.reason, url, signal));
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch (e) {
-      return Promise.reject(e);
+    let target = this.targets.get(url);
+    if (!target) {
+      try {
+        target = targetFor(url, (u) => this.route(u));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (this.targets.size >= MAX_TARGETS) this.targets.clear();
+      this.targets.set(url, target);
     }
-    return sendRequest(u, url, this.route(u), this.limits, headers, body, signal);
+    return sendRequest(target, this.limits, headers, body, signal);
   }
 
   private route(u: URL): Route {

@@ -145,6 +145,54 @@ describe('transport', function () {
     expect(echo.seen[0]).to.include({ 'user-agent': 'test-agent/1', 'content-length': '7', 'x-amz-date': '20261122T000000Z' });
   });
 
+  it('sends each header once: the caller\'s, the URL\'s host when the caller gave none, its own user-agent and content-length over the caller\'s', async () => {
+    const raw: string[][] = [];
+    const server = track(
+      createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
+        raw.push(req.rawHeaders);
+        req.resume();
+        req.on('end', () => res.writeHead(201).end('{}'));
+      }),
+    );
+    const { port } = await listen(server);
+    const t = keep(makeTransport({ caBundle: caFile, userAgent: 'test-agent/2' }, {}));
+    const url = `https://127.0.0.1:${port}/sessions`;
+    await t.post(url, { 'x-amz-date': '20261122T000000Z', 'User-Agent': 'caller/1', 'Content-Length': '999' }, '{"a":1}');
+    await t.post(url, { host: 'signed.example:443', 'x-amz-date': '20261122T000000Z' }, '{}');
+    const pairs = (r: string[]) => Array.from({ length: r.length / 2 }, (_, i) => [r[2 * i]!.toLowerCase(), r[2 * i + 1]!]);
+    const first = pairs(raw[0]!);
+    const count = (name: string) => first.filter(([k]) => k === name).length;
+    expect(['host', 'user-agent', 'content-length', 'x-amz-date'].map(count), 'times host, user-agent, content-length, x-amz-date were sent').to.deep.equal([1, 1, 1, 1]);
+    expect(Object.fromEntries(first)).to.include({ host: `127.0.0.1:${port}`, 'user-agent': 'test-agent/2', 'content-length': '7' });
+    expect(Object.fromEntries(pairs(raw[1]!)), 'the caller\'s (signed) host header').to.include({ host: 'signed.example:443' });
+  });
+
+  it('refuses a header value with a line break before anything is sent, naming no value', async () => {
+    const echo = await echoServer();
+    const t = keep(makeTransport({ caBundle: caFile }, {}));
+    const e = await t.post(echo.url, { 'x-amz-date': 'a\r\nx-injected: 1' }, '{}').then(
+      () => expect.fail('expected a refusal'),
+      (err: unknown) => err as Error,
+    );
+    expect(String(e)).to.not.contain('x-injected');
+    expect(echo.seen, 'requests the server saw').to.have.length(0);
+  });
+
+  it('joins a repeated reply header (set-cookie) with ", " and passes single ones through', async () => {
+    const server = track(
+      createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => {
+        req.resume();
+        req.on('end', () => {
+          res.setHeader('set-cookie', ['a=1', 'b=2']);
+          res.writeHead(201, { 'x-amzn-requestid': 'req-9' }).end('{}');
+        });
+      }),
+    );
+    const { port } = await listen(server);
+    const r = await keep(makeTransport({ caBundle: caFile }, {})).post(`https://127.0.0.1:${port}/sessions`, {}, '{}');
+    expect(r.headers).to.include({ 'set-cookie': 'a=1, b=2', 'x-amzn-requestid': 'req-9' });
+  });
+
   it('posts over plain HTTP to a loopback http:// endpoint (the emulator), on one kept-alive connection', async () => {
     let connections = 0;
     const server = track(
