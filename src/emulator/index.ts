@@ -3,7 +3,7 @@
  * policy checks with the real error shapes, fault injection, and a record of every request and of
  * every credential it issued. Used by the integration tests, the demo and offline dry runs.
  */
-export { startEmulator, isLoopback, type Emulator, type EmulatorOptions, type RecordedRequest } from './server.js';
+export { startEmulator, isLoopback, DEFAULT_HISTORY_LIMIT, type Emulator, type EmulatorOptions, type RecordedRequest } from './server.js';
 export {
   emptyConfig,
   loadEmulatorConfig,

@@ -39,7 +39,16 @@ export interface EmulatorOptions {
   onRequest?: (r: RecordedRequest) => void;
   /** Random bytes for credentials; tests may fix them. */
   random?: RandomSource;
+  /**
+   * How many of the latest requests and issued credentials `requests` and `issued` keep (default
+   * DEFAULT_HISTORY_LIMIT); older ones are dropped, so a long-running emulator does not grow
+   * without bound or hold every secret it ever issued.
+   */
+  historyLimit?: number;
 }
+
+/** Enough for any test's look back; ~10-30 MB at most, whatever the emulator's uptime. */
+export const DEFAULT_HISTORY_LIMIT = 10_000;
 
 export interface RecordedRequest extends RequestFacts {
   time: Date;
@@ -59,7 +68,9 @@ export interface Emulator {
   httpsUrl?: string;
   /** PEM of the CA that signed the HTTPS certificate (clients' --ca-bundle); '' without HTTPS. */
   caPem: string;
+  /** The latest requests, oldest first (at most `historyLimit`). */
   requests: RecordedRequest[];
+  /** The latest credentials issued, oldest first (at most `historyLimit`). */
   issued: IssuedCredentials[];
   faults: FaultControl;
   /** Read on every request: add or change trust anchors, profiles and roles at run time. */
@@ -141,8 +152,13 @@ export async function startEmulator(config: EmulatorConfig, opts: EmulatorOption
       delays.set(t, resolve);
     });
 
+  const historyLimit = opts.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  const keep = <T>(list: T[], item: T): void => {
+    list.push(item);
+    while (list.length > historyLimit) list.shift();
+  };
   const record = (r: RecordedRequest): void => {
-    requests.push(r);
+    keep(requests, r);
     opts.onRequest?.(r);
   };
 
@@ -190,7 +206,7 @@ export async function startEmulator(config: EmulatorConfig, opts: EmulatorOption
       { config, now, shortLivedSeconds: faults.shortLivedSeconds, random: opts.random, anchorCache },
     );
     if (!outcome.ok) return reject(outcome.error, outcome.facts);
-    issued.push(outcome.issued);
+    keep(issued, outcome.issued);
     record({ ...base, ...outcome.facts, ok: true, status: 201 });
     const json = JSON.stringify(outcome.body);
     res.writeHead(201, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), 'x-amzn-RequestId': requestId });

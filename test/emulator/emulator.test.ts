@@ -75,6 +75,22 @@ describe('emulator: CreateSession over HTTP and HTTPS', function () {
 
   const leafOf = (p: TestPki) => ({ leaf: p.leaf, chain: [p.intermediate] });
 
+  it('keeps only the latest historyLimit requests and issued credentials, so a long run does not grow without bound', async () => {
+    const small = await startEmulator(baseConfig({ [TA]: [rsa.root.certPem] }), { clock, historyLimit: 3 });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const reply = await send(small.httpUrl!, signRequest({ host: hostOf(small.httpUrl!), dateMs: clock.now(), ...leafOf(rsa) }));
+        expect(reply.status, reply.text).to.equal(201);
+        ids.push(reply.json.credentialSet[0].credentials.accessKeyId);
+      }
+      expect(small.requests.map((r) => r.status), 'recorded requests').to.deep.equal([201, 201, 201]);
+      expect(small.issued.map((c) => c.accessKeyId), 'the last three issued, oldest first').to.deep.equal(ids.slice(2));
+    } finally {
+      await small.stop();
+    }
+  });
+
   describe('success', () => {
     for (const kind of ['rsa', 'ec'] as const) {
       it(`issues credentials to a ${kind} leaf under an intermediate over HTTPS, trusting the emulator's CA`, async () => {
