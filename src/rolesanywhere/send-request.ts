@@ -31,11 +31,6 @@ export interface Route {
 }
 
 /**
- * Timeouts and cancellation are two timers and one callback on the caller's signal (time/abort.ts):
- * an AbortController joined with AbortSignal.any() per request cost ~100 µs of CPU, about as much
- * as the rest of the request (2000 keep-alive requests against the emulator).
- */
-/**
  * Where one URL's requests go, worked out once per URL by the transport (the URL parse, the host
  * without IPv6 brackets, the path and the route each cost a few µs per request otherwise).
  */
@@ -85,6 +80,11 @@ function replyHeaders(h: NodeJS.Dict<string | string[]>): Record<string, string 
   return h as Record<string, string | undefined>;
 }
 
+/**
+ * Timeouts and cancellation are two timers and one callback on the caller's signal (time/abort.ts):
+ * an AbortController joined with AbortSignal.any() per request cost ~100 µs of CPU, about as much
+ * as the rest of the request (2000 keep-alive requests against the emulator).
+ */
 export function sendRequest(target: Target, limits: RequestLimits, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<HttpReply> {
   const { u, url, route } = target;
   return new Promise<HttpReply>((resolve, reject) => {
