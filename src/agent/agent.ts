@@ -20,7 +20,7 @@ import type { ResolvedEndpoint } from '../rolesanywhere/endpoint.js';
 import type { SessionResult } from '../rolesanywhere/reply.js';
 import { proxyVariable } from '../rolesanywhere/proxy.js';
 import { makeTransport, type Transport, type TransportOptions } from '../rolesanywhere/transport.js';
-import { onAbort } from '../time/abort.js';
+import { abortableSleep } from '../time/abort.js';
 import type { Clock } from '../time/clock.js';
 import { ConcurrencyLimiter } from '../time/concurrency.js';
 import type { Scheduler } from '../time/scheduler.js';
@@ -364,20 +364,7 @@ export class Agent {
   }
 
   /** The client's in-call retry wait, on the agent's scheduler (a fake one in tests). */
-  private readonly sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(new AgentError('ABORTED', 'cancelled'));
-      const handle = this.deps.scheduler.setTimeout(() => {
-        unsubscribe?.();
-        resolve();
-      }, ms);
-      const unsubscribe =
-        signal &&
-        onAbort(signal, () => {
-          this.deps.scheduler.clearTimeout(handle);
-          reject(new AgentError('ABORTED', 'cancelled'));
-        });
-    });
+  private readonly sleep = (ms: number, signal?: AbortSignal): Promise<void> => abortableSleep(this.deps.scheduler, ms, signal);
 
   private setQuota(r: RateLimit): void {
     this.bucket = new TokenBucket({

@@ -6,7 +6,8 @@
 import { AgentError } from '../errors.js';
 import type { Signer } from '../keys/signer.js';
 import type { Clock } from '../time/clock.js';
-import { onAbort } from '../time/abort.js';
+import { abortableSleep } from '../time/abort.js';
+import { systemScheduler } from '../time/scheduler.js';
 import { backoffCeiling } from '../time/backoff.js';
 import { MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, validRoleSessionName, validateArns } from './arn.js';
 import { resolveEndpoint, type ResolvedEndpoint } from './endpoint.js';
@@ -47,19 +48,7 @@ export interface CreateSessionOptions extends SessionRequest {
 }
 
 export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AgentError('ABORTED', 'cancelled'));
-    const t = setTimeout(() => {
-      unsubscribe?.();
-      resolve();
-    }, ms);
-    const unsubscribe =
-      signal &&
-      onAbort(signal, () => {
-        clearTimeout(t);
-        reject(new AgentError('ABORTED', 'cancelled'));
-      });
-  });
+  return abortableSleep(systemScheduler, ms, signal);
 }
 
 /** The wait after failed attempt `attempt` (from 0) of one call: full jitter, whole milliseconds (bench/fleet.ts uses it too). */

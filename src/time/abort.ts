@@ -8,7 +8,12 @@
  * Same contract as `signal.addEventListener('abort', fn, { once: true })`: `fn` runs once, when
  * the signal aborts; nothing runs for a signal that had already aborted (callers check `aborted`
  * first). The function returned takes `fn` off again; calling it after the abort does nothing.
+ * `abortableSleep` is the retry wait built on it, for the client (node's timers) and the agent (its
+ * scheduler, a fake one in tests).
  */
+import { AgentError } from '../errors.js';
+import type { Scheduler } from './scheduler.js';
+
 const callbacks = new WeakMap<AbortSignal, Set<() => void>>();
 
 export function onAbort(signal: AbortSignal, fn: () => void): () => void {
@@ -42,4 +47,21 @@ function listen(signal: AbortSignal): Set<() => void> {
     { once: true },
   );
   return set;
+}
+
+/** Waits `ms` on `scheduler`; rejects with ABORTED ("cancelled") when `signal` aborts first. */
+export function abortableSleep(scheduler: Scheduler, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AgentError('ABORTED', 'cancelled'));
+    const handle = scheduler.setTimeout(() => {
+      unsubscribe?.();
+      resolve();
+    }, ms);
+    const unsubscribe =
+      signal &&
+      onAbort(signal, () => {
+        scheduler.clearTimeout(handle);
+        reject(new AgentError('ABORTED', 'cancelled'));
+      });
+  });
 }
