@@ -15,7 +15,7 @@
  * `credentials_file_owner:` is given to that user. A mode looser than 0600 is tightened, with a
  * warning.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { AgentError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
@@ -57,8 +57,18 @@ export interface ReplaceResult {
 interface Current {
   readonly text: string;
   readonly stat: FileStat | undefined;
-  readonly hash: string;
+  /** The bytes read: the check before the rename compares the file with them, byte for byte. */
+  readonly bytes: Buffer;
 }
+
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * The bytes this process last put in place and their text. A replace that reads back exactly those
+ * bytes (nobody else wrote the file since) reuses the text instead of decoding 1 MB again; any
+ * other byte, and the file is decoded and checked afresh. One slot: the agent writes one file.
+ */
+let lastWritten: { bytes: Buffer; text: string } | undefined;
 
 function hint(e: unknown, step: string): string {
   switch (errnoCode(e)) {
@@ -123,26 +133,38 @@ function decode(buf: Buffer, path: string): string {
   }
 }
 
-async function readCurrent(fs: Fs, path: string, maxBytes: number, trust: Trust): Promise<Current> {
+/** The file's bytes and identity under the path-trust rule (none when it does not exist). */
+async function readBytes(fs: Fs, path: string, maxBytes: number, trust: Trust): Promise<{ bytes: Buffer; stat: FileStat | undefined }> {
   let opened;
   try {
     opened = await openTrusted(path, trust, { fs });
   } catch (e) {
     throw ioError(e, 'reading', path);
   }
-  if (!opened) return { text: '', stat: undefined, hash: '' };
+  if (!opened) return { bytes: NO_BYTES, stat: undefined };
   const { file: fh, stat: st } = opened;
   try {
     const tooBig = () => refuse(path, `is larger than ${maxBytes / (1024 * 1024)} MiB, far more than a credentials file holds`, 'check that credentials_file names the right file');
     if (st.size > maxBytes) throw tooBig();
     const buf = await fh.readFile();
     if (buf.length > maxBytes) throw tooBig();
-    return { text: decode(buf, path), stat: st, hash: createHash('sha256').update(buf).digest('hex') };
+    return { bytes: buf, stat: st };
   } catch (e) {
     throw ioError(e, 'reading', path);
   } finally {
     await fh.close().catch(() => undefined);
   }
+}
+
+async function readCurrent(fs: Fs, path: string, maxBytes: number, trust: Trust): Promise<Current> {
+  const { bytes, stat } = await readBytes(fs, path, maxBytes, trust);
+  const mine = lastWritten?.bytes.equals(bytes) ? lastWritten : undefined;
+  return { text: mine ? mine.text : decode(bytes, path), stat, bytes };
+}
+
+/** String.prototype.isWellFormed (Node 20; not in TypeScript's ES2023 library). */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 function sameIdentity(a: FileStat | undefined, b: FileStat | undefined): boolean {
@@ -211,8 +233,8 @@ async function writeAndSwap(fs: Fs, target: string, bytes: Buffer, current: Curr
     fh = undefined;
 
     step = 'checking for changes by other writers';
-    const again = await readCurrent(fs, target, maxBytes, trust);
-    if (again.hash !== current.hash || !sameIdentity(again.stat, current.stat)) return { kind: 'changed' };
+    const again = await readBytes(fs, target, maxBytes, trust);
+    if (!again.bytes.equals(current.bytes) || !sameIdentity(again.stat, current.stat)) return { kind: 'changed' };
     if (lock && !lock.held()) {
       throw new AgentError('CREDENTIALS_FILE_LOCKED', `the lock ${lock.path} was broken by another writer while this one held it`, {
         retryable: true,
@@ -307,12 +329,15 @@ export async function replaceProfiles(path: string, updates: ReadonlyArray<Profi
       }
       // editProfiles re-parsed the candidate strictly and checked every value before returning it;
       // what is written must be exactly that text.
-      const bytes = Buffer.from(candidate, 'utf8');
-      if (bytes.toString('utf8') !== candidate) {
+      // UTF-8 encodes a string back to the same text unless it holds a lone surrogate half, which
+      // isWellFormed finds without making a second 1 MB copy to compare.
+      if (!isWellFormed(candidate)) {
         throw new AgentError('INTERNAL', `credentials file ${target}: the edited text does not survive UTF-8 encoding; nothing was written`);
       }
+      const bytes = Buffer.from(candidate, 'utf8');
       const swap = await writeAndSwap(fs, target, bytes, current, lock, maxBytes, trust, warn);
       if (swap.kind === 'done') {
+        lastWritten = { bytes, text: candidate };
         if (current.stat && (current.stat.mode & 0o077) !== 0) {
           warn(`credentials file ${target} had mode ${(current.stat.mode & 0o777).toString(8).padStart(4, '0')}, open to its group or others; it is now 0600`);
         }

@@ -250,6 +250,23 @@ describe('replaceProfiles', () => {
       expect(litter(dir)).to.deep.equal([]);
     });
 
+    it('between two replaces, keeps a same-size rewrite of what it wrote (its own bytes are reused only when identical)', async () => {
+      writeFileSync(file, ORIGINAL, { mode: 0o600 });
+      await replaceProfiles(file, up('dev', 1));
+      const ours = readFileSync(file, 'utf8');
+      const theirs = ours.replace('eu-west-1', 'eu-west-9');
+      expect(theirs.length, 'same size').to.equal(ours.length);
+      writeFileSync(file, theirs);
+      await replaceProfiles(file, up('qa', 1));
+      expect(readFileSync(file, 'utf8')).to.equal(`${theirs}[qa]\n${ownLines('qa', 1)}`);
+      // And the other way: a file put back to exactly what the agent wrote reads as that text.
+      const before = readFileSync(file, 'utf8');
+      await replaceProfiles(file, up('qa', 2));
+      writeFileSync(file, before);
+      await replaceProfiles(file, up('dev', 2));
+      expect(readFileSync(file, 'utf8')).to.equal(before.replace(ownLines('dev', 1), ownLines('dev', 2)));
+    });
+
     it('treats a file created meanwhile as a change', async () => {
       const fs = faultyFs({ 'temp-sync': () => writeFileSync(file, '[other]\nk = v\n') }, { nth: { 'temp-sync': 1 } });
       const r = await replaceProfiles(file, up('dev', 1), { fs });
