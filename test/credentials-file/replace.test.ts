@@ -259,7 +259,8 @@ describe('replaceProfiles', () => {
       writeFileSync(file, theirs);
       await replaceProfiles(file, up('qa', 1));
       expect(readFileSync(file, 'utf8')).to.equal(`${theirs}[qa]\n${ownLines('qa', 1)}`);
-      // And the other way: a file put back to exactly what the agent wrote reads as that text.
+      // A file put back to what the agent wrote one replace earlier is edited as it is now, not as
+      // the agent's last write.
       const before = readFileSync(file, 'utf8');
       await replaceProfiles(file, up('qa', 2));
       writeFileSync(file, before);
