@@ -78,6 +78,11 @@ export interface JobSnapshot {
 /** What a profile's credentials are for: changing any of these is a change of identity. */
 export type SessionIdentity = Pick<SessionSpec, 'roleArn' | 'profileArn' | 'trustAnchorArn'>;
 
+/** A time as the state file writes it (a module function: see `ours` in credentials-file/edit.ts). */
+function iso(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
 /** Codes after which an automatic retry could lock a token or cannot help without a change. */
 const NO_AUTO_RETRY = new Set(['PKCS11_PIN']);
 
@@ -196,7 +201,6 @@ export class Job {
   }
 
   snapshot(): JobSnapshot {
-    const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
     const s: JobSnapshot = {
       name: this.name,
       state: this.state,
