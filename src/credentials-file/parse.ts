@@ -254,8 +254,10 @@ const SECTION_TYPES = new Set(['profile', 'sso-session', 'services']);
  * What the AWS SDK for JavaScript v3 reads from the same text: only '=' separates, keys keep their
  * case, ' #' and ' ;' start a comment anywhere, indentation only matters under a key with an empty
  * value (a sub-section), a later repeat wins. Written from its observed behaviour, not its code.
+ * `headers`, when given, counts the header lines that open each section (a section opened twice
+ * merges, the later key winning).
  */
-export function readLikeJsSdk(text: string): Map<string, Map<string, string>> {
+export function readLikeJsSdk(text: string, headers?: Map<string, number>): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
   let section: string | undefined;
   let sub: string | undefined;
@@ -266,6 +268,7 @@ export function readLikeJsSdk(text: string): Map<string, Map<string, string>> {
       sub = undefined;
       const typed = SECTION_TYPE.exec(name);
       section = typed ? (SECTION_TYPES.has(typed[1]!) ? `${typed[1]}.${typed[3]}` : undefined) : name;
+      if (headers && section !== undefined) headers.set(section, (headers.get(section) ?? 0) + 1);
       continue;
     }
     if (section === undefined) continue;

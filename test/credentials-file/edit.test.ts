@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { editProfiles, formatExpiration, ownValues, verifyCandidate, type ProfileUpdate } from '../../src/credentials-file/edit.js';
+import { editCounts, editProfiles, formatExpiration, ownValues, verifyCandidate, type ProfileUpdate } from '../../src/credentials-file/edit.js';
 import { catchError, creds, expectAgentError, ownLines } from './helpers.js';
 
 const up = (profile: string, gen: number): ProfileUpdate => ({ profile, credentials: creds(profile, gen) });
@@ -171,6 +171,29 @@ describe('editProfiles', () => {
     expect(after.match(/aws_access_key_id = /g)?.length, 'one key id per profile').to.equal(3);
     // A malformed text is refused even right after a good one was returned.
     expect(() => editProfiles(`${after}x\n`, [])).to.throw(/line/);
+  });
+
+  it('edits a profile of its own last result in place, and that text is the one a fresh edit gives', () => {
+    const start = '# keep\n[a]\nregion = x\n\n[b]\noutput = json\n';
+    const first = editProfiles(start, [up('a', 1), up('b', 1)]);
+    const before = { ...editCounts };
+    const second = editProfiles(first, [up('b', 2)]);
+    expect(editCounts.inPlace - before.inPlace, 'edits in place').to.equal(1);
+    expect(editCounts.whole - before.whole, 'whole-file edits').to.equal(0);
+    editProfiles('[other]\nx = 1\n', []);
+    expect(second, 'the in-place edit').to.equal(editProfiles(first, [up('b', 2)]));
+    expect(second).to.include(ownLines('b', 2)).and.include(ownLines('a', 1)).and.include('output = json\n');
+  });
+
+  it('refuses, in place or not, a profile whose token the JavaScript SDK reads from another place of the file', () => {
+    // botocore reads the indented lines as the rest of region's value; the JavaScript SDK opens [p0]
+    // again there, and its later aws_session_token wins over the one the agent writes.
+    const start = `[p0]\n${ownLines('p0', 1)}[a]\nregion = x\n  [p0]\n  aws_session_token = sneaky\n`;
+    const first = editProfiles(start, [up('b', 1)]);
+    const before = { ...editCounts };
+    const e = catchError(() => editProfiles(first, [up('p0', 2)]));
+    expectAgentError(e, 'CREDENTIALS_FILE', 'profile "p0"', "the JavaScript SDK's reading");
+    expect(editCounts.inPlace - before.inPlace, 'edits in place').to.equal(0);
   });
 
   it('refuses a file that repeats a target section, naming both lines', () => {
