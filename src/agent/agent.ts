@@ -220,6 +220,7 @@ export class Agent {
       }
       i++;
     }
+    this.syncWatchIntervals();
     await Promise.all([...this.sources.values()].map((s) => s.watch?.ready));
     this.deps.log.info('agent started', { profiles: config.profiles.length, credentials_file: config.credentialsFile });
   }
@@ -283,7 +284,7 @@ export class Agent {
         result.unchanged.push(p.name);
       }
     }
-    for (const entry of this.sources.values()) this.syncWatchInterval(entry);
+    this.syncWatchIntervals();
     await Promise.all([...this.sources.values()].map((s) => s.watch?.ready));
     await Promise.all(removals);
     return result;
@@ -440,6 +441,15 @@ export class Agent {
   }
 
   /** A key shared by several profiles is checked at the shortest of their intervals (0 = off for all). */
+  /**
+   * Each key's watch checks at the shortest watch_interval of the profiles using it. Set once all
+   * jobs are added or removed (start, reload): per job, each walking every user of the key, it was
+   * quadratic in the number of profiles sharing a key.
+   */
+  private syncWatchIntervals(): void {
+    for (const entry of this.sources.values()) this.syncWatchInterval(entry);
+  }
+
   private syncWatchInterval(entry: SourceEntry): void {
     if (!entry.watch) return;
     const intervals = [...entry.users].map((n) => this.specs.get(n)?.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS).filter((ms) => ms > 0);
@@ -496,7 +506,6 @@ export class Agent {
     );
     this.jobs.set(p.name, job);
     this.specs.set(p.name, p);
-    this.syncWatchInterval(this.sources.get(this.keyIds.get(p.name)!)!);
     return job;
   }
 
@@ -512,7 +521,6 @@ export class Agent {
     if (spec && id) {
       const entry = this.sources.get(id);
       entry?.users.delete(name);
-      if (entry && entry.users.size > 0) this.syncWatchInterval(entry);
       if (entry && entry.users.size === 0) {
         await entry.watch?.close().catch(() => {});
         await entry.source.close();

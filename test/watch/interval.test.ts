@@ -16,7 +16,7 @@ import { AgentMetrics } from '../../src/observability/metrics.js';
 import { issue, type Issued } from '../../src/pki/issue.js';
 import { systemClock } from '../../src/time/clock.js';
 import { systemScheduler } from '../../src/time/scheduler.js';
-import type { DirWatcherFactory } from '../../src/watch/rotation.js';
+import { RotationWatch, type DirWatcherFactory } from '../../src/watch/rotation.js';
 import { captureLog, MemorySink } from '../helpers/agent-fakes.js';
 import { makeTempDir } from '../helpers/tmp.js';
 import { makeWorld, roleArn, type World } from '../helpers/world.js';
@@ -34,7 +34,7 @@ describe('rotation: the watch_interval check when no file events arrive', functi
   const cleanups: Array<() => void | Promise<void>> = [];
 
   before(async () => {
-    w = await makeWorld({ roles: ['polled', 'unpolled'].map(roleArn) });
+    w = await makeWorld({ roles: ['polled', 'unpolled', 'shared'].map(roleArn) });
   });
   after(async () => {
     for (const c of cleanups.reverse()) await c();
@@ -91,6 +91,47 @@ describe('rotation: the watch_interval check when no file events arrive', functi
     const body = await metrics.registry.metrics();
     expect(body, 'rotations counted by trigger').to.include('rolesanywhere_agent_certificate_rotations_total{trigger="poll"} 1').and.to.include('rolesanywhere_agent_certificate_rotations_total{trigger="event"} 0');
     expect(w.emulator.requests.filter((r) => r.roleArn === roleArn('polled') && !r.ok), 'rejected requests').to.deep.equal([]);
+  });
+
+  it('gives the watch of a shared key the shortest watch_interval of its profiles, set once at start and again at a reload', async () => {
+    const t = makeTempDir('ra-interval-');
+    cleanups.push(t.cleanup);
+    const dir = join(t.dir, 'pki');
+    mkdirSync(dir, { mode: 0o700 });
+    const first = await leaf('shared-0');
+    const files = rename.setup(dir, { cert: first.certPem, key: first.keyPem });
+    const names = Array.from({ length: 50 }, (_, i) => `p${i}`);
+    const interval = (name: string) => (name === 'p17' ? '45s' : '90s');
+    const doc = (which: string[]) =>
+      scheduleDoc(w, join(t.dir, 'credentials'), Object.fromEntries(which.map((n) => [n, { role: 'shared', key: files, extra: { watch_interval: interval(n) } }])));
+    const config = (which: string[]) => agentConfig(parseSchedule(stringify(doc(which)), join(t.dir, 'schedule.yaml'), { env: {}, home: t.dir, baseDir: t.dir }));
+    // Every call of setInterval on a watch: the agent used to make one per profile, each walking all
+    // the profiles of the key (quadratic in the number of profiles at start).
+    const calls: Array<{ watch: RotationWatch; ms: number }> = [];
+    const original = RotationWatch.prototype.setInterval;
+    RotationWatch.prototype.setInterval = function (this: RotationWatch, ms: number) {
+      calls.push({ watch: this, ms });
+      original.call(this, ms);
+    };
+    cleanups.push(() => void (RotationWatch.prototype.setInterval = original));
+    const agent = new Agent({
+      clock: systemClock,
+      scheduler: systemScheduler,
+      log: captureLog(),
+      env: {},
+      loadSigner: (key) => loadSigner(key, { env: {}, clock: systemClock }),
+      makeWriter: () => new MemorySink(),
+      watch: true,
+      dirWatcher: deafWatcher,
+    });
+    cleanups.push(() => agent.stop());
+    await agent.start(config(names));
+    expect(calls.map((c) => c.ms), 'intervals set at start, for 50 profiles of one key').to.deep.equal([45_000]);
+    const watch = calls[0]!.watch;
+    calls.length = 0;
+    await agent.reload(config(names.filter((n) => n !== 'p17')));
+    expect(calls.map((c) => c.ms), 'intervals set at the reload that removed the shortest').to.deep.equal([90_000]);
+    expect(watch.intervalMs, 'the watch\'s interval').to.equal(90_000);
   });
 
   it('with watch_interval 0 and no events, the rotation is not seen (the interval check is what found it above)', async () => {
