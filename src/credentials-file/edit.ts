@@ -4,7 +4,9 @@
  * comments, blank lines, order, other profiles, unknown keys, line endings, a missing final newline,
  * a byte order mark — is put back as it was. The result is checked before it is returned: it must
  * read back, under botocore's rules and under the JavaScript SDK's, to exactly the new values, with
- * every other section and key unchanged; otherwise the edit throws and nothing is written.
+ * every other section and key unchanged; otherwise the edit throws and nothing is written. An edit
+ * of its own last result checks only the sections it changes when the layout proves the rest reads
+ * as before (editInPlace).
  *
  * Profile names follow profile-name.ts (letters, digits and `_ . @ + -`, at most 64, not DEFAULT
  * or __proto__): every reader handles those the same way. `[profile x]` is the ~/.aws/config convention; the credentials
@@ -174,8 +176,9 @@ interface Checked {
  * The parse and both readings of the last text editProfiles returned. The agent's next replace
  * reads that same text back unless something else wrote the file in between, and then reuses them
  * instead of working them out again: half the CPU of an edit (250 profiles into a 1000-profile
- * file, 1 MB: 62 → 31 ms, as the agent runs it). Only an identical text is reused, so a file edited
- * by anyone else is parsed afresh; both are pure functions of the text.
+ * file, 1 MB: 62 → 31 ms, as the agent runs it), and with editInPlace most of the rest. Only an
+ * identical text is reused, so a file edited by anyone else is parsed afresh; both are pure
+ * functions of the text.
  */
 let lastChecked: Checked | undefined;
 
