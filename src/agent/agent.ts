@@ -440,7 +440,6 @@ export class Agent {
     return { ok: true };
   }
 
-  /** A key shared by several profiles is checked at the shortest of their intervals (0 = off for all). */
   /**
    * Each key's watch checks at the shortest watch_interval of the profiles using it. Set once all
    * jobs are added or removed (start, reload): per job, each walking every user of the key, it was
@@ -450,6 +449,7 @@ export class Agent {
     for (const entry of this.sources.values()) this.syncWatchInterval(entry);
   }
 
+  /** A key shared by several profiles is checked at the shortest of their intervals (0 = off for all). */
   private syncWatchInterval(entry: SourceEntry): void {
     if (!entry.watch) return;
     const intervals = [...entry.users].map((n) => this.specs.get(n)?.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS).filter((ms) => ms > 0);

@@ -182,7 +182,7 @@ interface Checked {
  */
 let lastChecked: Checked | undefined;
 
-/** How many edits took each way since the process started (read by tests and benchmarks). */
+/** How many edits took each way since the process started (read by tests). */
 export const editCounts = { inPlace: 0, whole: 0 };
 
 export function editProfiles(text: string, updates: ReadonlyArray<ProfileChange>): string {
@@ -293,8 +293,10 @@ function editInPlace(last: Checked, wanted: Wanted): Checked | undefined {
   const strict = new Map(readings.strict);
   const js = new Map(readings.js);
   for (const [profile, want] of wanted) {
-    const span = want === null ? undefined : byName.get(profile);
-    if (!want || !span || a.lines[span.header]!.text !== `[${profile}]` || readings.jsHeaders.get(profile) !== 1) return undefined;
+    // A removal may drop lines or the header: the whole-file edit handles it.
+    if (!want) return undefined;
+    const span = byName.get(profile);
+    if (!span || a.lines[span.header]!.text !== `[${profile}]` || readings.jsHeaders.get(profile) !== 1) return undefined;
     const next = a.lines[span.end];
     if (next && !PLAIN_HEADER.test(next.text)) return undefined;
     let own = 0;
