@@ -9,7 +9,9 @@
  *   refreshes once), after BENCH_WARM_CYCLES (3) not counted, each between two measurements of the
  *   floor, the same calls from a bare client with no agent work (bench/floor-client.ts), after its
  *   own warm-up; the goal is judged on the median of the cycles' ratios; for comparison, what each
- *   profile adds to a cold fill;
+ *   profile adds to a cold fill, and two steps between the floor and the agent, measured around the
+ *   first cycle: the floor writing each call's credentials into a 1000-profile file with the
+ *   project's writer, and a lean agent on the project's pieces (bench/floor-client.ts);
  * - credentials-file replaces for 1000 refreshes (goal ≤ 20);
  * - rotation (rename of a new certificate and key) to new credentials in the file, p50 and max of
  *   20 rotations (goals ≤ 300 ms and ≤ 1 s);
@@ -193,7 +195,7 @@ async function floorPerCall(emu: { url: string; ca: string }, key: { cert: strin
   child.stdout!.on('data', (d) => (out += d.toString()));
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   if (code !== 0) throw new Error(`bench/floor-client.ts exited with ${code}`);
-  return JSON.parse(out) as { signatureMicros: number; https: FloorMeasure; raw: FloorMeasure; rawUnsigned: FloorMeasure };
+  return JSON.parse(out) as { signatureMicros: number; https: FloorMeasure; raw: FloorMeasure; rawUnsigned: FloorMeasure; httpsFile: FloorMeasure & { replaces: number }; lean: FloorMeasure & { replaces: number } };
 }
 
 async function main(): Promise<void> {
@@ -310,7 +312,7 @@ async function main(): Promise<void> {
     const sigBeforeCycle = signatures(2000);
     const sigMs = median([...sigAtStart, ...sigBeforeCycle]);
     const floor = await floorPerCall(emu, shared);
-    for (const k of ['https', 'raw', 'rawUnsigned'] as const) console.error(`floor ${k}: ${floor[k].median.toFixed(0)} µs CPU per call (batches ${floor[k].batches.join(' ')})`);
+    for (const k of ['https', 'raw', 'rawUnsigned', 'httpsFile', 'lean'] as const) console.error(`floor ${k}: ${floor[k].median.toFixed(0)} µs CPU per call (batches ${floor[k].batches.join(' ')})`);
     console.error(`floor client's own signature: ${floor.signatureMicros.toFixed(0)} µs`);
     const cycle1 = await cycle(1);
     console.error(`refresh cycle 1: ${cycle1.wall.toFixed(0)} ms wall, ${cycle1.cpuMs.toFixed(0)} ms cpu`);
@@ -318,10 +320,12 @@ async function main(): Promise<void> {
     // floor measured only before the cycle compared the agent with another moment's machine.
     // The ratio uses the median of both runs' batches.
     const floorAfter = await floorPerCall(emu, shared);
-    for (const k of ['https', 'raw', 'rawUnsigned'] as const) {
+    const fileReplaces = { httpsFile: floor.httpsFile.replaces + floorAfter.httpsFile.replaces, lean: floor.lean.replaces + floorAfter.lean.replaces };
+    const fileCalls = (floor.httpsFile.batches.length + floorAfter.httpsFile.batches.length) * 1000;
+    for (const k of ['https', 'raw', 'rawUnsigned', 'httpsFile', 'lean'] as const) {
       console.error(`floor ${k} after the cycle: ${floorAfter[k].median.toFixed(0)} µs CPU per call (batches ${floorAfter[k].batches.join(' ')})`);
       const before = floor[k].median;
-      floor[k] = { batches: [...floor[k].batches, ...floorAfter[k].batches], median: median([...floor[k].batches, ...floorAfter[k].batches]) };
+      Object.assign(floor[k], { batches: [...floor[k].batches, ...floorAfter[k].batches], median: median([...floor[k].batches, ...floorAfter[k].batches]) });
       console.error(`floor ${k}: ${before.toFixed(0)} µs before, ${floorAfter[k].median.toFixed(0)} µs after the cycle; median of both ${floor[k].median.toFixed(0)} µs`);
     }
     floor.signatureMicros = median([floor.signatureMicros, floorAfter.signatureMicros]);
@@ -388,6 +392,8 @@ async function main(): Promise<void> {
       `| the floor: the same calls from a bare client in its own process (request builder, signature, node:https keep-alive; no agent work), after 4000 warm-up calls, median of 10 batches of 300, 5 just before a cycle and 5 just after (the first cycle's shown; each cycle has its own) | ${floor.https.median.toFixed(0)} µs = ${(floor.https.median / 1000 / sigMs).toFixed(1)}× a signature (${(floor.https.median / floor.signatureMicros).toFixed(1)}× the ${floor.signatureMicros.toFixed(0)} µs of a signature in that process just before); the cycles': ${cycles.map((c) => c.floor.toFixed(0)).join(', ')} µs | — |`,
       `| below the floor: the same, HTTP/1.1 written by hand on raw TLS sockets | ${floor.raw.median.toFixed(0)} µs = ${(floor.raw.median / 1000 / sigMs).toFixed(1)}× a signature (${(floor.raw.median / floor.signatureMicros).toFixed(1)}× that process's) | — |`,
       `| … and re-sending one signed request, no signature per call | ${floor.rawUnsigned.median.toFixed(0)} µs: building and signing a request inside a loop of requests costs ${((floor.raw.median - floor.rawUnsigned.median) / floor.signatureMicros).toFixed(1)}× a tight-loop signature | — |`,
+      `| the floor plus the credentials file: the same https calls, each one's credentials written by the project's CredentialsWriter into a 1000-profile file (batched, atomic, both readers' check; not awaited by the call), median of 10 batches of 1000 calls, 5 before and 5 after the first cycle | ${floor.httpsFile.median.toFixed(0)} µs = ${(floor.httpsFile.median / floor.https.median).toFixed(2)}× the floor (${((fileReplaces.httpsFile / fileCalls) * 1000).toFixed(1)} replaces per 1000 calls) | — |`,
+      `| a lean agent on the project's pieces: that, plus per call the reply's checks (parseSessionReply), its secrets held by the redactor, one JSON line through the project's winston logger, the profile's timer re-armed; no jobs, limiter, token bucket, retries, watches or state file (bench/floor-client.ts) | ${floor.lean.median.toFixed(0)} µs = **${(floor.lean.median / floor.https.median).toFixed(2)}×** the floor; the agent's cycles cost ${(steadyPerRefreshMs * 1000 / floor.lean.median).toFixed(2)}× this | — |`,
       `| agent CPU per profile added to a cold fill ((CPU at 1000 − CPU at 1) / 999; includes parsing and setting up the profile) | ${(cpuPerRefreshMs * 1000).toFixed(0)} µs = ${(cpuPerRefreshMs / sigMs).toFixed(1)}× a signature | — |`,
       `| credentials-file replaces for 1000 refreshes | ${thousand.replaces} | ≤ 20 (${ok(thousand.replaces <= 20)}) |`,
       `| rotation → new credentials in the file, p50 of 20 | ${rot50.toFixed(0)} ms | ≤ 300 ms (${ok(rot50 <= 300)}) |`,

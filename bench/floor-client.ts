@@ -10,23 +10,41 @@
  *   Node client costs (no header validation, no streams, no redirects or errors handled).
  * - rawUnsigned: raw, re-sending one request signed once, so no signature per call; raw minus
  *   rawUnsigned is what the signature costs inside a loop of requests.
+ * - httpsFile: https, plus the one piece of an agent's work the design fixes: each call's credentials
+ *   go into a credentials file of 1000 profiles (the call's profile is p0…p999 in turn), through the
+ *   project's own CredentialsWriter (batched, atomic replace, fsync, both readers' check), not
+ *   awaited by the call, as a job does not hold its slot while its profile is written.
+ * - lean: httpsFile, plus what the least agent built on this project's pieces does per refresh: the
+ *   reply's checks, the redactor, a log line, the profile's timer (httpsFileWay below). What is
+ *   left between the agent and this way is its machinery (jobs, the limiter and token bucket,
+ *   retries and cancelling, the watches, the state file) and the GC of its state.
+ * Both file ways run in batches of 1000 calls (`--file-calls`), a burst of the agent's 1000 profiles.
  * Before the calls, a tight-loop RSA-2048 signature (median of 500), since the machine's speed drifts.
  * Each way is measured after a warm-up (`--warm-up`, 4000 calls for https): a fresh process's first
  * ~3000 calls cost 30-40 % more than its later ones (V8 tiering its code up, its heap growing), and a
  * floor measured in its warm-up made the agent, a long-running process, look cheaper than it is.
  *
- * Prints one JSON line: {"signatureMicros": n, "https" | "raw" | "rawUnsigned": {"batches": CPU µs per
- * call of each batch (all threads), "median": their median}}.
+ * Prints one JSON line: {"signatureMicros": n, "https" | "raw" | "rawUnsigned" | "httpsFile" | "lean":
+ * {"batches": CPU µs per call of each batch (all threads), "median": their median, and for the file
+ * ways "replaces": replaces of the file in the batches}}.
  * Usage: node --import tsx bench/floor-client.ts --endpoint URL --ca FILE --certificate FILE
  *        --private-key FILE --trust-anchor ARN --profile ARN --role ARN [--calls N] [--batches B] [--warm-up N]
- *        [--only https]
+ *        [--only https | --only https,file]
  */
 import { createPrivateKey, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent, request } from 'node:https';
+import { Writable } from 'node:stream';
 import { connect, type TLSSocket } from 'node:tls';
 import { parseArgs } from 'node:util';
+import type { Credentials } from '../src/credentials.js';
+import { CredentialsWriter } from '../src/credentials-file/writer.js';
 import { loadFileSigner } from '../src/keys/load.js';
+import { createLogger } from '../src/log/logger.js';
+import { Redactor } from '../src/log/redact.js';
+import { parseSessionReply } from '../src/rolesanywhere/reply.js';
 import { buildSignedRequest, type SessionRequest, type SignedRequest } from '../src/rolesanywhere/request.js';
 
 const CONCURRENCY = 32;
@@ -46,10 +64,12 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     role: { type: 'string' },
     calls: { type: 'string', default: '300' },
+    /** Calls per batch of the file ways: one burst of the agent's 1000 profiles, its last replace flushed inside it. */
+    'file-calls': { type: 'string', default: '1000' },
     batches: { type: 'string', default: '5' },
     /** Calls before the https way's batches; by 4000 a batch's CPU has stopped falling (measured 2026-12-06). */
     'warm-up': { type: 'string', default: '4000' },
-    /** `https`: that way only (the bench's floors between its later refresh cycles). */
+    /** `https`: that way only (the bench's floors between its later refresh cycles); `https,file`: it and the two file ways. */
     only: { type: 'string' },
   },
 });
@@ -71,14 +91,16 @@ function checked(status: number | undefined, body: string): void {
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca });
-function httpsCall(req: SignedRequest): Promise<void> {
+function httpsCall(req: SignedRequest, onReply?: (body: string) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const r = request(req.url, { method: 'POST', headers: { ...req.headers, 'content-length': Buffer.byteLength(req.body) }, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         try {
-          checked(res.statusCode, Buffer.concat(chunks).toString('utf8'));
+          const body = Buffer.concat(chunks).toString('utf8');
+          checked(res.statusCode, body);
+          onReply?.(body);
           resolve();
         } catch (e) {
           reject(e as Error);
@@ -129,7 +151,7 @@ const sockets = await Promise.all(
 );
 
 /** CPU µs per call of n calls, CONCURRENCY at a time; worker i is the only user of sockets[i]. */
-async function cpuPerCall(n: number, call: (worker: number) => Promise<void>): Promise<number> {
+async function cpuPerCall(n: number, call: (worker: number) => Promise<void>, after?: () => Promise<void>): Promise<number> {
   let left = n;
   const before = process.cpuUsage();
   await Promise.all(
@@ -137,6 +159,7 @@ async function cpuPerCall(n: number, call: (worker: number) => Promise<void>): P
       while (left-- > 0) await call(i);
     }),
   );
+  await after?.();
   const used = process.cpuUsage(before);
   return (used.user + used.system) / n;
 }
@@ -160,16 +183,79 @@ for (let i = 0; i < 500; i++) {
   signatureTimes.push((performance.now() - t) * 1000);
 }
 
+/**
+ * The https way, each call's credentials written to profile p0…p999 in turn of a credentials file
+ * in its own temporary directory; the file is filled by the warm-up (4000 calls), so the batches
+ * edit a full 1000-profile file, as the agent's cycles do.
+ * With `lean`, also the rest of what the least agent on this project's pieces must do per refresh:
+ * the reply's checks (parseSessionReply), its secrets held by the redactor, one JSON log line
+ * through the project's winston logger (to /dev/null, written at once as the agent's stderr is), and
+ * the profile's next-refresh timer re-armed. No jobs, limiter, token bucket, watches or state file.
+ */
+async function httpsFileWay(lean: boolean): Promise<{ batches: number[]; median: number; replaces: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ra-floor-'));
+  const writer = new CredentialsWriter(join(dir, 'credentials'));
+  const redactor = new Redactor();
+  const devNull = openSync('/dev/null', 'w');
+  const log = createLogger({ human: false, redactor, stream: new Writable({ write: (chunk: Buffer, _e, done) => (writeSync(devNull, chunk), done()) }) });
+  const timers = new Map<string, NodeJS.Timeout>();
+  let n = 0;
+  const failed: unknown[] = [];
+  const write = (body: string) => {
+    const profile = `p${n++ % 1000}`;
+    let credentials: Credentials;
+    if (lean) {
+      credentials = parseSessionReply({ status: 201, headers: {}, body }, Date.now(), `profile "${profile}"`, 3600).credentials;
+      redactor.hold(`credentials:${profile}`, [credentials.secretAccessKey, credentials.sessionToken]);
+    } else {
+      const c = (JSON.parse(body) as { credentialSet: { credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: string } }[] }).credentialSet[0]!.credentials;
+      credentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: new Date(c.expiration) };
+    }
+    const written = writer.write(profile, credentials);
+    if (lean) {
+      void written.then(() => {
+        clearTimeout(timers.get(profile));
+        const next = Date.now() + 2_700_000 + Math.random() * 300_000;
+        timers.set(profile, setTimeout(() => {}, next - Date.now()).unref());
+        log.info('credentials refreshed', { profile, expires: credentials.expiration.toISOString(), next_refresh: new Date(next).toISOString() });
+      });
+    }
+    written.catch((e: unknown) => failed.push(e));
+  };
+  try {
+    await cpuPerCall(Number(values['warm-up']), async () => httpsCall(await signed(), write));
+    await writer.flush();
+    const from = writer.replaceCount;
+    const batches: number[] = [];
+    for (let b = 0; b < Number(values.batches); b++) {
+      // The batch's own replaces, flushed inside its CPU: a burst's last write is the agent's too.
+      // A batch is a burst of 1000 (--file-calls), so that flush weighs what it weighs in a cycle.
+      batches.push(await cpuPerCall(Number(values['file-calls']), async () => httpsCall(await signed(), write), () => writer.flush()));
+    }
+    if (failed.length) throw failed[0];
+    return { batches: batches.map(Math.round), median: median(batches), replaces: writer.replaceCount - from };
+  } finally {
+    await writer.close();
+    for (const t of timers.values()) clearTimeout(t);
+    closeSync(devNull);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const https = await measure(Number(values['warm-up']), async () => httpsCall(await signed()));
-if (values.only === 'https') {
+if (values.only === 'https' || values.only === 'https,file') {
+  const httpsFile = values.only === 'https,file' ? await httpsFileWay(false) : undefined;
+  const lean = values.only === 'https,file' ? await httpsFileWay(true) : undefined;
   agent.destroy();
   for (const s of sockets) s.destroy();
-  console.log(JSON.stringify({ signatureMicros: median(signatureTimes), https }));
+  console.log(JSON.stringify({ signatureMicros: median(signatureTimes), https, ...(httpsFile && { httpsFile, lean }) }));
   process.exit(0);
 }
 const raw = await measure(RAW_WARM_UP, async (i) => rawCall(sockets[i]!, await signed()));
 const once = await signed();
 const rawUnsigned = await measure(RAW_WARM_UP, (i) => rawCall(sockets[i]!, once));
+const httpsFile = await httpsFileWay(false);
+const lean = await httpsFileWay(true);
 agent.destroy();
 for (const s of sockets) s.destroy();
-console.log(JSON.stringify({ signatureMicros: median(signatureTimes), https, raw, rawUnsigned }));
+console.log(JSON.stringify({ signatureMicros: median(signatureTimes), https, raw, rawUnsigned, httpsFile, lean }));
