@@ -67,6 +67,12 @@ const { values } = parseArgs({
     /** Calls per batch of the file ways: one burst of the agent's 1000 profiles, its last replace flushed inside it. */
     'file-calls': { type: 'string', default: '1000' },
     batches: { type: 'string', default: '5' },
+    /**
+     * Idle ms before each batch (default 0; bench/agent-in-process.ts compares): the agent's bursts
+     * come after idle gaps. Keep it under the emulator's 5 s keep-alive: this client does not retry a
+     * kept-alive socket the server closed ("socket hang up"), as the agent's transport does.
+     */
+    'gap-ms': { type: 'string', default: '0' },
     /** Calls before the https way's batches; by 4000 a batch's CPU has stopped falling (measured 2026-12-06). */
     'warm-up': { type: 'string', default: '4000' },
     /** `https`: that way only (the bench's floors between its later refresh cycles); `https,file`: it and the two file ways. */
@@ -164,12 +170,16 @@ async function cpuPerCall(n: number, call: (worker: number) => Promise<void>, af
   return (used.user + used.system) / n;
 }
 
+const gap = () => new Promise((r) => setTimeout(r, Number(values['gap-ms'])));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function measure(warmUp: number, call: (worker: number) => Promise<void>): Promise<{ batches: number[]; median: number }> {
   await cpuPerCall(warmUp, call);
   const batches: number[] = [];
-  for (let b = 0; b < Number(values.batches); b++) batches.push(await cpuPerCall(Number(values.calls), call));
+  for (let b = 0; b < Number(values.batches); b++) {
+    await gap();
+    batches.push(await cpuPerCall(Number(values.calls), call));
+  }
   return { batches: batches.map(Math.round), median: median(batches) };
 }
 
@@ -228,6 +238,7 @@ async function httpsFileWay(lean: boolean): Promise<{ batches: number[]; median:
     const from = writer.replaceCount;
     const batches: number[] = [];
     for (let b = 0; b < Number(values.batches); b++) {
+      await gap();
       // The batch's own replaces, flushed inside its CPU: a burst's last write is the agent's too.
       // A batch is a burst of 1000 (--file-calls), so that flush weighs what it weighs in a cycle.
       batches.push(await cpuPerCall(Number(values['file-calls']), async () => httpsCall(await signed(), write), () => writer.flush()));
