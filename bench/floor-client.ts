@@ -69,8 +69,9 @@ const { values } = parseArgs({
     batches: { type: 'string', default: '5' },
     /**
      * Idle ms before each batch (default 0; bench/agent-in-process.ts compares): the agent's bursts
-     * come after idle gaps. Keep it under the emulator's 5 s keep-alive: this client does not retry a
-     * kept-alive socket the server closed ("socket hang up"), as the agent's transport does.
+     * come after idle gaps. Keep it under the emulator's 5 s keep-alive: with 6 s, a call failed on a
+     * connection the server had closed ("socket hang up"), and this client retries nothing (the
+     * agent retries network errors).
      */
     'gap-ms': { type: 'string', default: '0' },
     /** Calls before the https way's batches; by 4000 a batch's CPU has stopped falling (measured 2026-12-06). */
