@@ -15,10 +15,9 @@
  * refresh; after 6 s (past the emulator's 5 s keep-alive), the main thread also reconnects.
  * Usage: GAP_MS=6000 node --import tsx bench/agent-in-process.ts   (after npm run build: it starts dist's emulator)
  */
-import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Agent, type AgentConfig } from '../src/agent/agent.js';
 import { CredentialsWriter } from '../src/credentials-file/writer.js';
@@ -28,11 +27,8 @@ import { Redactor } from '../src/log/redact.js';
 import { issue, writePrivate } from '../src/pki/issue.js';
 import { systemClock } from '../src/time/clock.js';
 import { systemScheduler } from '../src/time/scheduler.js';
+import { PR, ROLES, runFloorClient, startEmulator, TA } from './harness.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const TA = 'arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/33333333-3333-4333-8333-333333333333';
-const PR = 'arn:aws:rolesanywhere:us-east-1:111122223333:profile/44444444-4444-4444-8444-444444444444';
-const ROLES = Array.from({ length: 10 }, (_, i) => `arn:aws:iam::111122223333:role/bench-${i}`);
 const N = 1000;
 const MODE = process.env['MODE'] ?? 'rot';
 const GAP_MS = Number(process.env['GAP_MS'] ?? 0);
@@ -42,15 +38,10 @@ const root = await issue({ name: 'bench root', kind: 'rsa', ca: true });
 const leaf = await issue({ name: 'bench leaf', kind: 'rsa', issuer: root });
 const cert = join(dir, 'leaf.crt.pem');
 const key = join(dir, 'leaf.key.pem');
-const ca = join(dir, 'emulator-ca.pem');
-writePrivate(join(dir, 'root.pem'), root.certPem);
 writePrivate(cert, leaf.certPem);
 writePrivate(key, leaf.keyPem);
-const emulator = spawn(process.execPath, [join(ROOT, 'dist/src/main.js'), 'emulator', '--trust-anchor', `${TA}=${join(dir, 'root.pem')}`, '--profile', PR, ...ROLES.flatMap((r) => ['--role', r]), '--https-port', '0', '--write-ca', ca], { stdio: ['ignore', 'pipe', 'ignore'] });
-let out = '';
-emulator.stdout!.on('data', (d) => (out += d));
-while (!/^https (\S+)$/m.test(out)) await new Promise((r) => setTimeout(r, 50));
-const url = /^https (\S+)$/m.exec(out)![1]!;
+const emulator = await startEmulator(dir, root);
+const { url, ca } = emulator;
 
 /** CPU µs of this process's main thread, from /proc (clock ticks of 10 ms). */
 function mainThreadMicros(): number {
@@ -111,10 +102,12 @@ try {
     await agent.stop();
     closeSync(devNull);
   }
-  const args = (process.env['FLOOR_ARGS'] ?? '--only https,file').split(' ').filter(Boolean);
-  const floor = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/floor-client.ts'), '--endpoint', url, '--ca', ca, '--certificate', cert, '--private-key', key, '--trust-anchor', TA, '--profile', PR, '--role', ROLES[0]!, ...args], { encoding: 'utf8', cwd: ROOT })) as Record<string, { median: number; batches: number[] }>;
-  for (const k of ['https', 'httpsFile', 'lean']) if (floor[k]) console.log(`floor client, ${k}: median ${floor[k].median.toFixed(0)} µs CPU a call (batches ${floor[k].batches.join(' ')})`);
+  const floor = await runFloorClient(emulator, { cert, key }, (process.env['FLOOR_ARGS'] ?? '--only https,file').split(' ').filter(Boolean));
+  for (const k of ['https', 'httpsFile', 'lean'] as const) {
+    const m = floor[k];
+    if (m) console.log(`floor client, ${k}: median ${m.median.toFixed(0)} µs CPU a call (batches ${m.batches.join(' ')})`);
+  }
 } finally {
-  emulator.kill();
+  emulator.proc.kill();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -23,16 +23,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, sign } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { issue, writePrivate, type Issued } from '../src/pki/issue.js';
+import { join } from 'node:path';
+import { issue, writePrivate } from '../src/pki/issue.js';
+import { MAIN, PR, ROLES, ROOT, runFloorClient, startEmulator, TA, type FloorResult } from './harness.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const MAIN = join(ROOT, 'dist/src/main.js');
 /** The agent under test: this tree's build, or BENCH_AGENT (another build's dist/src/main.js, for a before/after). */
 const AGENT_MAIN = process.env['BENCH_AGENT'] ?? MAIN;
-const TA = 'arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/33333333-3333-4333-8333-333333333333';
-const PR = 'arn:aws:rolesanywhere:us-east-1:111122223333:profile/44444444-4444-4444-8444-444444444444';
-const ROLES = Array.from({ length: 10 }, (_, i) => `arn:aws:iam::111122223333:role/bench-${i}`);
 const TICKS = 100; // clock ticks per second (getconf CLK_TCK on Linux)
 const IDLE_SECONDS = Number(process.env['BENCH_IDLE_SECONDS'] ?? 60);
 const SETTLE_SECONDS = Number(process.env['BENCH_SETTLE_SECONDS'] ?? 60);
@@ -114,18 +110,6 @@ async function waitFor<T>(fn: () => T | undefined | false, timeoutMs: number, st
   }
 }
 
-async function startEmulator(dir: string, root: Issued): Promise<{ url: string; ca: string; proc: ChildProcess }> {
-  const rootPem = join(dir, 'root.pem');
-  const ca = join(dir, 'emulator-ca.pem');
-  writePrivate(rootPem, root.certPem);
-  const args = [MAIN, 'emulator', '--trust-anchor', `${TA}=${rootPem}`, '--profile', PR, ...ROLES.flatMap((r) => ['--role', r]), '--https-port', '0', '--write-ca', ca];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d.toString()));
-  const url = await waitFor(() => /^https (\S+)$/m.exec(out)?.[1], 20_000, 20);
-  return { url, ca, proc };
-}
-
 function schedule(dir: string, n: number, endpoint: string, ca: string, key: { cert: string; key: string }): string {
   const lines = [
     `credentials_file: ${join(dir, 'credentials')}`,
@@ -177,25 +161,17 @@ async function coldFill(base: string, n: number, endpoint: string, ca: string, k
   return { n, dir, file, agent, wall, cpu, rss, replaces: state.replaces ?? NaN };
 }
 
-interface FloorMeasure {
-  batches: number[];
-  median: number;
-}
-
 /**
  * CPU per CreateSession call of bench/floor-client.ts, a bare client in its own process against the
  * same emulator, with no agent work: over node:https, over raw TLS with HTTP/1.1 by hand, and raw
- * without a signature per call; beside a tight-loop signature measured in that process just before.
+ * without a signature per call, then writing the credentials file and as a lean agent; beside a
+ * tight-loop signature measured in that process just before. `only`: the https way alone.
  */
 async function floorPerCall(emu: { url: string; ca: string }, key: { cert: string; key: string }, only?: 'https') {
   const flags = process.env['BENCH_FLOOR_NODE_FLAGS']?.split(' ').filter(Boolean) ?? [];
-  const args = [...flags, '--import', 'tsx', join(ROOT, 'bench/floor-client.ts'), '--endpoint', emu.url, '--ca', emu.ca, '--certificate', key.cert, '--private-key', key.key, '--trust-anchor', TA, '--profile', PR, '--role', ROLES[0]!, ...(only ? ['--only', only] : [])];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d.toString()));
-  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  if (code !== 0) throw new Error(`bench/floor-client.ts exited with ${code}`);
-  return JSON.parse(out) as { signatureMicros: number; https: FloorMeasure; raw: FloorMeasure; rawUnsigned: FloorMeasure; httpsFile: FloorMeasure & { replaces: number }; lean: FloorMeasure & { replaces: number } };
+  const r = await runFloorClient(emu, key, only ? ['--only', only] : [], flags);
+  if (!only && !(r.raw && r.rawUnsigned && r.httpsFile && r.lean)) throw new Error('bench/floor-client.ts left out a way');
+  return r as Required<FloorResult>;
 }
 
 async function main(): Promise<void> {
@@ -321,7 +297,7 @@ async function main(): Promise<void> {
     // The ratio uses the median of both runs' batches.
     const floorAfter = await floorPerCall(emu, shared);
     const fileReplaces = { httpsFile: floor.httpsFile.replaces + floorAfter.httpsFile.replaces, lean: floor.lean.replaces + floorAfter.lean.replaces };
-    const fileCalls = (floor.httpsFile.batches.length + floorAfter.httpsFile.batches.length) * 1000;
+    const fileCalls = floor.httpsFile.calls + floorAfter.httpsFile.calls;
     for (const k of ['https', 'raw', 'rawUnsigned', 'httpsFile', 'lean'] as const) {
       console.error(`floor ${k} after the cycle: ${floorAfter[k].median.toFixed(0)} µs CPU per call (batches ${floorAfter[k].batches.join(' ')})`);
       const before = floor[k].median;

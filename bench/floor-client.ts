@@ -26,7 +26,7 @@
  *
  * Prints one JSON line: {"signatureMicros": n, "https" | "raw" | "rawUnsigned" | "httpsFile" | "lean":
  * {"batches": CPU µs per call of each batch (all threads), "median": their median, and for the file
- * ways "replaces": replaces of the file in the batches}}.
+ * ways "replaces" and "calls": replaces of the file in the batches, and the batches' calls}}.
  * Usage: node --import tsx bench/floor-client.ts --endpoint URL --ca FILE --certificate FILE
  *        --private-key FILE --trust-anchor ARN --profile ARN --role ARN [--calls N] [--batches B] [--warm-up N]
  *        [--only https | --only https,file]
@@ -203,7 +203,7 @@ for (let i = 0; i < 500; i++) {
  * through the project's winston logger (to /dev/null, written at once as the agent's stderr is), and
  * the profile's next-refresh timer re-armed. No jobs, limiter, token bucket, watches or state file.
  */
-async function httpsFileWay(lean: boolean): Promise<{ batches: number[]; median: number; replaces: number }> {
+async function httpsFileWay(lean: boolean): Promise<{ batches: number[]; median: number; replaces: number; calls: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'ra-floor-'));
   const writer = new CredentialsWriter(join(dir, 'credentials'));
   const redactor = new Redactor();
@@ -245,7 +245,7 @@ async function httpsFileWay(lean: boolean): Promise<{ batches: number[]; median:
       batches.push(await cpuPerCall(Number(values['file-calls']), async () => httpsCall(await signed(), write), () => writer.flush()));
     }
     if (failed.length) throw failed[0];
-    return { batches: batches.map(Math.round), median: median(batches), replaces: writer.replaceCount - from };
+    return { batches: batches.map(Math.round), median: median(batches), replaces: writer.replaceCount - from, calls: batches.length * Number(values['file-calls']) };
   } finally {
     await writer.close();
     for (const t of timers.values()) clearTimeout(t);
