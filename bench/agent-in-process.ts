@@ -7,7 +7,8 @@
  * MODE=now. Four bursts warm it up, then six are measured (CPU of all threads, and of the main
  * thread from /proc), each after GAP_MS of idle time (default 0: back to back). Then the floor
  * client (bench/floor-client.ts) runs against the same emulator with FLOOR_ARGS (default
- * `--only https,file`: the floor, the floor writing the file, the lean agent); MODE=floor runs only it.
+ * `--only https,file`: the floor, the floor writing the file, the lean agent) and node's FLOOR_NODE_FLAGS;
+ * MODE=floor runs only it.
  *
  * Why (docs/benchmarks.md, "Twelfth pass"): bench/agent.ts measures each refresh cycle after
  * seconds of idle time (its floors run in between), and its floor client never idles. Here the same
@@ -104,7 +105,7 @@ try {
     await agent.stop();
     closeSync(devNull);
   }
-  const floor = await runFloorClient(emulator, { cert, key }, (process.env['FLOOR_ARGS'] ?? '--only https,file').split(' ').filter(Boolean));
+  const floor = await runFloorClient(emulator, { cert, key }, (process.env['FLOOR_ARGS'] ?? '--only https,file').split(' ').filter(Boolean), (process.env['FLOOR_NODE_FLAGS'] ?? '').split(' ').filter(Boolean));
   for (const k of ['https', 'httpsFile', 'lean'] as const) {
     const m = floor[k];
     if (m) console.log(`floor client, ${k}: median ${m.median.toFixed(0)} µs CPU a call (batches ${m.batches.join(' ')})`);

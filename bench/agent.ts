@@ -405,7 +405,7 @@ async function main(): Promise<void> {
     console.log(table);
     // Only the agent section is regenerated; other sections of the document are kept.
     const doc = join(ROOT, 'docs/benchmarks.md');
-    const section = `${START}\nRun with \`npm run bench\` (builds first; about 7 minutes).\n\n${table}\n${END}`;
+    const section = `${START}\nRun with \`npm run bench\` (builds first; about 10 minutes).\n\n${table}\n${END}`;
     let text: string;
     try {
       text = readFileSync(doc, 'utf8');
