@@ -14,8 +14,9 @@
  * seconds of idle time (its floors run in between), and its floor client never idles. Here the same
  * agent, back to back, costs ~1.25x the floor; after 3 s idle, its helper threads add ~100 µs a
  * refresh; after 6 s (past the emulator's 5 s keep-alive), the main thread also reconnects.
- * The thirteenth pass gave the floor client the same rhythm, and the lean agent in it cost as much
- * as the Agent: GAP_MS=6000 FLOOR_ARGS="--only https,file --gap-ms 6000 --calls 1000".
+ * The thirteenth pass gave the floor client the same rhythm, and the lean agent in it cost nearly
+ * what the Agent costs (the Agent 1.00-1.18x of it):
+ * GAP_MS=6000 FLOOR_ARGS="--only https,file --gap-ms 6000 --calls 1000".
  * Usage: GAP_MS=6000 node --import tsx bench/agent-in-process.ts   (after npm run build: it starts dist's emulator)
  */
 import { closeSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
